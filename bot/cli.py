@@ -1,0 +1,176 @@
+"""The ``hanya`` command: serve, migrate, talk to the bot in a terminal, set the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from bot.messages import MsgIn, Outgoing
+from bot.migrate import upgrade
+from bot.models import OutboxMessage
+from bot.settings import Settings, get_settings
+from bot.sms_encoding import sms_cost
+from bot.store import Store
+
+app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+telegram_app = typer.Typer(help="Telegram set-up.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(telegram_app, name="telegram")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database named by HANYA_DATABASE_URL."""
+    settings = get_settings()
+    store = Store(settings.database_url)
+    upgrade(store)
+    store.dispose()
+    console.print("[green]database is up to date[/green]")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> None:
+    """Migrate, then serve the webhooks and health checks."""
+    import uvicorn
+
+    from webhooks.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if migrate:
+        store = Store(settings.database_url)
+        upgrade(store)
+        store.dispose()
+    if settings.telegram_token is None and settings.twilio_auth_token is None:
+        console.print("[yellow]No provider credentials: webhooks answer, nothing is sent. "
+                      "Try `hanya chat` to talk to the bot.[/yellow]")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def chat(
+    channel: Annotated[str, typer.Option(help="sms or telegram")] = "sms",
+    lang: Annotated[str | None, typer.Option(help="start in this language (code)")] = None,
+) -> None:
+    """Talk to the bot in a terminal, rendered as CHANNEL would show it.
+
+    Type a number to pick an option; type `@lat,lon` to share a location (telegram).
+    The conversation is kept in a throw-away database.
+    """
+    from bot.runtime import build_runtime
+    from webhooks.channels import channel_traits
+
+    if channel not in ("sms", "telegram"):
+        raise typer.BadParameter("channel must be sms or telegram")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = get_settings().model_copy(update={
+            "database_url": f"sqlite:///{Path(tmp) / 'chat.db'}", "run_sender": False})
+        runtime = build_runtime(settings, channel_traits(settings))
+        upgrade(runtime.store)
+        session = ChatSession(runtime, channel)
+        if lang:
+            session.send("hello")
+            session.send(_language_number(runtime, lang))
+        console.print("[dim]Ctrl-D to quit.[/dim]")
+        while True:
+            try:
+                text = console.input("[bold cyan]you>[/bold cyan] ")
+            except (EOFError, KeyboardInterrupt):
+                break
+            session.send(text)
+        runtime.store.dispose()
+
+
+def _language_number(runtime: object, code: str) -> str:
+    codes = list(runtime.content.current.languages)  # type: ignore[attr-defined]
+    if code not in codes:
+        raise typer.BadParameter(f"unknown language {code}; known: {', '.join(codes)}")
+    return str(codes.index(code) + 1)
+
+
+class ChatSession:
+    """One terminal conversation through the real inbox, printing what would be sent."""
+
+    def __init__(self, runtime: object, channel: str, echo: bool = True) -> None:
+        self.runtime, self.channel, self.echo = runtime, channel, echo
+        self.counter = 0
+
+    def send(self, text: str) -> list[Outgoing]:
+        self.counter += 1
+        msg = _terminal_msg(self.channel, self.counter, text)
+        result = self.runtime.inbox.process(msg)  # type: ignore[attr-defined]
+        with self.runtime.store.session() as session:  # type: ignore[attr-defined]
+            rows = session.scalars(select(OutboxMessage)
+                                   .where(OutboxMessage.id.in_(result.outbox_ids))
+                                   .order_by(OutboxMessage.id)).all()
+            for row in rows:  # shown here: count it as delivered
+                row.status, row.provider_id = "sent", "terminal"
+            messages = [Outgoing.from_payload(row.payload) for row in rows]
+        if self.echo:
+            for message in messages:
+                print_outgoing(message, self.channel)
+        return messages
+
+
+def _terminal_msg(channel: str, counter: int, text: str) -> MsgIn:
+    address = "telegram:0" if channel == "telegram" else "tel:+000000000"
+    external_id = f"terminal-{counter}-{id(text)}"
+    if channel == "telegram" and text.startswith("@") and "," in text:
+        lat, lon = (float(x) for x in text[1:].split(",", 1))
+        return MsgIn(channel, address, external_id, kind="location", location=(lat, lon))
+    return MsgIn(channel, address, external_id, text=text)
+
+
+def print_outgoing(message: Outgoing, channel: str) -> None:
+    if channel == "sms":
+        cost = sms_cost(message.text)
+        console.print(f"[bold green]hanya>[/bold green] [dim]({cost.segments} SMS, "
+                      f"{cost.encoding}, {cost.units} units)[/dim]")
+        console.print(message.text, markup=False, highlight=False)
+        return
+    console.print("[bold green]hanya>[/bold green]")
+    console.print(message.text, markup=False, highlight=False)
+    number = 0
+    for row in message.buttons or []:
+        for button in row:
+            number += 1
+            console.print(f"  [{number}] {button['text']}", markup=False, highlight=False)
+    if message.location_button:
+        console.print(f"  ({message.location_button}: type @lat,lon)", markup=False)
+
+
+@telegram_app.command("set-webhook")
+def set_webhook() -> None:
+    """Register HANYA_PUBLIC_URL/webhooks/telegram with Telegram, with the secret token."""
+    from webhooks.channels import telegram_sender
+
+    settings: Settings = get_settings()
+    sender = telegram_sender(settings)
+    if sender is None:
+        raise typer.BadParameter("set HANYA_TELEGRAM_TOKEN first")
+    if settings.telegram_webhook_secret is None:
+        console.print("[yellow]HANYA_TELEGRAM_WEBHOOK_SECRET is not set: anyone could post "
+                      "updates. Set it.[/yellow]")
+    secret = (settings.telegram_webhook_secret.get_secret_value()
+              if settings.telegram_webhook_secret else None)
+    url = f"{settings.public_url}/webhooks/telegram"
+
+    async def register() -> bool:
+        await sender.start()
+        try:
+            return await sender.set_webhook(url, secret)
+        finally:
+            await sender.stop()
+
+    ok = asyncio.run(register())
+    console.print(f"webhook {'set' if ok else 'NOT set'}: {url}")

@@ -1,0 +1,210 @@
+"""Content under ``content/``: languages, points, services, keywords, menu and topics.
+
+Loaded once into an immutable ``Content`` bundle (with the gettext catalogs); the running
+service swaps the whole bundle when an editor's change passes the checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import ContentError
+from bot.i18n import Catalogs, Language, Translator, parse_languages
+from bot.keywords import KeywordIndex, normalise
+
+NATIONAL = "national"
+
+
+@dataclass(frozen=True)
+class Point:
+    id: str
+    name: str
+    names: Mapping[str, str]
+    region: str | None
+    region_name: str | None
+    lat: float | None
+    lon: float | None
+    aliases: tuple[str, ...] = ()
+
+    def display(self, language: str) -> str:
+        return self.names.get(language) or self.name
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    point: str
+    kind: str
+    name: Mapping[str, str]
+    phone: str | None
+    hours: Mapping[str, str] | None
+    verified_on: date | None
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    language: str  # the language this text is actually in (after fallback)
+    title: str
+    text: str
+    sms: str
+    status: str  # reviewed | draft
+
+
+@dataclass
+class Content:
+    languages: dict[str, Language]
+    points: dict[str, Point]
+    services: list[Service]
+    menu: list[str]
+    topics: dict[str, dict[str, dict[str, Any]]]  # language -> key -> raw entry
+    keywords: KeywordIndex
+    keyword_entries: dict[str, dict[str, dict[str, Any]]]
+    catalogs: Catalogs
+    _translators: dict[str, Translator] = field(default_factory=dict)
+
+    def translator(self, language: str | None) -> Translator:
+        code = language or ""
+        if code not in self._translators:
+            self._translators[code] = self.catalogs.translator(language)
+        return self._translators[code]
+
+    def chain(self, language: str) -> list[str]:
+        lang = self.languages.get(language)
+        return [language, *(lang.fallback if lang else ()), "fr"]
+
+    def topic(self, language: str, key: str) -> Topic | None:
+        """A topic in ``language`` or the first language of its fallback chain that has it.
+
+        Title, text and SMS fall back separately: a language with only a title still gets the
+        fallback's text.
+        """
+        title = text = sms = None
+        used, status = language, "reviewed"
+        for code in self.chain(language):
+            entry = self.topics.get(code, {}).get(key)
+            if not entry:
+                continue
+            title = title or entry.get("title")
+            if text is None and entry.get("text"):
+                text, sms, used = entry["text"].strip(), (entry.get("sms") or "").strip(), code
+                status = entry.get("status", "draft")
+        if title is None or text is None:
+            return None
+        return Topic(key, used, title, text, sms or text, status)
+
+    def services_at(self, point_id: str) -> list[Service]:
+        return [s for s in self.services if s.point == point_id]
+
+    def national_services(self) -> list[Service]:
+        return [s for s in self.services if s.point == NATIONAL]
+
+    def points_in_order(self) -> list[Point]:
+        return [p for p in self.points.values() if p.region]  # points inside Niger
+
+    def nearest_point(self, lat: float, lon: float, max_km: float) -> tuple[Point, float] | None:
+        best: tuple[Point, float] | None = None
+        for point in self.points_in_order():
+            if point.lat is None or point.lon is None:
+                continue
+            km = haversine_km(lat, lon, point.lat, point.lon)
+            if best is None or km < best[1]:
+                best = (point, km)
+        return best if best and best[1] <= max_km else None
+
+    def find_point(self, text: str) -> Point | None:
+        """A point named (or aliased) exactly, ignoring case and accents."""
+        folded = normalise(text)
+        for point in self.points.values():
+            names = [point.id, point.name, *point.names.values(), *point.aliases]
+            if folded in {normalise(n) for n in names}:
+                return point
+        return None
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, turning a syntax error into a ContentError with its line."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError as exc:
+        raise ContentError("file is missing", file=str(path)) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContentError(f"YAML syntax error: {problem}", file=str(path), line=line) from exc
+
+
+def load_content(content_dir: Path, locales_dir: Path) -> Content:
+    """Load and cross-check the whole content tree; raise ContentError on the first defect."""
+    languages = parse_languages(read_yaml(content_dir / "languages.yaml")["languages"])
+    points = {p.id: p for p in _points(read_yaml(content_dir / "points.yaml")["points"])}
+    services = _services(read_yaml(content_dir / "services.yaml")["services"])
+    for service in services:
+        if service.point != NATIONAL and service.point not in points:
+            raise ContentError(f"service {service.id!r} names unknown point {service.point!r}",
+                               file=str(content_dir / "services.yaml"))
+    menu = list(read_yaml(content_dir / "menu.yaml")["menu"])
+    keyword_entries = read_yaml(content_dir / "keywords.yaml")["keywords"]
+    words = {key: {lang: (entry or {}).get("words") or [] for lang, entry in by_lang.items()}
+             for key, by_lang in keyword_entries.items()}
+    topics: dict[str, dict[str, dict[str, Any]]] = {}
+    for code in languages:
+        path = content_dir / code / "topics.yaml"
+        if path.exists():
+            topics[code] = read_yaml(path) or {}
+    catalogs = Catalogs.load(locales_dir, languages)
+    return Content(languages, points, services, menu, topics, KeywordIndex(words),
+                   keyword_entries, catalogs)
+
+
+def _points(entries: list[dict[str, Any]]) -> list[Point]:
+    return [
+        Point(
+            id=str(e["id"]), name=str(e["name"]), names=e.get("names") or {},
+            region=e.get("region"), region_name=e.get("region_name"),
+            lat=e.get("lat"), lon=e.get("lon"),
+            aliases=tuple(str(a) for a in e.get("aliases") or ()),
+        )
+        for e in entries
+    ]
+
+
+def _services(entries: list[dict[str, Any]]) -> list[Service]:
+    return [
+        Service(
+            id=str(e["id"]), point=str(e["point"]), kind=str(e.get("kind", "")),
+            name=e.get("name") or {}, phone=(str(e["phone"]) if e.get("phone") else None),
+            hours=e.get("hours"), verified_on=e.get("verified_on"),
+            confidence=str(e.get("confidence", "U")), source=str(e.get("source", "")),
+        )
+        for e in entries
+    ]
+
+
+def localised(values: Mapping[str, str] | None, chain: list[str]) -> str:
+    """The first value along a language chain (empty string when none)."""
+    if not values:
+        return ""
+    for code in chain:
+        if values.get(code):
+            return values[code]
+    return next(iter(values.values()), "")

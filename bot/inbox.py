@@ -1,0 +1,130 @@
+"""From one inbound message to stored state and queued replies, in one transaction.
+
+The provider's message id is inserted first under a unique key: a second delivery of the same
+message fails that insert and is answered as a duplicate, in any process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import Enum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.content import Content
+from bot.crypto import Vault, short_ref
+from bot.engine import ChannelTraits, Engine, Turn
+from bot.messages import MsgIn
+from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
+from bot.render import render
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(Enum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Inbox:
+    """Everything a message needs to be handled, shared by every channel adapter."""
+
+    store: Store
+    vault: Vault
+    engine: Engine
+    settings: object
+    traits: dict[str, ChannelTraits]
+    content_source: object  # has ``.current`` -> Content (swapped on reload)
+
+    @property
+    def content(self) -> Content:
+        return self.content_source.current  # type: ignore[attr-defined, no-any-return]
+
+    def process(self, msg: MsgIn) -> Result:
+        """Handle ``msg`` exactly once; return the outbox rows it queued."""
+        for _attempt in range(2):  # a second try only when two first messages race
+            try:
+                return self._process_once(msg)
+            except _ContactRace:
+                continue
+        return self._process_once(msg)
+
+    def _process_once(self, msg: MsgIn) -> Result:
+        try:
+            with self.store.session() as session:
+                inbound = InboundMessage(channel=msg.channel, external_id=msg.external_id,
+                                         kind=msg.kind, received_at=msg.received_at)
+                session.add(inbound)
+                session.flush()  # the unique key decides here: duplicates stop now
+                result = self._handle(session, msg, inbound)
+        except IntegrityError as exc:
+            if _is_duplicate(exc):
+                log.info("duplicate %s message %s ignored", msg.channel, msg.external_id)
+                return Result(Outcome.DUPLICATE)
+            raise _ContactRace() from exc
+        return result
+
+    def _handle(self, session: Session, msg: MsgIn, inbound: InboundMessage) -> Result:
+        contact = self._contact(session, msg)
+        inbound.contact_id = contact.id
+        content = self.content
+        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings)
+        self.engine.handle(turn)
+        rendered = render(turn.replies, turn.channel, turn.language, turn.t)
+        if turn.channel.max_segments is not None and turn.replies:
+            if not all(r.preformatted for r in turn.replies):
+                contact.state_data = {**contact.state_data, "more": rendered.more}
+        contact.last_seen_at = utcnow()
+        point = content.points.get(contact.point_id or "")
+        for topic in turn.topics_served:
+            session.add(InfoRequest(channel=msg.channel, language=turn.language.code,
+                                    point_id=contact.point_id,
+                                    region=point.region if point else None, topic=topic))
+        rows = [OutboxMessage(channel=msg.channel, address_enc=contact.address_enc,
+                              contact_id=None if turn.forget else contact.id,
+                              payload=m.to_payload(), priority=0)
+                for m in rendered.messages]
+        session.add_all(rows)
+        if turn.forget:
+            session.flush()
+            inbound.contact_id = None
+            session.delete(contact)
+            log.info("contact %s erased on request", short_ref(contact.pseudonym))
+        session.flush()
+        return Result(Outcome.PROCESSED, [row.id for row in rows])
+
+    def _contact(self, session: Session, msg: MsgIn) -> Contact:
+        candidates = self.vault.pseudonyms(msg.address)
+        query = select(Contact).where(Contact.pseudonym.in_(candidates))
+        if self.store.is_postgres:
+            query = query.with_for_update()  # one message of a person at a time
+        contact = session.scalars(query).first()
+        if contact is None:
+            contact = Contact(channel=msg.channel, pseudonym=candidates[0],
+                              address_enc=self.vault.encrypt(msg.address), state_data={})
+            session.add(contact)
+            session.flush()
+        elif contact.pseudonym != candidates[0]:  # found under a rotated key: move it forward
+            contact.pseudonym = candidates[0]
+            contact.address_enc = self.vault.rotate(contact.address_enc)
+        return contact
+
+
+class _ContactRace(Exception):
+    """Two first messages of one person created the contact at once; the loser retries."""
+
+
+def _is_duplicate(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "uq_inbound_channel_ext" in text or "inbound_messages.channel" in text

@@ -1,0 +1,74 @@
+"""Keyword matching on normalised text, in every language at once."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+# Zero-width characters, bidi controls and the BOM: invisible, yet they break a match.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+_APOSTROPHES = re.compile("['\u2019\u2018\u02bc\u02bb`\u00b4]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Fold text for matching: NFKC, no controls, case-folded, accents and apostrophes dropped.
+
+    "ＳＴＯＰ", " stop ", "Arrêt" and "ARRET" all become comparable; "A'A" matches "AA".
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t ")
+    text = text.casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    # Drop combining marks on Latin letters only: Arabic vowel marks are removed too, harmlessly.
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = _APOSTROPHES.sub("", text)
+    # Hausa/Fulfulde hooked letters typed without their hook on a plain keyboard.
+    text = text.translate(_HOOKS)
+    return _SPACES.sub(" ", text).strip()
+
+
+_HOOKS = str.maketrans({"ɓ": "b", "ɗ": "d", "ƙ": "k", "ƴ": "y", "ŋ": "n", "ɲ": "n", "ə": "e"})
+
+
+def clean_text(text: str) -> str:
+    """Text as it is stored: NFC, without NULs, controls or bidi overrides; keeps newlines."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+
+
+class KeywordIndex:
+    """Maps normalised words to keys (``stop``, ``menu``...), across all languages."""
+
+    def __init__(self, words_by_key: Mapping[str, Mapping[str, Iterable[str]]]) -> None:
+        self._key_by_word: dict[str, str] = {}
+        self._words: dict[str, dict[str, list[str]]] = {}
+        for key, by_lang in words_by_key.items():
+            for lang, words in by_lang.items():
+                for word in words:
+                    folded = normalise(word)
+                    if folded:
+                        self._key_by_word.setdefault(folded, key)
+                        self._words.setdefault(key, {}).setdefault(lang, []).append(word)
+
+    def whole(self, text: str) -> str | None:
+        """The key when the whole message is one keyword (any language), else None."""
+        return self._key_by_word.get(normalise(text))
+
+    def leading(self, text: str) -> tuple[str | None, str]:
+        """The key of the message's first word, and the rest of the message."""
+        folded = normalise(text)
+        head, _, rest = folded.partition(" ")
+        key = self._key_by_word.get(head)
+        if key is None:
+            return None, text
+        original_rest = text.strip().split(None, 1)
+        return key, original_rest[1] if len(original_rest) > 1 else ""
+
+    def first_word(self, key: str, language: str, fallback: str = "") -> str:
+        """The keyword to show a person for ``key`` in their language."""
+        words = self._words.get(key, {}).get(language) or self._words.get(key, {}).get("en")
+        return words[0] if words else fallback

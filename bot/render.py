@@ -1,0 +1,80 @@
+"""Shape neutral replies for a channel: buttons and 4096-character messages for chat apps,
+numbered menus within a segment budget (and MORE pages) for SMS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import texts
+from bot.engine import ChannelTraits
+from bot.i18n import Language, Translator
+from bot.messages import Outgoing, Reply
+from bot.sms_encoding import paginate, transliterate
+
+
+@dataclass
+class Rendered:
+    messages: list[Outgoing]
+    more: list[str] = field(default_factory=list)  # SMS pages kept for MORE
+
+
+def render(replies: list[Reply], traits: ChannelTraits, language: Language,
+           t: Translator) -> Rendered:
+    """Turn one turn's replies into provider messages for ``traits``'s channel."""
+    if not replies:
+        return Rendered([])
+    if traits.max_segments is not None:
+        return _render_sms(replies, traits.max_segments, language, t)
+    return Rendered([m for reply in replies for m in _render_chat(reply, traits, t)])
+
+
+def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator) -> list[Outgoing]:
+    chunks = split_text(reply.text, traits.max_text)
+    buttons = None
+    if reply.options and traits.buttons:
+        buttons = [[{"text": o.label, "data": o.key}] for o in reply.options]
+    if reply.menu_button and traits.buttons:
+        buttons = (buttons or []) + [[{"text": t(texts.BACK_TO_MENU), "data": "nav:menu"}]]
+    messages = [Outgoing(text=chunk) for chunk in chunks[:-1]]
+    messages.append(Outgoing(text=chunks[-1], buttons=buttons))
+    if reply.request_location and traits.location:
+        messages.append(Outgoing(text=t(texts.SHARE_LOCATION_HINT),
+                                 location_button=t(texts.SHARE_LOCATION_BUTTON)))
+    return messages
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text under ``limit`` characters, at paragraph, line or word boundaries."""
+    text = text.strip() or "…"
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit))
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    chunks.append(text)
+    return chunks
+
+
+def _render_sms(replies: list[Reply], max_segments: int, language: Language,
+                t: Translator) -> Rendered:
+    if all(reply.preformatted for reply in replies):  # MORE pages, already shaped
+        return Rendered([Outgoing(text="\n\n".join(r.text for r in replies))])
+    parts: list[str] = []
+    for reply in replies:
+        body = reply.sms_text or reply.text
+        if reply.options and reply.numbered_hint:
+            lines = [f"{i} {o.sms_label or o.label}" for i, o in enumerate(reply.options, 1)]
+            body = "\n".join([body, *lines, t(texts.SMS_MENU_HINT)])
+        parts.append(body.strip())
+    text = "\n\n".join(parts)
+    if language.transliterate:
+        text = transliterate(text)
+    more_hint = t(texts.SMS_MORE_HINT)
+    if language.transliterate:
+        more_hint = transliterate(more_hint)
+    pages = paginate(text, max_segments, more_hint)
+    return Rendered([Outgoing(text=pages[0])], more=pages[1:])

@@ -1,0 +1,94 @@
+"""Every short user-facing string of the core, marked for gettext extraction.
+
+Long informational texts live under ``content/``; menus, prompts and errors live here and are
+translated in ``locales/<lang>/LC_MESSAGES/messages.po``. The msgid is the English text; the
+comment above each one is extracted for translators (``pybabel extract -c TRANSLATORS:``).
+Placeholders use ``{name}`` and must be kept as they are in every translation.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now."""
+    return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction; translated later with ngettext."""
+    return (singular, plural)
+
+
+# TRANSLATORS: first line a new person sees, before choosing a language.
+WELCOME = N_("Welcome to Hanya, the information point for people on the road.")
+# TRANSLATORS: asks the person to pick a language from the list that follows.
+CHOOSE_LANGUAGE = N_("Choose your language:")
+# TRANSLATORS: asks where the person is; a numbered list of places follows.
+CHOOSE_POINT = N_("Where are you? Choose the nearest place:")
+# TRANSLATORS: Telegram only, under the list of places.
+SHARE_LOCATION_HINT = N_("You can also share your location.")
+# TRANSLATORS: button that asks Telegram to share the person's location.
+SHARE_LOCATION_BUTTON = N_("Share my location")
+# TRANSLATORS: after a shared location. {point} is a place name, {km} a whole number.
+NEAREST_POINT = N_("Nearest place: {point} (about {km} km).")
+# TRANSLATORS: a shared location is too far from every place we know.
+NO_POINT_NEAR = N_("No information point is near you. Choose a place from the list.")
+# TRANSLATORS: title of the main menu. {point} is the place the person chose.
+MENU_TITLE = N_("Information for {point}:")
+# TRANSLATORS: button / menu item to pick another language.
+CHANGE_LANGUAGE = N_("Change language")
+# TRANSLATORS: button / menu item to pick another place.
+CHANGE_POINT = N_("Change place")
+# TRANSLATORS: button to go back to the main menu.
+BACK_TO_MENU = N_("Menu")
+# TRANSLATORS: SMS only, after a numbered menu. MENU is a keyword, keep it in capitals.
+SMS_MENU_HINT = N_("Reply with a number.")
+# TRANSLATORS: SMS only, at the end of a long text cut in parts. MORE is the keyword in this
+# language (the same word as in the keywords list), in capitals.
+SMS_MORE_HINT = N_("Reply MORE for the rest.")
+# TRANSLATORS: SMS only, when the person asks for MORE but the text has ended.
+NOTHING_MORE = N_("That is all. Reply MENU for the menu.")
+# TRANSLATORS: the person's message matched nothing we expect.
+NOT_UNDERSTOOD = N_("Sorry, I did not understand. Reply with a number from the list, or MENU.")
+# TRANSLATORS: the list of words that work at any time. Keep the keywords of this language.
+HELP = N_("Words you can send at any time: MENU, BACK, LANGUAGE, PLACE, STOP, DELETE.")
+# TRANSLATORS: answer to STOP. START is the keyword in this language.
+STOPPED = N_("You will not receive any more messages. Send START to come back.")
+# TRANSLATORS: answer to START after STOP.
+RESTARTED = N_("Welcome back.")
+# TRANSLATORS: answer to DELETE. YES and NO are the keywords of this language.
+DELETE_CONFIRM = N_(
+    "Delete everything Hanya keeps about you (language, place)? Reply YES to delete, NO to keep."
+)
+# TRANSLATORS: sent once the person's data has been erased.
+DELETED = N_("Everything about you has been deleted. Goodbye. Send any message to start again.")
+# TRANSLATORS: the person answered NO to the deletion question.
+DELETE_CANCELLED = N_("Nothing was deleted.")
+# TRANSLATORS: short privacy notice on first contact. STOP and DELETE are keywords of this
+# language. {days} is a number of days.
+PRIVACY_NOTICE = N_(
+    "Hanya keeps your language, your place and the topics you ask for, to answer you and to "
+    "count use of the service. The service team only sees counts. Your messages are erased "
+    "after {days} days. Send STOP to stop, DELETE to erase everything."
+)
+# TRANSLATORS: heading of the list of services at a place. {point} is the place name.
+SERVICES_AT = N_("Services at {point}:")
+# TRANSLATORS: there is no service recorded at this place.
+NO_SERVICES = N_("No service is recorded at {point} yet.")
+# TRANSLATORS: shown after a phone number or opening hours that nobody has checked yet.
+NOT_VERIFIED = N_("not verified")
+# TRANSLATORS: shown after checked information. {date} is the date it was last checked.
+VERIFIED_ON = N_("checked {date}")
+# TRANSLATORS: the emergency numbers heading.
+EMERGENCY_NUMBERS = N_("Emergency numbers:")
+# TRANSLATORS: an internal failure; the person's message was kept.
+INTERNAL_ERROR = N_(
+    "Sorry, something went wrong on our side. Your message was kept; please try again."
+)
+# TRANSLATORS: the person sent a photo, sticker, voice note... where text is expected.
+TEXT_ONLY = N_("Please send text, or a number from the list.")
+
+
+# Plural messages: (singular, plural) pairs, extracted with the keyword ``Nn_:1,2``.
+# TRANSLATORS: {count} is the number of services listed at {point}.
+SERVICES_COUNT = Nn_("{count} service at {point}:", "{count} services at {point}:")

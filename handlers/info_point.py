@@ -1,0 +1,194 @@
+"""The information point: language, place, then the menu of topics for that place.
+
+Steps (each: what it asks / what it does with the answer):
+  choose_language  list languages in their own names    -> choose_point (or menu)
+  choose_point     list places, or a shared location    -> menu
+  menu             list topics + change language/place  -> the topic's text, stays in menu
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot import texts
+from bot.content import Point, Service, localised
+from bot.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
+from bot.keywords import normalise
+from bot.messages import Option, Reply
+from bot.models import utcnow
+
+NAME = "info"
+EMERGENCY_KINDS = {"emergency", "police", "ambulance", "fire", "hotline"}
+
+
+class Step(StrEnum):
+    CHOOSE_LANGUAGE = "choose_language"
+    CHOOSE_POINT = "choose_point"
+    MENU = "menu"
+
+
+def place(step: Step) -> Place:
+    return Place(NAME, step.value)
+
+
+# --- choose_language -------------------------------------------------------------------------
+
+def ask_language(turn: Turn) -> None:
+    t = turn.t
+    intro = t(texts.CHOOSE_LANGUAGE)
+    if turn.contact.language is None:
+        intro = f"{t(texts.WELCOME)}\n{intro}"
+    options = [Option(f"lang:{lang.code}", lang.name, lang.sms_name)
+               for lang in turn.content.languages.values()]
+    turn.say(Reply(intro, options=options))
+
+
+def answer_language(turn: Turn) -> None:
+    code = _language_from(turn)
+    if code is None:
+        _not_understood(turn, ask_language)
+        return
+    first_time = turn.contact.language is None
+    turn.contact.language = code
+    if first_time or turn.contact.notice_version != turn.settings.privacy_notice_version:
+        turn.say_text(turn.t(texts.PRIVACY_NOTICE, days=turn.settings.retention_days))
+        turn.contact.notice_version = turn.settings.privacy_notice_version
+        turn.contact.notice_at = utcnow()
+    _go(turn, Step.MENU if turn.contact.point_id else Step.CHOOSE_POINT)
+
+
+def _language_from(turn: Turn) -> str | None:
+    if turn.choice and turn.choice.startswith("lang:"):
+        return turn.choice.removeprefix("lang:")
+    typed = normalise(turn.msg.text)
+    for lang in turn.content.languages.values():  # "hausa", "english", "francais", "ar"...
+        if typed and typed in {normalise(lang.name), normalise(lang.sms_name), lang.code}:
+            return lang.code
+    return None
+
+
+# --- choose_point ----------------------------------------------------------------------------
+
+def ask_point(turn: Turn) -> None:
+    lang = turn.language.code
+    options = [Option(f"point:{p.id}", p.display(lang)) for p in turn.content.points_in_order()]
+    turn.say(Reply(turn.t(texts.CHOOSE_POINT), options=options, request_location=True))
+
+
+def answer_point(turn: Turn) -> None:
+    content, msg = turn.content, turn.msg
+    point: Point | None = None
+    if msg.kind == "location" and msg.location:
+        found = content.nearest_point(*msg.location, max_km=turn.settings.nearest_point_max_km)
+        if found is None:
+            turn.say_text(turn.t(texts.NO_POINT_NEAR))
+            ask_point(turn)
+            return
+        point, km = found
+        turn.say_text(turn.t(texts.NEAREST_POINT, point=point.display(turn.language.code),
+                             km=round(km)))
+    elif turn.choice and turn.choice.startswith("point:"):
+        point = content.points.get(turn.choice.removeprefix("point:"))
+    elif msg.kind == "text":
+        point = content.find_point(msg.text)
+    if point is None:
+        _not_understood(turn, ask_point)
+        return
+    turn.contact.point_id = point.id
+    _go(turn, Step.MENU)
+
+
+# --- menu ------------------------------------------------------------------------------------
+
+def ask_menu(turn: Turn) -> None:
+    point = _point(turn)
+    lang = turn.language.code
+    options = []
+    for key in turn.content.menu:
+        topic = turn.content.topic(lang, key)
+        if topic is not None:
+            options.append(Option(f"topic:{key}", topic.title))
+    options += [Option(NAV_LANGUAGE, turn.t(texts.CHANGE_LANGUAGE)),
+                Option(NAV_POINT, turn.t(texts.CHANGE_POINT))]
+    title = turn.t(texts.MENU_TITLE, point=point.display(lang) if point else "")
+    turn.say(Reply(title, options=options))
+
+
+def answer_menu(turn: Turn) -> None:
+    choice = turn.choice or ""
+    if choice == NAV_LANGUAGE:
+        _go(turn, Step.CHOOSE_LANGUAGE)
+    elif choice == NAV_POINT:
+        _go(turn, Step.CHOOSE_POINT)
+    elif choice.startswith("topic:"):
+        show_topic(turn, choice.removeprefix("topic:"))
+    else:
+        _not_understood(turn, ask_menu)
+
+
+def show_topic(turn: Turn, key: str) -> None:
+    """Send a topic's text; for places and emergencies, the services that go with it."""
+    lang = turn.language.code
+    topic = turn.content.topic(lang, key)
+    if topic is None:
+        _not_understood(turn, ask_menu)
+        return
+    text, sms = topic.text, topic.sms
+    point = _point(turn)
+    services: list[Service] = []
+    if key == "help_near_you" and point is not None:
+        services = turn.content.services_at(point.id)
+        header = (turn.t.ngettext(texts.SERVICES_COUNT, len(services), point=point.display(lang))
+                  if services else turn.t(texts.NO_SERVICES, point=point.display(lang)))
+        text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
+    elif key == "emergency":
+        services = [s for s in turn.content.national_services() if s.phone]
+        if point is not None:
+            services += [s for s in turn.content.services_at(point.id)
+                         if s.phone and s.kind in EMERGENCY_KINDS]
+        header = turn.t(texts.EMERGENCY_NUMBERS)
+        text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
+    if services:
+        text += "\n" + "\n".join(service_line(turn, s, long=True) for s in services)
+        sms += "\n" + "\n".join(service_line(turn, s, long=False) for s in services)
+    turn.topics_served.append(key)
+    turn.say(Reply(text, sms_text=sms, menu_button=True))
+
+
+def service_line(turn: Turn, service: Service, *, long: bool) -> str:
+    """One service: name, phone, hours, and whether a person has checked them."""
+    chain = turn.content.chain(turn.language.code)
+    parts = [localised(service.name, chain)]
+    if service.phone:
+        parts.append(service.phone)
+    hours = localised(service.hours, chain)
+    if hours and long:
+        parts.append(hours)
+    check = (turn.t(texts.VERIFIED_ON, date=turn.t.date(service.verified_on))
+             if service.verified_on else turn.t(texts.NOT_VERIFIED))
+    return ("• " if long else "- ") + ", ".join(parts) + f" ({check})"
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+def _point(turn: Turn) -> Point | None:
+    return turn.content.points.get(turn.contact.point_id or "")
+
+
+def _go(turn: Turn, step: Step) -> None:
+    turn.contact.conversation, turn.contact.step = NAME, step.value
+    STEPS[step.value].ask(turn)
+
+
+def _not_understood(turn: Turn, ask: object) -> None:
+    turn.say_text(turn.t(texts.NOT_UNDERSTOOD))
+    ask(turn)  # type: ignore[operator]
+
+
+STEPS: dict[str, StepDef] = {
+    Step.CHOOSE_LANGUAGE: StepDef(ask=ask_language, answer=answer_language),
+    Step.CHOOSE_POINT: StepDef(ask=ask_point, answer=answer_point),
+    Step.MENU: StepDef(ask=ask_menu, answer=answer_menu),
+}
+
+CONVERSATION = Conversation(NAME, STEPS)

@@ -1,0 +1,141 @@
+"""Shared fixtures: a real store (SQLite file or PostgreSQL), local fake providers, the app.
+
+Every test runs against ``HANYA_DATABASE_URL`` when set (``.ci/run`` sets it to the local
+PostgreSQL), else against a fresh SQLite file. No test may open a connection off this machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from starlette.testclient import TestClient
+
+from bot.migrate import upgrade
+from bot.models import Base, OutboxMessage
+from bot.settings import Settings
+from bot.store import Store
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.twilio_api import FakeTwilio
+
+PUBLIC_URL = "https://hanya.example.org"
+WEBHOOK_SECRET = "tg-secret-for-tests"
+SERVICE_NUMBER = "+22780000000"
+
+
+# --- nothing leaves the machine --------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        if host != "localhost" and not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            raise RuntimeError(f"test tried to reach {host}: only loopback is allowed")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TWILIO_EDGE", "TWILIO_REGION", "HANYA_TELEGRAM_TOKEN", "HANYA_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+# --- the store --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import os
+
+    url = os.environ.get("HANYA_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'hanya-test.db'}")
+    store = Store(url)
+    if store.is_postgres:  # start from an empty schema: earlier runs may have left tables
+        with store.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(store)  # the real migrations, not create_all: they are what production runs
+    store.dispose()
+    return url
+
+
+def wipe(store: Store) -> None:
+    with store.engine.begin() as conn:
+        if store.is_postgres:
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    store = Store(database_url)
+    wipe(store)
+    yield store
+    store.dispose()
+
+
+# --- fake providers ---------------------------------------------------------------------------
+
+@pytest.fixture
+def bot_api() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as api:
+        yield api
+
+
+@pytest.fixture
+def settings(database_url: str, bot_api: FakeBotApi, twilio_api: FakeTwilio,
+             tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        public_url=PUBLIC_URL,
+        telegram_token=bot_api.token,
+        telegram_webhook_secret=WEBHOOK_SECRET,
+        telegram_api_url=bot_api.url,
+        twilio_account_sid=twilio_api.account_sid,
+        twilio_auth_token=twilio_api.auth_token,
+        twilio_number=SERVICE_NUMBER,
+        twilio_api_url=twilio_api.url,
+        spool_dir=tmp_path / "spool",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, store: Store) -> Iterator[TestClient]:
+    from webhooks.app import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def wait_outbox_drained(store: Store, timeout: float = 10.0) -> None:
+    """Block until the sender has handed every due outbox row to its provider."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with store.session() as session:
+            waiting = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.status.in_(["pending", "sending"])))
+        if not waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"outbox still has {waiting} message(s) waiting")

@@ -1,0 +1,229 @@
+"""The FastAPI app: webhooks for each channel, health checks, and the sender in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import update
+
+from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
+from bot.inbox import Outcome
+from bot.messages import MsgIn
+from bot.models import DeadLetter, OutboxMessage
+from bot.outbox import Sender
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, get_settings
+from webhooks import telegram, twilio_sms
+from webhooks.channels import channel_traits, senders
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The web application; ``settings`` default to the environment."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, channel_traits(settings))
+        channel_senders = senders(settings)
+        for sender in channel_senders.values():
+            if hasattr(sender, "start"):
+                await sender.start()
+        outbox = Sender(runtime.store, runtime.vault, channel_senders)
+        app.state.runtime, app.state.sender = runtime, outbox
+        tasks = []
+        if settings.run_sender and channel_senders:
+            tasks.append(asyncio.create_task(outbox.run(), name="sender"))
+        tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox), name="spool"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for sender in channel_senders.values():
+                if hasattr(sender, "stop"):
+                    await sender.stop()
+            runtime.store.dispose()
+
+    app = FastAPI(title="Hanya", version="0.1.0", lifespan=lifespan)
+    app.middleware("http")(_limit_body(settings.max_body_bytes))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        database = runtime.store.ping()
+        body = {"database": "ok" if database else "unreachable",
+                "content": "ok" if runtime.content.last_error is None else "refused",
+                "content_error": runtime.content.last_error,
+                "spooled_sms": len(runtime.spool.pending())}
+        return JSONResponse(body, status_code=200 if database else 503)
+
+    @app.post("/webhooks/telegram")
+    async def telegram_webhook(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        secret = settings.telegram_webhook_secret
+        try:
+            telegram.verify_secret(secret.get_secret_value() if secret else None,
+                                   request.headers.get(telegram.SECRET_HEADER))
+            data = _json_body(await request.body())
+            msg, callback_id = telegram.parse_update(data)
+        except InboundError as exc:
+            return _inbound_error(exc)
+        try:
+            result = await run_in_threadpool(runtime.inbox.process, msg)
+        except StoreUnavailable:
+            # Telegram retries a 5xx; the update will be processed once when the store is back.
+            return JSONResponse({"detail": "store unavailable"}, status_code=503,
+                                headers={"Retry-After": "5"})
+        except Exception as exc:  # a poison update must not block this person's next ones
+            return await _dead_letter(runtime, msg, data, exc)
+        if result.outcome is Outcome.PROCESSED:
+            request.app.state.sender.wake()
+        if callback_id:
+            return JSONResponse(telegram.callback_answer(callback_id))
+        return JSONResponse({"ok": True})
+
+    @app.post("/webhooks/twilio/sms")
+    async def twilio_sms_webhook(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        form = await _form(request)
+        try:
+            _verify_twilio(settings, request, form)
+            msg = twilio_sms.parse_sms(form)
+        except InboundError as exc:
+            return _inbound_error(exc)
+        try:
+            result = await run_in_threadpool(runtime.inbox.process, msg)
+        except StoreUnavailable:
+            # Twilio will not retry for long: keep the signed message and ingest it later.
+            await run_in_threadpool(runtime.spool.put, twilio_sms.CHANNEL, form)
+            log.warning("store unavailable: inbound SMS %s spooled", msg.external_id)
+            return _twiml()
+        except Exception as exc:
+            await _dead_letter(runtime, msg, form, exc)
+            return _twiml()
+        if result.outcome is Outcome.PROCESSED:
+            request.app.state.sender.wake()
+        return _twiml()
+
+    @app.post("/webhooks/twilio/status")
+    async def twilio_status_webhook(request: Request) -> Response:
+        runtime: Runtime = request.app.state.runtime
+        form = await _form(request)
+        try:
+            _verify_twilio(settings, request, form)
+        except InboundError as exc:
+            return _inbound_error(exc)
+        sid, status = form.get("MessageSid"), form.get("MessageStatus")
+        if not sid or not status:
+            return _inbound_error(Rejected("missing MessageSid or MessageStatus", 400))
+        try:
+            await run_in_threadpool(_record_status, runtime, sid, status, form.get("ErrorCode"))
+        except StoreUnavailable:
+            return JSONResponse({"detail": "store unavailable"}, status_code=503)
+        return Response(status_code=204)
+
+    return app
+
+
+def _verify_twilio(settings: Settings, request: Request, form: dict[str, str]) -> None:
+    token = settings.twilio_auth_token
+    # Twilio signs the public URL it called, not the address we are bound to behind a proxy.
+    url = settings.public_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    twilio_sms.verify_signature(token.get_secret_value() if token else None, url, form,
+                                request.headers.get(twilio_sms.SIGNATURE_HEADER))
+
+
+async def _form(request: Request) -> dict[str, str]:
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - a malformed body is the sender's problem, not a 500
+        return {}
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejected("body is not JSON", status_code=400) from exc
+
+
+def _inbound_error(exc: InboundError) -> JSONResponse:
+    if isinstance(exc, Ignored):
+        return JSONResponse({"ok": True, "ignored": exc.reason})
+    return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
+
+
+def _twiml() -> Response:
+    return Response(twilio_sms.EMPTY_TWIML, media_type="application/xml")
+
+
+def _record_status(runtime: Runtime, sid: str, status: str, error: str | None) -> None:
+    with runtime.store.session() as session:
+        session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid).values(
+            delivery_status=status[:16], last_error=f"twilio {error}" if error else None))
+
+
+async def _dead_letter(runtime: Runtime, msg: MsgIn, data: Any, exc: Exception) -> Response:
+    log.exception("inbound %s %s failed for good; dead-lettered", msg.channel, msg.external_id,
+                  exc_info=exc)
+
+    def keep() -> None:
+        with runtime.store.session() as session:
+            session.add(DeadLetter(channel=msg.channel, external_id=msg.external_id,
+                                   payload_enc=runtime.vault.encrypt(json.dumps(data)),
+                                   error=type(exc).__name__[:200]))
+
+    try:
+        await run_in_threadpool(keep)
+    except StoreUnavailable:
+        return JSONResponse({"detail": "store unavailable"}, status_code=503,
+                            headers={"Retry-After": "5"})
+    return JSONResponse({"ok": True, "dead_letter": True})
+
+
+async def _flush_spool_forever(runtime: Runtime, sender: Sender, every: float = 5.0) -> None:
+    def ingest(channel: str, form: dict[str, str]) -> None:
+        result = runtime.inbox.process(twilio_sms.parse_sms(form))
+        if result.outcome is Outcome.PROCESSED:
+            sender.wake()
+
+    while True:
+        if runtime.spool.pending():
+            try:
+                await run_in_threadpool(runtime.spool.flush, ingest)
+            except Exception:
+                log.exception("spool flush failed")
+        await asyncio.sleep(every)
+
+
+def _limit_body(max_bytes: int) -> Callable[[Request, Callable[[Request], Awaitable[Response]]],
+                                            Awaitable[Response]]:
+    async def middleware(request: Request,
+                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_bytes):
+            return JSONResponse({"detail": "body too large"}, status_code=413)
+        return await call_next(request)
+
+    return middleware

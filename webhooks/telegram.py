@@ -1,0 +1,162 @@
+"""Telegram: parse updates (python-telegram-bot), verify the secret header, send through Bot.
+
+A sample update as the Bot API posts it (tests/fixtures/telegram/message_text.json):
+    {"update_id": 10001, "message": {"message_id": 7, "date": 1763900000,
+     "chat": {"id": 3527065, "type": "private"}, "from": {"id": 3527065, ...}, "text": "salut"}}
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.engine import ChannelTraits
+from bot.errors import (
+    ContactStopped,
+    Ignored,
+    PermanentSendError,
+    Rejected,
+    TemporarySendError,
+    Throttled,
+)
+from bot.messages import MsgIn, Outgoing
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+TRAITS = ChannelTraits(CHANNEL, buttons=True, location=True, max_segments=None, max_text=4096)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+# Bot commands mapped to the words the engine knows (in English; every language works too).
+COMMANDS = {"/start": "START", "/menu": "MENU", "/help": "HELP", "/language": "LANGUAGE",
+            "/place": "PLACE", "/stop": "STOP", "/delete": "DELETE", "/more": "MORE"}
+
+
+def verify_secret(expected: str | None, received: str | None) -> None:
+    """Reject a request whose secret header does not match (when a secret is configured)."""
+    if expected and not hmac.compare_digest(expected.encode(), (received or "").encode()):
+        raise Rejected("bad or missing secret token")
+
+
+def parse_update(data: dict[str, Any]) -> tuple[MsgIn, str | None]:
+    """Turn an update into a neutral message and the callback query id to answer, if any.
+
+    Raises Ignored for updates we do not serve, Rejected for payloads that are not updates.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise Rejected("not a Telegram update", status_code=400)
+    try:
+        update = Update.de_json(data, None)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Rejected(f"malformed update: {type(exc).__name__}", status_code=400) from exc
+    external_id = str(update.update_id)
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message else None
+        if chat is None or chat.type != "private":
+            raise Ignored("callback outside a private chat")
+        return (MsgIn(CHANNEL, f"telegram:{chat.id}", external_id, kind="choice",
+                      choice=query.data or ""), query.id)
+    if update.my_chat_member is not None:
+        member = update.my_chat_member
+        if member.chat.type == "private" and member.new_chat_member.status == "kicked":
+            return MsgIn(CHANNEL, f"telegram:{member.chat.id}", external_id, kind="blocked"), None
+        raise Ignored("membership change")
+    message = update.message
+    if message is None:
+        raise Ignored("update kind not served")
+    if message.chat.type != "private":
+        raise Ignored("group or channel message")
+    address = f"telegram:{message.chat.id}"
+    hint = message.from_user.language_code if message.from_user else None
+    if message.location is not None:
+        loc = message.location
+        return (MsgIn(CHANNEL, address, external_id, kind="location",
+                      location=(loc.latitude, loc.longitude), language_hint=hint), None)
+    if message.text is not None:
+        return MsgIn(CHANNEL, address, external_id, text=_command_to_word(message.text),
+                     language_hint=hint), None
+    raise Ignored("message kind not served")
+
+
+def _command_to_word(text: str) -> str:
+    head, _, rest = text.strip().partition(" ")
+    word = COMMANDS.get(head.split("@", 1)[0].lower())
+    if word is None:
+        return text
+    return f"{word} {rest}".strip()
+
+
+def callback_answer(callback_id: str) -> dict[str, str]:
+    """A webhook response body that answers a callback query without another request."""
+    return {"method": "answerCallbackQuery", "callback_query_id": callback_id}
+
+
+def reply_markup(message: Outgoing) -> Any:
+    if message.buttons:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"])
+                                      for b in row] for row in message.buttons])
+    if message.location_button:
+        return ReplyKeyboardMarkup([[KeyboardButton(message.location_button,
+                                                    request_location=True)]],
+                                   resize_keyboard=True, one_time_keyboard=True)
+    if message.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+class TelegramSender:
+    """Sends outbox messages with python-telegram-bot's Bot against ``api_url``."""
+
+    def __init__(self, token: str, api_url: str, *, timeout: float = 10.0) -> None:
+        request = HTTPXRequest(connection_pool_size=16, read_timeout=timeout,
+                               write_timeout=timeout, connect_timeout=timeout)
+        self.bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot",
+                       request=request)
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def send(self, address: str, message: Outgoing) -> str | None:
+        chat_id = int(address.removeprefix("telegram:"))
+        try:
+            # No parse mode: content text is sent as plain text, nothing to escape.
+            sent = await self.bot.send_message(chat_id, message.text,
+                                               reply_markup=reply_markup(message))
+        except RetryAfter as exc:
+            raise Throttled("telegram flood control", retry_after=_seconds(exc)) from exc
+        except Forbidden as exc:
+            raise ContactStopped(f"telegram: {exc.message}") from exc
+        except BadRequest as exc:
+            raise PermanentSendError(f"telegram: {exc.message}") from exc
+        except (NetworkError, TelegramError) as exc:
+            raise TemporarySendError(f"telegram: {type(exc).__name__}") from exc
+        return str(sent.message_id)
+
+    async def set_webhook(self, url: str, secret: str | None) -> bool:
+        return await self.bot.set_webhook(
+            url, secret_token=secret,
+            allowed_updates=["message", "callback_query", "my_chat_member"])
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB warns about the int form; accept both forms
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,95 @@
+"""SMS through Twilio: verify the signature with twilio's RequestValidator, parse the form,
+send with twilio's Client. Any other SMS provider (a local aggregator, an Android gateway) is
+another module with the same three jobs; nothing in handlers/ changes.
+
+A sample inbound form (tests/fixtures/twilio/inbound_sms.txt):
+    MessageSid=SM...&AccountSid=AC...&From=%2B22790000000&To=%2B22780000000&Body=INFO&NumSegments=1
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.engine import ChannelTraits
+from bot.errors import (
+    ContactStopped,
+    PermanentSendError,
+    Rejected,
+    TemporarySendError,
+    Throttled,
+)
+from bot.messages import MsgIn, Outgoing
+
+log = logging.getLogger(__name__)
+CHANNEL = "sms"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+# Twilio error codes: https://www.twilio.com/docs/api/errors
+RATE_LIMITED = {20429, 14107}
+RECIPIENT_STOPPED = {21610}
+PERMANENT = {21211, 21612, 21614, 21408, 21606, 30003, 30005, 30006}
+
+
+def traits(max_segments: int) -> ChannelTraits:
+    return ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=max_segments)
+
+
+def verify_signature(auth_token: str | None, url: str, form: Mapping[str, str],
+                     signature: str | None) -> None:
+    """Reject unless ``signature`` is Twilio's HMAC of ``url`` and ``form`` under our token."""
+    if not auth_token:
+        raise Rejected("SMS webhook is not configured (no Twilio auth token)")
+    if not signature or not RequestValidator(auth_token).validate(url, dict(form), signature):
+        raise Rejected("bad Twilio signature")
+
+
+def parse_sms(form: Mapping[str, str]) -> MsgIn:
+    sid, sender = form.get("MessageSid") or form.get("SmsSid"), form.get("From")
+    if not sid or not sender:
+        raise Rejected("missing MessageSid or From", status_code=400)
+    return MsgIn(CHANNEL, f"tel:{sender}", sid, text=form.get("Body", ""))
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class TwilioSender:
+    """Sends outbox messages through Twilio's Messages API (``api_url`` for tests)."""
+
+    def __init__(self, account_sid: str, auth_token: str, number: str, api_url: str,
+                 status_callback: str | None = None) -> None:
+        self.client = Client(account_sid, auth_token)
+        # Every REST call of the Api domain is built from this base (twilio/base/domain.py).
+        self.client.api.base_url = api_url
+        # Edge/region (also read from TWILIO_EDGE/TWILIO_REGION) rewrite the host by its dots.
+        self.client.edge = self.client.region = None
+        self.number, self.status_callback = number, status_callback
+
+    async def send(self, address: str, message: Outgoing) -> str | None:
+        to = address.removeprefix("tel:")
+        # twilio's Client is synchronous; keep the event loop free.
+        return await asyncio.to_thread(self._send, to, message.text)
+
+    def _send(self, to: str, body: str) -> str | None:
+        kwargs = {"to": to, "from_": self.number, "body": body}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        try:
+            created = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            code = int(exc.code or 0)
+            if code in RATE_LIMITED or exc.status == 429:
+                raise Throttled("twilio rate limit", retry_after=1.0, code=code) from exc
+            if code in RECIPIENT_STOPPED:
+                raise ContactStopped("recipient unsubscribed", code=code) from exc
+            if code in PERMANENT or 400 <= exc.status < 500:
+                raise PermanentSendError(f"twilio error {code}", code=code) from exc
+            raise TemporarySendError(f"twilio error {code or exc.status}", code=code) from exc
+        except OSError as exc:  # network errors from requests are OSError subclasses
+            raise TemporarySendError(f"twilio network: {type(exc).__name__}") from exc
+        return created.sid
