@@ -82,9 +82,9 @@ class Inbox:
         turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings)
         self.engine.handle(turn)
         rendered = render(turn.replies, turn.channel, turn.language, turn.t)
-        if turn.channel.max_segments is not None and turn.replies:
-            if not all(r.preformatted for r in turn.replies):
-                contact.state_data = {**contact.state_data, "more": rendered.more}
+        new_pages = not all(r.preformatted for r in turn.replies)
+        if turn.channel.max_segments is not None and turn.replies and new_pages:
+            contact.state_data = {**contact.state_data, "more": rendered.more}
         contact.last_seen_at = utcnow()
         point = content.points.get(contact.point_id or "")
         for topic in turn.topics_served:

@@ -51,16 +51,22 @@ class Sender:
         self.batch, self.max_attempts, self.base_backoff = batch, max_attempts, base_backoff
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Ask the running loop to look at the outbox now (callable from any thread)."""
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
+    def stop(self) -> None:
+        """Finish the message in hand, then leave ``run`` (never cut a send in half)."""
+        self._stopping = True
+        self.wake()
+
     async def run(self, idle: float = 1.0) -> None:
-        """Send forever: whenever woken, and every ``idle`` seconds for retries."""
+        """Send until stopped: whenever woken, and every ``idle`` seconds for retries."""
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.drain()
             except StoreUnavailable:
@@ -78,12 +84,13 @@ class Sender:
     async def drain(self) -> int:
         """Send every row due now; return how many were handed to a provider."""
         total = 0
-        while True:
+        while not self._stopping:
             claimed = await asyncio.to_thread(self._claim)
             if not claimed:
                 return total
             for row in claimed:
                 total += await self._deliver(row)
+        return total
 
     def _claim(self) -> list[Claimed]:
         now = utcnow()

@@ -35,6 +35,9 @@ def place(step: Step) -> Place:
 
 def ask_language(turn: Turn) -> None:
     t = turn.t
+    hint = (turn.msg.language_hint or "").split("-")[0]
+    if turn.contact.language is None and hint in turn.content.languages:
+        t = turn.content.translator(hint)  # Telegram told us the phone's language: use it
     intro = t(texts.CHOOSE_LANGUAGE)
     if turn.contact.language is None:
         intro = f"{t(texts.WELCOME)}\n{intro}"

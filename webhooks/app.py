@@ -41,16 +41,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await sender.start()
         outbox = Sender(runtime.store, runtime.vault, channel_senders)
         app.state.runtime, app.state.sender = runtime, outbox
+        stopping = asyncio.Event()
         tasks = []
         if settings.run_sender and channel_senders:
             tasks.append(asyncio.create_task(outbox.run(), name="sender"))
-        tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox), name="spool"))
+        tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox, stopping),
+                                         name="spool"))
         try:
             yield
         finally:
-            for task in tasks:
+            # Let work in hand finish: a send cut in half could be sent twice after restart.
+            outbox.stop()
+            stopping.set()
+            done, pending = await asyncio.wait(tasks, timeout=15)
+            for task in pending:
                 task.cancel()
-            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             for sender in channel_senders.values():
@@ -202,19 +207,21 @@ async def _dead_letter(runtime: Runtime, msg: MsgIn, data: Any, exc: Exception) 
     return JSONResponse({"ok": True, "dead_letter": True})
 
 
-async def _flush_spool_forever(runtime: Runtime, sender: Sender, every: float = 5.0) -> None:
+async def _flush_spool_forever(runtime: Runtime, sender: Sender, stopping: asyncio.Event,
+                               every: float = 5.0) -> None:
     def ingest(channel: str, form: dict[str, str]) -> None:
         result = runtime.inbox.process(twilio_sms.parse_sms(form))
         if result.outcome is Outcome.PROCESSED:
             sender.wake()
 
-    while True:
+    while not stopping.is_set():
         if runtime.spool.pending():
             try:
                 await run_in_threadpool(runtime.spool.flush, ingest)
             except Exception:
                 log.exception("spool flush failed")
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=every)
 
 
 def _limit_body(max_bytes: int) -> Callable[[Request, Callable[[Request], Awaitable[Response]]],
