@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
+import bot.all_models  # noqa: F401 - registers every table
 from bot.models import Base
 from bot.settings import get_settings
 from bot.store import make_engine

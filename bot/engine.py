@@ -95,14 +95,29 @@ class Place:
     step: str
 
 
+@dataclass(frozen=True)
+class Command:
+    """A message that starts with a keyword (``SOS``, ``JOIN <code>``, ``RAPPORT ...``).
+
+    ``run`` gets the turn and the text after the keyword. ``even_when_stopped`` lets an SOS
+    through for someone who said STOP; ``needs_language`` defers to onboarding first.
+    """
+
+    run: Callable[[Turn, str], None]
+    even_when_stopped: bool = False
+    needs_language: bool = False
+
+
 class Engine:
-    """Routes a turn: global words first, then the contact's current step."""
+    """Routes a turn: commands and global words first, then the contact's current step."""
 
     def __init__(self, conversations: Mapping[str, Conversation], *, home: Place,
-                 language: Place, point: Place, onboarding: Place) -> None:
+                 language: Place, point: Place, onboarding: Place,
+                 commands: Mapping[str, Command] | None = None) -> None:
         self.conversations = dict(conversations)
         self.home, self.language_place, self.point_place = home, language, point
         self.onboarding = onboarding
+        self.commands = dict(commands or {})
 
     def goto(self, turn: Turn, place: Place) -> None:
         turn.contact.conversation, turn.contact.step = place.conversation, place.step
@@ -116,6 +131,14 @@ class Engine:
         contact, msg = turn.contact, turn.msg
         if msg.kind == "blocked":  # the person blocked the bot: stop sending, say nothing
             contact.stopped = True
+            return
+        command, rest = self._command(turn)
+        if command is not None and (command.even_when_stopped or not contact.stopped) and not (
+                command.needs_language and contact.language is None):
+            if contact.step == CONFIRM_DELETE:  # a command cancels a pending deletion
+                contact.conversation, contact.step = turn.data.get("resume") or [
+                    self.home.conversation, self.home.step]
+            command.run(turn, rest)
             return
         key = self._global_key(turn)
         if contact.stopped:
@@ -139,6 +162,17 @@ class Engine:
             self.goto(turn, self._home_or_onboarding(contact))
             return
         self._step(place).answer(turn)
+
+    def _command(self, turn: Turn) -> tuple[Command | None, str]:
+        msg = turn.msg
+        if msg.kind == "choice" and msg.choice and msg.choice.startswith("cmd:"):
+            return self.commands.get(msg.choice.removeprefix("cmd:")), ""
+        if msg.kind != "text" or not self.commands:
+            return None, ""
+        key, rest = turn.content.keywords.leading(msg.text)
+        if key is None or key not in self.commands:
+            return None, ""
+        return self.commands[key], rest
 
     def _global_key(self, turn: Turn) -> str | None:
         msg = turn.msg

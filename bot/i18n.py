@@ -102,11 +102,20 @@ class Catalogs:
 
     @classmethod
     def load(cls, locales_dir: Path, languages: Mapping[str, Language]) -> Catalogs:
+        """Every ``<lang>/LC_MESSAGES/*.po``: one domain per feature, merged per language."""
         catalogs = cls(dict(languages))
         for code in languages:
-            po = locales_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po"
-            if po.exists():
-                catalogs.compiled[code] = compile_po(po)
+            folder = locales_dir / code / "LC_MESSAGES"
+            files = sorted(folder.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.name))
+            merged: gettext.GNUTranslations | None = None
+            for po in files:
+                compiled = compile_po(po)
+                if merged is None:
+                    merged = compiled  # messages.po first: its Plural-Forms rule is used
+                else:
+                    merged._catalog.update(compiled._catalog)  # type: ignore[attr-defined]
+            if merged is not None:
+                catalogs.compiled[code] = merged
         return catalogs
 
     def translator(self, code: str | None) -> Translator:

@@ -9,8 +9,8 @@ from bot.settings import ROOT
 from bot.store import Store
 
 
-def upgrade(store: Store, revision: str = "head") -> None:
-    """Bring the store's schema to ``revision``."""
+def upgrade(store: Store, revision: str = "heads") -> None:
+    """Bring the store's schema to ``revision`` (every head: features add their own)."""
     if store.url.startswith("sqlite:///"):
         from pathlib import Path
 

@@ -94,7 +94,10 @@ def parse_update(data: dict[str, Any]) -> tuple[MsgIn, str | None]:
 
 def _command_to_word(text: str) -> str:
     head, _, rest = text.strip().partition(" ")
-    word = COMMANDS.get(head.split("@", 1)[0].lower())
+    command = head.split("@", 1)[0].lower()
+    if command == "/start" and rest.strip():  # a deep link t.me/<bot>?start=<code>
+        return f"JOIN {rest.strip()}"
+    word = COMMANDS.get(command)
     if word is None:
         return text
     return f"{word} {rest}".strip()
