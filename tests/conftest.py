@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select, text
 from starlette.testclient import TestClient
 
-from bot.migrate import upgrade
 import bot.all_models  # noqa: F401 - every table, for wipe()
+from bot.migrate import upgrade
 from bot.models import Base, OutboxMessage
 from bot.settings import Settings
 from bot.store import Store
