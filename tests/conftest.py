@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
 import bot.all_models  # noqa: F401 - every table, for wipe()
@@ -56,18 +57,36 @@ def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- the store --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test session, migrated with the real Alembic revisions.
+
+    On PostgreSQL each session gets its own database, created next to the one named by
+    HANYA_DATABASE_URL, so parallel runs never see each other's rows.
+    """
     import os
 
-    url = os.environ.get("HANYA_DATABASE_URL") or (
-        f"sqlite:///{tmp_path_factory.mktemp('db') / 'hanya-test.db'}")
+    base = os.environ.get("HANYA_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hanya-test.db'}"
+        store = Store(url)
+        upgrade(store)
+        store.dispose()
+        yield url
+        return
+    name = f"hanya_test_{os.getpid()}_{int(time.time())}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
     store = Store(url)
-    if store.is_postgres:  # start from an empty schema: earlier runs may have left tables
-        with store.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(store)  # the real migrations, not create_all: they are what production runs
+    upgrade(store)
     store.dispose()
-    return url
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def wipe(store: Store) -> None:
