@@ -24,6 +24,8 @@ class MsgIn:
     # A button's payload (Telegram callback data), already one of the options we offered.
     choice: str | None = None
     location: tuple[float, float] | None = None
+    # A photo or voice note: (kind, provider file id). Kept as the provider's id, not downloaded.
+    media: tuple[str, str] | None = None
     # Provider hint of the person's language (Telegram language_code); never stored.
     language_hint: str | None = None
     received_at: datetime = field(default_factory=utcnow)

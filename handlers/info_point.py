@@ -184,7 +184,8 @@ def _go(turn: Turn, step: Step) -> None:
 
 
 def _not_understood(turn: Turn, ask: object) -> None:
-    turn.say_text(turn.t(texts.NOT_UNDERSTOOD))
+    message = texts.TEXT_ONLY if turn.msg.kind == "media" else texts.NOT_UNDERSTOOD
+    turn.say_text(turn.t(message))
     ask(turn)  # type: ignore[operator]
 
 

@@ -130,12 +130,20 @@ def test_missing_or_wrong_secret_is_refused_and_nothing_stored(user, store, bot_
 
 @pytest.mark.parametrize(("kind", "chat"), [
     ("edited_message", CHAT), ("channel_post", -1001234567890), ("message_sticker", CHAT),
-    ("group_message", -1001234567890), ("message_voice", CHAT)])
+    ("group_message", -1001234567890)])
 def test_update_kinds_we_do_not_serve_get_200_and_are_ignored(user, store, kind, chat):
     response = user.post(fixture_update(kind, 900_000_100, chat))
     assert response.status_code == 200
     assert response.json()["ignored"]
     assert count(store, InboundMessage) == 0
+
+
+def test_voice_note_to_the_information_point_asks_for_text(user):
+    user.say("/start")
+    user.tap("lang:en")
+    user.post(fixture_update("message_voice", 900_000_150, CHAT))
+    replies = user._replies()
+    assert "Please send text" in replies[0]["text"]
 
 
 def test_user_who_blocked_the_bot_is_marked_stopped(user, store):

@@ -89,7 +89,19 @@ def parse_update(data: dict[str, Any]) -> tuple[MsgIn, str | None]:
     if message.text is not None:
         return MsgIn(CHANNEL, address, external_id, text=_command_to_word(message.text),
                      language_hint=hint), None
+    media = _media(message)
+    if media is not None:  # kept as Telegram's file id (reports); never downloaded
+        return MsgIn(CHANNEL, address, external_id, kind="media", media=media,
+                     text=message.caption or "", language_hint=hint), None
     raise Ignored("message kind not served")
+
+
+def _media(message: Any) -> tuple[str, str] | None:
+    if message.photo:
+        return ("photo", message.photo[-1].file_id)  # the largest size
+    if message.voice is not None:
+        return ("voice", message.voice.file_id)
+    return None
 
 
 def _command_to_word(text: str) -> str:

@@ -1,0 +1,72 @@
+"""SP/CCM recipients of alerts and digests, and queuing a message to any address.
+
+A recipient is a Telegram chat or group, or a phone number, with a language and the
+subscriptions it receives (``alerts``, ``daily``, ``weekly``). Its address is encrypted like a
+contact's; ``core`` marks SP/CCM core staff (they see small counts unsuppressed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.crypto import Vault
+from bot.messages import Outgoing
+from bot.models import Base, OutboxMessage, utcnow
+
+SUBSCRIPTIONS = ("alerts", "daily", "weekly")
+PRIORITY_REPLY, PRIORITY_ALERT, PRIORITY_DIGEST = 0, 5, 9
+
+
+class Recipient(Base):
+    __tablename__ = "recipients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))  # e.g. "SP/CCM duty officer"
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | sms
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    address_enc: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    subscriptions: Mapped[str] = mapped_column(String(80), default="alerts,daily,weekly")
+    core: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def receives(self, subscription: str) -> bool:
+        return subscription in self.subscriptions.split(",")
+
+
+def add_recipient(session: Session, vault: Vault, *, name: str, address: str, language: str,
+                  subscriptions: list[str], core: bool = True) -> Recipient:
+    """Create (or update) the recipient at ``address`` (``telegram:<chat>`` or ``tel:+...``)."""
+    unknown = set(subscriptions) - set(SUBSCRIPTIONS)
+    if unknown:
+        raise ValueError(f"unknown subscription(s): {', '.join(sorted(unknown))}")
+    channel = "telegram" if address.startswith("telegram:") else "sms"
+    pseudonym = vault.pseudonym(address)
+    recipient = session.scalars(select(Recipient).where(Recipient.pseudonym == pseudonym)).first()
+    if recipient is None:
+        recipient = Recipient(pseudonym=pseudonym, address_enc=vault.encrypt(address),
+                              channel=channel)
+        session.add(recipient)
+    recipient.name, recipient.language, recipient.core = name, language, core
+    recipient.subscriptions, recipient.active = ",".join(subscriptions), True
+    session.flush()
+    return recipient
+
+
+def recipients_for(session: Session, subscription: str) -> list[Recipient]:
+    rows = session.scalars(select(Recipient).where(Recipient.active.is_(True))
+                           .order_by(Recipient.id))
+    return [r for r in rows if r.receives(subscription)]
+
+
+def enqueue(session: Session, *, channel: str, address_enc: str, message: Outgoing,
+            priority: int, contact_id: int | None = None) -> OutboxMessage:
+    """Queue one message in the caller's transaction (sent after commit by the sender)."""
+    row = OutboxMessage(channel=channel, address_enc=address_enc, contact_id=contact_id,
+                        payload=message.to_payload(), priority=priority)
+    session.add(row)
+    return row
