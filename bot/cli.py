@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
+from bot.logs import configure as configure_logging
 from bot.messages import MsgIn, Outgoing
 from bot.migrate import upgrade
 from bot.models import OutboxMessage
@@ -45,7 +45,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
 
     from webhooks.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = get_settings()
     if migrate:
         store = Store(settings.database_url)

@@ -93,6 +93,18 @@ class SmsUser:
                                         to=SERVICE_NUMBER, body=body, message_sid=sid)
         return self.client.post("/webhooks/twilio/sms", data=form, headers=headers)
 
+    def say_all(self, body: str, max_pages: int = 10) -> str:
+        """Send ``body`` and follow the MORE pages to the end (the English word works in every
+        language); a page continues when its last line holds the MORE word of any language."""
+        keywords = self.client.app.state.runtime.content.current.keywords
+        pages = self.say(body)
+        for _ in range(max_pages):
+            last_line = pages[-1].splitlines()[-1] if pages else ""
+            if not any(keywords.whole(word) == "more" for word in last_line.split()):
+                break
+            pages += self.say("MORE")
+        return "\n".join(pages)
+
     def say(self, body: str) -> list[str]:
         response = self.post(body)
         assert response.status_code == 200, response.text

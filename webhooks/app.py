@@ -17,6 +17,7 @@ from sqlalchemy import update
 
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
+from bot.logs import quiet_third_party_loggers
 from bot.messages import MsgIn
 from bot.models import DeadLetter, OutboxMessage
 from bot.outbox import Sender
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The web application; ``settings`` default to the environment."""
     settings = settings or get_settings()
+    quiet_third_party_loggers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

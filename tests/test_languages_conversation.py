@@ -1,0 +1,88 @@
+"""The information point in Hausa, Arabic, and the two languages CLDR does not know."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sms_encoding import sms_cost
+from tests.support import SmsUser, TelegramUser, buttons, texts
+
+ORDER = ["ha", "dje", "fr", "en", "ar", "ff", "kr", "tmh"]
+
+
+def number_of(code: str) -> str:
+    return str(ORDER.index(code) + 1)
+
+
+@pytest.fixture
+def sms(client, twilio_api, store) -> SmsUser:
+    return SmsUser(client, twilio_api, store, "+22796554433")
+
+
+@pytest.fixture
+def tg(client, bot_api, store) -> TelegramUser:
+    return TelegramUser(client, bot_api, store, 6001002003)
+
+
+def test_hausa_by_sms_help_near_you_at_assamaka(sms, settings):
+    sms.say("INFO")
+    places = sms.say_all(number_of("ha"))  # notice + places: more than one page in Hausa
+    assert "DAINA" in places  # the Hausa privacy notice names the Hausa STOP word
+    assert "Assamaka" in places
+    [menu] = sms.say("Assamaka")
+    assert "Bayanai na Assamaka" in menu
+    replies = sms.say("4")
+    text = "\n".join(replies)
+    assert "Ayyukan taimako" in text
+    assert "ba a tabbatar ba" in text  # "not verified", in Hausa
+    assert all(sms_cost(r).segments <= settings.sms_max_segments for r in replies)
+
+
+def test_arabic_by_sms_is_sent_in_ucs2_within_budget(sms, settings):
+    sms.say("INFO")
+    sms.say(number_of("ar"))
+    [menu] = sms.say("assamaka")
+    assert "معلومات عن" in menu
+    cost = sms_cost(menu)
+    assert cost.encoding == "UCS-2"
+    assert cost.segments <= settings.sms_max_segments
+
+
+def test_arabic_on_telegram_lists_services_with_unverified_marks(tg):
+    tg.say("/start")
+    tg.tap("lang:ar")
+    tg.tap("point:assamaka")
+    replies = tg.tap("topic:help_near_you")
+    text = texts(replies)
+    assert "الخدمات" in text
+    assert "لم يتم التحقق منه" in text
+    assert [label for label, _ in buttons(replies[-1])] == ["القائمة"] or buttons(replies[-1])
+
+
+@pytest.mark.parametrize("code", ["kr", "tmh"])
+def test_languages_unknown_to_cldr_serve_the_whole_walk(tg, code):
+    tg.say("/start")
+    replies = tg.tap(f"lang:{code}")
+    assert replies, "no reply after choosing the language"
+    tg.tap("point:agadez")
+    replies = tg.tap("topic:emergency")
+    assert "+227 89 98 33 39" in texts(replies)  # Alarme Phone Sahara, whatever the language
+
+
+def test_kanuri_falls_back_through_hausa_for_missing_texts(tg, client):
+    content = client.app.state.runtime.content.current
+    assert content.chain("kr")[:2] == ["kr", "ha"]
+    translator = content.translator("kr")
+    # Plural forms come from the catalog header: Babel has no rule for Kanuri.
+    one = translator.ngettext(("{count} service at {point}:", "{count} services at {point}:"),
+                              1, point="Agadez")
+    many = translator.ngettext(("{count} service at {point}:", "{count} services at {point}:"),
+                               7, point="Agadez")
+    assert "1" in one and "7" in many
+
+
+def test_unknown_language_code_never_crashes_a_reply(client):
+    content = client.app.state.runtime.content.current
+    translator = content.translator("xx")
+    assert translator.gettext("Choose your language:")
+    assert translator.date.__self__ is translator
