@@ -3,5 +3,6 @@
 A feature that adds tables in its own module adds one import line here (kept sorted).
 """
 
+import bot.guard  # noqa: F401
 import bot.models  # noqa: F401
 import bot.recipients  # noqa: F401

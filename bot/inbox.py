@@ -14,12 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import guard, texts
 from bot.content import Content
 from bot.crypto import Vault, short_ref
 from bot.engine import ChannelTraits, Engine, Turn
-from bot.messages import MsgIn
+from bot.messages import MsgIn, Outgoing
 from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
 from bot.render import render
+from bot.sms_encoding import sms_cost
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,13 @@ class Inbox:
         inbound.contact_id = contact.id
         content = self.content
         turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings)
-        self.engine.handle(turn)
+        flood = self._flood(contact, msg)
+        if flood.allowed:
+            self.engine.handle(turn)
+        elif flood.notify:
+            turn.say_text(turn.t(texts.THROTTLED))
         rendered = render(turn.replies, turn.channel, turn.language, turn.t)
+        rendered.messages = self._guarded(session, contact, msg, rendered.messages)
         new_pages = not all(r.preformatted for r in turn.replies)
         if turn.channel.max_segments is not None and turn.replies and new_pages:
             contact.state_data = {**contact.state_data, "more": rendered.more}
@@ -103,6 +110,32 @@ class Inbox:
             log.info("contact %s erased on request", short_ref(contact.pseudonym))
         session.flush()
         return Result(Outcome.PROCESSED, [row.id for row in rows])
+
+    def _flood(self, contact: Contact, msg: MsgIn) -> guard.FloodVerdict:
+        if msg.kind == "text" and self.content.keywords.leading(msg.text)[0] == "sos":
+            return guard.FloodVerdict(True)  # an SOS is never throttled
+        s = self.settings
+        return guard.flood_check(contact, msg.received_at, max_messages=s.flood_max_messages,
+                                 window=s.flood_window_seconds)
+
+    def _guarded(self, session: Session, contact: Contact, msg: MsgIn,
+                 messages: list[Outgoing]) -> list[Outgoing]:
+        """Drop replies that would feed a loop, or spend a foreign prefix's SMS budget."""
+        s = self.settings
+        kept = [m for m in messages if guard.loop_allows(
+            contact, m.text, msg.received_at, max_repeats=s.loop_max_repeats,
+            window=s.loop_window_seconds)]
+        if len(kept) < len(messages):
+            log.warning("loop guard: %s repeated replies to %s dropped",
+                        len(messages) - len(kept), short_ref(contact.pseudonym))
+        if msg.channel == "sms" and kept:
+            prefix = guard.foreign_prefix(msg.address, s.sms_home_countries)
+            if prefix is not None:
+                segments = sum(sms_cost(m.text).segments for m in kept)
+                if not guard.spend_sms_budget(session, prefix, msg.received_at.date(),
+                                              segments, s.sms_foreign_daily_segments):
+                    return []
+        return kept
 
     def _contact(self, session: Session, msg: MsgIn) -> Contact:
         candidates = self.vault.pseudonyms(msg.address)

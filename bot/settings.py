@@ -47,6 +47,66 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     # The sender loop runs inside the web process; tests and CLI tools may turn it off.
     run_sender: bool = True
+    # Dashboard: sessions end after this much idleness, and in any case after the maximum.
+    dashboard_idle_minutes: int = Field(default=30, ge=1)
+    dashboard_session_max_hours: int = Field(default=12, ge=1)
+    # Failed sign-ins before an identifier is locked, and for how long.
+    dashboard_max_failures: int = Field(default=5, ge=1)
+    dashboard_lock_minutes: int = Field(default=15, ge=1)
+    # Partners see counts below this as "<N" (statistical disclosure control).
+    dashboard_small_count: int = Field(default=5, ge=1)
+    # Dashboard identifiers (officers) named to read sensitive idea-box feedback.
+    dashboard_sensitive_viewers: list[str] = Field(default_factory=list)
+    # Outbox: provider limits (messages per second unless named otherwise), tries, lease.
+    telegram_rate_overall: float = Field(default=30.0, gt=0)
+    telegram_rate_per_chat: float = Field(default=1.0, gt=0)
+    telegram_group_per_minute: float = Field(default=20.0, gt=0)
+    # Twilio queues behind each number; this only keeps the API calls at a steady pace.
+    twilio_rate_per_number: float = Field(default=10.0, gt=0)
+    # Messages a Telegram chat may get at once (one reply of several parts) before 1/s applies.
+    telegram_chat_burst: int = Field(default=3, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff_base: float = Field(default=2.0, gt=0)
+    # Longer than a provider call can take: a row leased this long is taken as abandoned.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # Digests to the SP/CCM: cron lines in ``timezone``; the scheduler runs in the web process.
+    run_scheduler: bool = True
+    digest_daily_cron: str = "0 7 * * *"
+    digest_weekly_cron: str = "0 7 * * mon"
+    digest_silent_days: int = Field(default=7, ge=1)
+    # Recipients outside the SP/CCM core see counts below this as "<N".
+    digest_small_cell: int = Field(default=5, ge=1)
+    chart_dir: Path = ROOT / "var" / "charts"
+    # Recipient names told (reference only) when sensitive feedback arrives in the idea box.
+    idea_sensitive_officers: list[str] = Field(default_factory=list)
+    # Floods: past this many messages from one person in the window, one polite notice, then
+    # silence until the window ends (SOS is never throttled).
+    flood_max_messages: int = Field(default=30, ge=1)
+    flood_window_seconds: int = Field(default=60, ge=1)
+    # Loop guard: the same text to one contact at most this often in the window.
+    loop_max_repeats: int = Field(default=20, ge=1)
+    loop_window_seconds: int = Field(default=300, ge=1)
+    # SMS pumping: countries whose numbers are served freely; any other country code shares a
+    # daily budget of reply segments.
+    sms_home_countries: list[str] = Field(default_factory=lambda: ["NE"])
+    sms_foreign_daily_segments: int = Field(default=200, ge=0)
+    # Previous secret keys, still accepted to recognise and answer contacts after a rotation.
+    old_secret_keys: list[SecretStr] = Field(default_factory=list)
+    # Content editors: a service whose verified_on is older than this is due for review.
+    review_days: int = Field(default=180, ge=1)
+    # The web process watches content/ and locales/ and serves a change that passes the checks.
+    content_reload: bool = True
+    content_reload_seconds: float = Field(default=1.0, gt=0)
+    # /preview walks a conversation in a throw-away store; only from this machine unless allowed.
+    preview_enabled: bool = True
+    preview_remote: bool = False
+    # Watch committees: two reports of one kind at one point closer than this (event time) are
+    # linked as a possible duplicate (same committee) or a corroboration (another committee).
+    report_link_window_hours: int = Field(default=24, ge=1)
+    # One SOS alert per person in this window; the emergency numbers are sent every time.
+    sos_alert_cooldown_minutes: int = Field(default=15, ge=0)
+    # The bot's @username, for the enrolment deep link t.me/<username>?start=<code>.
+    telegram_bot_username: str | None = None
 
     @field_validator("telegram_api_url", "twilio_api_url", "public_url")
     @classmethod

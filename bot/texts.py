@@ -85,6 +85,12 @@ EMERGENCY_NUMBERS = N_("Emergency numbers:")
 INTERNAL_ERROR = N_(
     "Sorry, something went wrong on our side. Your message was kept; please try again."
 )
+# TRANSLATORS: sent once when a person sends too many messages too fast. SOS stays SOS in
+# every language.
+THROTTLED = N_(
+    "You are sending many messages. Please wait a minute before writing again. "
+    "In an emergency, send SOS."
+)
 # TRANSLATORS: the person sent a photo, sticker, voice note... where text is expected.
 TEXT_ONLY = N_("Please send text, or a number from the list.")
 

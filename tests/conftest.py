@@ -137,6 +137,13 @@ def settings(database_url: str, bot_api: FakeBotApi, twilio_api: FakeTwilio,
         twilio_number=SERVICE_NUMBER,
         twilio_api_url=twilio_api.url,
         spool_dir=tmp_path / "spool",
+        # Digests start only in the tests that ask for them (tests/test_digest_*.py).
+        run_scheduler=False,
+        chart_dir=tmp_path / "charts",
+        # Conversation tests are not about provider pacing (tests/test_outbox_* set real
+        # limits): let replies to one chat go out without waiting a second each.
+        telegram_rate_per_chat=200.0,
+        twilio_rate_per_number=200.0,
     )
 
 

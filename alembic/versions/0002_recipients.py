@@ -6,9 +6,9 @@ Revises: 0001
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import bot.models
-from alembic import op
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
