@@ -1,0 +1,108 @@
+"""Run Hanya as real uvicorn processes for tests that need several processes or a SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The HANYA_ variables that reproduce ``settings`` in a child process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANYA_")}
+    values = {
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
+        "PUBLIC_URL": settings.public_url,
+        "TELEGRAM_TOKEN": settings.telegram_token.get_secret_value()
+        if settings.telegram_token else "",
+        "TELEGRAM_WEBHOOK_SECRET": settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret else "",
+        "TELEGRAM_API_URL": settings.telegram_api_url,
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token.get_secret_value()
+        if settings.twilio_auth_token else "",
+        "TWILIO_NUMBER": settings.twilio_number or "",
+        "TWILIO_API_URL": settings.twilio_api_url,
+        "SPOOL_DIR": str(settings.spool_dir),
+        "RUN_SCHEDULER": "false",
+        "CONTENT_RELOAD": "false",
+        "TELEGRAM_RATE_PER_CHAT": "200",
+    }
+    env.update({f"HANYA_{k}": v for k, v in values.items()})
+    env.update({f"HANYA_{k}": v for k, v in extra.items()})
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@contextmanager
+def server(settings: Settings, *, workers: int = 1, **extra: str) -> Iterator[Server]:
+    """A uvicorn server on a free loopback port, stopped (or killed) at the end."""
+    proc = Server.start(settings, workers=workers, **extra)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[bytes], url: str) -> None:
+        self.process, self.url = process, url
+
+    @classmethod
+    def start(cls, settings: Settings, *, workers: int = 1, port: int | None = None,
+              **extra: str) -> Server:
+        port = port or free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "webhooks.app:create_app",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--log-level", "warning"]
+        process = subprocess.Popen(cmd, cwd=ROOT, env=environment(settings, **extra),
+                                   start_new_session=True)
+        server = cls(process, f"http://127.0.0.1:{port}")
+        server.wait_ready()
+        return server
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no shutdown hook runs, as in a crash."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
