@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -37,12 +38,18 @@ from bot.errors import (
 from bot.messages import MsgIn, Outgoing
 
 log = logging.getLogger(__name__)
+# PTB 22 warns on every flood-control answer unless durations are timedeltas (its documented
+# opt-in, the default of its next major version); ``_seconds`` reads either form.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 CHANNEL = "telegram"
 TRAITS = ChannelTraits(CHANNEL, buttons=True, location=True, max_segments=None, max_text=4096)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 # Bot commands mapped to the words the engine knows (in English; every language works too).
 COMMANDS = {"/start": "START", "/menu": "MENU", "/help": "HELP", "/language": "LANGUAGE",
             "/place": "PLACE", "/stop": "STOP", "/delete": "DELETE", "/more": "MORE"}
+COMMANDS["/idea"] = "IDEA"  # the idea box (handlers/idea.py)
+# Watch committees (handlers/report.py, handlers/sos.py).
+COMMANDS.update({"/report": "REPORT", "/cancel": "CANCEL", "/sos": "SOS"})
 
 
 def verify_secret(expected: str | None, received: str | None) -> None:
@@ -60,7 +67,8 @@ def parse_update(data: dict[str, Any]) -> tuple[MsgIn, str | None]:
         raise Rejected("not a Telegram update", status_code=400)
     try:
         update = Update.de_json(data, None)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # PTB assumes well-formed objects: any shape error is the sender's, never a 500.
         raise Rejected(f"malformed update: {type(exc).__name__}", status_code=400) from exc
     external_id = str(update.update_id)
     if update.callback_query is not None:
@@ -151,18 +159,31 @@ class TelegramSender:
     async def send(self, address: str, message: Outgoing) -> str | None:
         chat_id = int(address.removeprefix("telegram:"))
         try:
-            # No parse mode: content text is sent as plain text, nothing to escape.
-            sent = await self.bot.send_message(chat_id, message.text,
-                                               reply_markup=reply_markup(message))
+            if message.photo_path:  # a chart: the text goes with it as its caption
+                sent = await self._send_photo(chat_id, message)
+            else:
+                # No parse mode: content text is sent as plain text, nothing to escape.
+                sent = await self.bot.send_message(chat_id, message.text,
+                                                   reply_markup=reply_markup(message))
         except RetryAfter as exc:
             raise Throttled("telegram flood control", retry_after=_seconds(exc)) from exc
         except Forbidden as exc:
             raise ContactStopped(f"telegram: {exc.message}") from exc
         except BadRequest as exc:
+            if "chat not found" in exc.message.lower():  # the address itself is dead
+                raise ContactStopped(f"telegram: {exc.message}") from exc
             raise PermanentSendError(f"telegram: {exc.message}") from exc
         except (NetworkError, TelegramError) as exc:
             raise TemporarySendError(f"telegram: {type(exc).__name__}") from exc
         return str(sent.message_id)
+
+    async def _send_photo(self, chat_id: int, message: Outgoing) -> Any:
+        try:
+            with open(message.photo_path or "", "rb") as photo:
+                return await self.bot.send_photo(chat_id, photo, caption=message.text[:1024],
+                                                 reply_markup=reply_markup(message))
+        except FileNotFoundError as exc:  # the file went with another machine: never coming
+            raise PermanentSendError("telegram: photo file missing") from exc
 
     async def set_webhook(self, url: str, secret: str | None) -> bool:
         return await self.bot.set_webhook(
