@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from bot.models import Contact, InboundMessage
 from tests.conftest import wait_outbox_drained
-from tests.fakes.telegram_updates import callback_update, text_update
+from tests.fakes.telegram_updates import callback_update
 from tests.reliability.tcp_proxy import TcpProxy
 from tests.support import SmsUser, TelegramUser
 
