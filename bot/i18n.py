@@ -87,6 +87,10 @@ class Translator:
     def ngettext(self, pair: tuple[str, str], count: int, **values: Any) -> str:
         return fill(self.catalog.ngettext(pair[0], pair[1], count), {"count": count, **values})
 
+    def has_own(self, message: str) -> bool:
+        """Whether this language's own catalog (not a fallback) translates ``message``."""
+        return bool(getattr(self.catalog, "_catalog", {}).get(message))
+
     def date(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.locale)
 

@@ -33,6 +33,13 @@ SHARE_LOCATION_BUTTON = N_("Share my location")
 NEAREST_POINT = N_("Nearest place: {point} (about {km} km).")
 # TRANSLATORS: a shared location is too far from every place we know.
 NO_POINT_NEAR = N_("No information point is near you. Choose a place from the list.")
+# TRANSLATORS: the same notice, short, for SMS (each SMS costs money). Must still say what is
+# kept, who sees it, for how long, and the STOP and DELETE keywords. {days}: number of days.
+# Leave it untranslated rather than guess: the long notice is then sent instead.
+PRIVACY_NOTICE_SMS = N_(
+    "Hanya keeps your language and place for {days} days; the team sees only counts. "
+    "STOP to stop, DELETE to erase."
+)
 # TRANSLATORS: title of the main menu. {point} is the place the person chose.
 MENU_TITLE = N_("Information for {point}:")
 # TRANSLATORS: button / menu item to pick another language.

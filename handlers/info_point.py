@@ -54,7 +54,10 @@ def answer_language(turn: Turn) -> None:
     first_time = turn.contact.language is None
     turn.contact.language = code
     if first_time or turn.contact.notice_version != turn.settings.privacy_notice_version:
-        turn.say_text(turn.t(texts.PRIVACY_NOTICE, days=turn.settings.retention_days))
+        days = turn.settings.retention_days
+        short = (turn.t(texts.PRIVACY_NOTICE_SMS, days=days)
+                 if turn.t.has_own(texts.PRIVACY_NOTICE_SMS) else None)
+        turn.say(Reply(turn.t(texts.PRIVACY_NOTICE, days=days), sms_text=short))
         turn.contact.notice_version = turn.settings.privacy_notice_version
         turn.contact.notice_at = utcnow()
     _go(turn, Step.MENU if turn.contact.point_id else Step.CHOOSE_POINT)

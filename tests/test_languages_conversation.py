@@ -86,3 +86,19 @@ def test_unknown_language_code_never_crashes_a_reply(client):
     translator = content.translator("xx")
     assert translator.gettext("Choose your language:")
     assert translator.date.__self__ is translator
+
+
+def test_sms_gets_the_short_privacy_notice_telegram_the_full_one(sms, tg):
+    sms.say("INFO")
+    [first] = sms.say(number_of("en"))
+    assert "90 days" in first and "STOP" in first and "DELETE" in first
+    assert "to answer you" not in first  # the long notice's wording stays on Telegram
+    tg.say("/start")
+    assert "to answer you" in tg.tap("lang:en")[0]["text"]
+
+
+def test_a_language_without_a_short_notice_gets_its_own_long_one_not_french(sms):
+    sms.say("INFO")
+    page = sms.say_all(number_of("dje"))  # Zarma has no short SMS notice yet
+    assert "KAY" in page  # its own STOP word: the Zarma notice, not a French fallback
+    assert "Hanya garde" not in page
