@@ -1,0 +1,76 @@
+"""SOS from anyone (enrolled or not, even after STOP): emergency numbers at once, and an alert
+to the SP/CCM duty team with the place and the time only.
+
+The place is the one named after SOS ("SOS AGADEZ"), else the contact's chosen point. One
+alert per person per ``sos_alert_cooldown_minutes``: the numbers are sent every time, the duty
+team is not flooded by a repeated message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from bot import alerts
+from bot.committee_models import SosEvent
+from bot.content import Service
+from bot.engine import Command, Turn
+from bot.messages import Reply
+from bot.report_parser import find_place
+from handlers import info_point
+from handlers import report_texts as txt
+from handlers.report import session_of, vocabulary
+
+log = logging.getLogger(__name__)
+
+
+def run_sos(turn: Turn, rest: str) -> None:
+    """Send the emergency numbers for the person's point, and alert the duty team."""
+    point_id = find_place(rest, vocabulary(turn)) if rest.strip() else None
+    point_id = point_id or turn.contact.point_id
+    point = turn.content.points.get(point_id or "")
+    services = _emergency_services(turn, point_id)
+    numbers = [info_point.service_line(turn, s, long=True) for s in services]
+    sms_numbers = [info_point.service_line(turn, s, long=False) for s in services]
+    told = _alert_once(turn, point_id)
+    note, sms_note = [], []
+    if told:  # said only when someone was really told
+        name = point.display(turn.language.code) if point else ""
+        note = [turn.t(txt.SOS_ALERTED, point=name) if point
+                else turn.t(txt.SOS_ALERTED_NO_POINT)]
+        sms_note = [turn.t(txt.SOS_ALERTED_SHORT)]
+    if point is None:  # an SMS has no room for the long note: the way to give a place stays
+        sms_note.append(turn.t(txt.SOS_WHERE_SHORT))
+    call = turn.t(txt.SOS_CALL)
+    turn.say(Reply("\n".join([call, *numbers, *note]),
+                   sms_text="\n".join([call, *sms_numbers, *sms_note]),
+                   menu_button=turn.contact.language is not None))
+
+
+def _emergency_services(turn: Turn, point_id: str | None) -> list[Service]:
+    services = [s for s in turn.content.national_services() if s.phone]
+    if point_id:
+        services += [s for s in turn.content.services_at(point_id)
+                     if s.phone and s.kind in info_point.EMERGENCY_KINDS]
+    return services
+
+
+def _alert_once(turn: Turn, point_id: str | None) -> bool:
+    """Record the SOS and alert, unless this person alerted moments ago; True if told."""
+    now, session = turn.msg.received_at, session_of(turn)
+    point = turn.content.points.get(point_id or "")
+    last = turn.data.get("sos_alerted_at")
+    cooldown = timedelta(minutes=turn.settings.sos_alert_cooldown_minutes)
+    recent = last is not None and now - datetime.fromisoformat(last) < cooldown
+    alerted = 0 if recent else alerts.alert_sos(session, turn.content, turn.settings,
+                                                point_id, now)
+    session.add(SosEvent(at=now, channel=turn.msg.channel, point_id=point_id,
+                         region=point.region if point else None, alerted=bool(alerted)))
+    if alerted:
+        turn.contact.state_data = {**turn.data, "sos_alerted_at": now.isoformat()}
+        log.warning("SOS alert at %s sent to %d recipient(s)", point_id or "unknown place",
+                    alerted)
+    return bool(alerted) or recent
+
+
+SOS = Command(run_sos, even_when_stopped=True)

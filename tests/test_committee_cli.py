@@ -1,0 +1,75 @@
+"""`hanya committee`: create, invite (code + deep link), members (pseudonymised), revoke."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+import bot.cli_committee
+from bot.cli import app
+from bot.committee_models import ACTIVE, REVOKED, Committee, CommitteeMember
+from tests.support import SmsUser
+
+runner = CliRunner()
+NUMBER = "+22790004001"
+
+
+@pytest.fixture
+def cli(settings, store, monkeypatch):
+    settings.telegram_bot_username = "hanya_niger_bot"
+    monkeypatch.setattr(bot.cli_committee, "get_settings", lambda: settings)
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, ["committee", *args], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        return result.output
+    return run
+
+
+def test_create_a_committee_at_a_point(cli, store):
+    output = cli("create", "--point", "assamaka", "--name", "Comité de veille d'Assamaka")
+    assert "committee comite-de-veille-dassamaka created at Assamaka (NE001)" in output
+    with store.session() as session:
+        committee = session.scalars(select(Committee)).one()
+        assert (committee.point_id, committee.region) == ("assamaka", "NE001")
+
+
+def test_an_unknown_point_is_refused(settings, store, monkeypatch):
+    monkeypatch.setattr(bot.cli_committee, "get_settings", lambda: settings)
+    result = runner.invoke(app, ["committee", "create", "--point", "timia", "--name", "X"])
+    assert result.exit_code == 2 and "unknown point 'timia'" in result.output
+
+
+def test_invite_prints_a_code_that_enrols_and_the_telegram_deep_link(
+        cli, client, twilio_api, store):
+    cli("create", "--point", "arlit", "--name", "Comité Arlit", "--slug", "arlit")
+    output = cli("invite", "arlit", "--expires-in", "2d")
+    code = re.search(r"SMS:\s+JOIN (\w{8})", output).group(1)
+    assert f"https://t.me/hanya_niger_bot?start={code}" in output
+    [reply] = SmsUser(client, twilio_api, store, NUMBER).say(f"JOIN {code}")
+    assert "Comité Arlit (Arlit)" in reply
+
+
+def test_members_are_listed_by_pseudonym_and_revoke_keeps_the_row(
+        cli, client, twilio_api, store):
+    cli("create", "--point", "arlit", "--name", "Comité Arlit", "--slug", "arlit")
+    code = re.search(r"JOIN (\w{8})", cli("invite", "arlit")).group(1)
+    SmsUser(client, twilio_api, store, NUMBER).say(f"JOIN {code}")
+    listing = cli("members", "arlit")
+    assert "arlit" in listing and "sms" in listing and ACTIVE in listing
+    assert NUMBER not in listing and NUMBER.lstrip("+") not in listing
+    with store.session() as session:
+        member = session.scalars(select(CommitteeMember)).one()
+    assert "revoked" in cli("revoke", str(member.id))
+    assert REVOKED in cli("members")
+    with store.session() as session:
+        assert session.get(CommitteeMember, member.id).status == REVOKED
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("12h", 43200), ("30m", 1800),
+                                               ("2w", 1209600)])
+def test_durations_read_as_officers_write_them(text, seconds):
+    assert bot.cli_committee.parse_duration(text).total_seconds() == seconds
