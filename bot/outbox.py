@@ -1,7 +1,27 @@
-"""The sender: delivers outbox rows through each channel's adapter, retrying what may succeed.
+"""The sender: delivers outbox rows through each channel's adapter, within each provider's limits.
 
-Rows are claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes
-can send at once); a row whose lease expired (its sender died) is claimed again.
+How a row travels::
+
+    pending --claim (lease)--> sending --provider ok--> sent
+       ^                          |--429------------> pending (after retry_after; not a try)
+       |                          |--5xx/network----> pending (backoff + jitter) ... failed
+       +--- slot not free yet ----+--permanent------> failed (contact marked stopped)
+
+* Lanes: rows are claimed by ``priority`` (0 a person waiting, 5 alerts, 9 digests), then age.
+* Limits (``Limits``): Telegram ~30/s overall, 1/s per chat, 20/min per group (negative chat
+  id), with a short burst per chat as Telegram tolerates (a reply of three messages goes at
+  once); SMS a configurable rate per sending number. A row whose slot is not free soon goes back
+  to ``pending`` with ``next_attempt_at`` at its slot, so it never blocks the lanes behind it.
+  The limits are kept per process: with several senders the provider's 429 (honoured) is the
+  backstop.
+* Crash safety: a claim is committed (``sending`` + lease) before the provider is called; a
+  row whose lease expired (its sender died) is claimed again. Just before each send the lease
+  is renewed on the condition that nobody re-claimed the row, so a slow sender never sends a
+  row another one has taken. Rows recorded ``sent`` are never
+  sent again; only the few in flight at the instant of a crash (at most ``concurrency``) can
+  be, since neither Telegram nor Twilio offers an idempotency key.
+* Several processes: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE``
+  serialises claims, so a second sender is safe but adds nothing (run one).
 """
 
 from __future__ import annotations
@@ -10,11 +30,13 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from bot.crypto import Vault
 from bot.errors import ContactStopped, PermanentSendError, SendError, StoreUnavailable, Throttled
@@ -35,6 +57,73 @@ class ChannelSender(Protocol):
 
 
 @dataclass(frozen=True)
+class Rule:
+    """At most ``burst`` sends at once under ``key``, then one every ``gap`` seconds."""
+
+    key: str
+    gap: float
+    burst: int = 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Provider rate limits, in messages per second."""
+
+    telegram_overall: float = 30.0
+    telegram_per_chat: float = 1.0
+    telegram_per_group: float = 20 / 60
+    sms_per_number: float = 10.0
+    # Messages a chat may get at once before the per-chat pace applies.
+    chat_burst: int = 3
+    # Spacing is stretched by this factor: network jitter must not land two sends in one
+    # provider window.
+    margin: float = 1.1
+
+    def rules(self, channel: str, address: str) -> list[Rule]:
+        """The limits a send to ``address`` must respect, the narrowest last."""
+        if channel == "telegram":
+            chat = address.removeprefix("telegram:")
+            per_chat = self.telegram_per_group if chat.startswith("-") else self.telegram_per_chat
+            return [Rule("telegram", self._gap(self.telegram_overall)),
+                    Rule(address, self._gap(per_chat), self.chat_burst)]
+        if channel == "sms":  # Twilio limits each sending number; a deployment has one
+            return [Rule("sms", self._gap(self.sms_per_number))]
+        return []
+
+    def _gap(self, rate: float) -> float:
+        return self.margin / rate if rate > 0 else 0.0
+
+
+class Pacer:
+    """Paces sends per key with GCRA (a leaky bucket kept as one time per key), in this
+    process's memory only."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._due: dict[str, float] = {}  # theoretical time of the key's next send
+
+    def delay(self, rules: Iterable[Rule]) -> float:
+        """Seconds until every key of ``rules`` allows a send."""
+        now = self.clock()
+        return max([0.0, *(self._due.get(r.key, now) - (r.burst - 1) * r.gap - now
+                           for r in rules)])
+
+    def reserve(self, rules: list[Rule]) -> float:
+        """Take the next slot of every key; return how long to wait for it."""
+        now = self.clock()
+        start = now + self.delay(rules)
+        for rule in rules:
+            self._due[rule.key] = max(self._due.get(rule.key, start), start) + rule.gap
+        if len(self._due) > 10_000:  # forget chats idle for a while
+            self._due = {k: t for k, t in self._due.items() if t > now}
+        return start - now
+
+    def hold(self, key: str, seconds: float) -> None:
+        """Keep ``key`` closed for ``seconds`` (the provider said so)."""
+        self._due[key] = max(self._due.get(key, 0.0), self.clock() + seconds)
+
+
+@dataclass(frozen=True)
 class Claimed:
     id: int
     channel: str
@@ -42,16 +131,41 @@ class Claimed:
     payload: dict[str, object]
     attempts: int
     contact_id: int | None
+    lease_until: datetime  # also the claim's token: whoever claims it again changes it
 
 
 class Sender:
+    """Claims due outbox rows and hands them to the channel adapters."""
+
     def __init__(self, store: Store, vault: Vault, channels: dict[str, ChannelSender], *,
-                 batch: int = 50, max_attempts: int = 8, base_backoff: float = 2.0) -> None:
+                 limits: Limits | None = None, batch: int = 20, concurrency: int = 8,
+                 max_attempts: int = 8, base_backoff: float = 2.0, max_backoff: float = 900.0,
+                 lease: timedelta = LEASE, hold: float = 1.0) -> None:
         self.store, self.vault, self.channels = store, vault, channels
-        self.batch, self.max_attempts, self.base_backoff = batch, max_attempts, base_backoff
+        self.limits, self.pacer = limits or Limits(), Pacer()
+        self.batch, self.concurrency = batch, concurrency
+        self.max_attempts, self.base_backoff, self.max_backoff = (max_attempts, base_backoff,
+                                                                  max_backoff)
+        # A row waits in memory for its slot at most ``hold`` s, else it goes back to the store.
+        self.lease, self.hold = lease, hold
+        self.failed_total = 0  # rows given up in this process (the store keeps them all)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+
+    @classmethod
+    def from_settings(cls, store: Store, vault: Vault, channels: dict[str, ChannelSender],
+                      settings: Any) -> Sender:
+        """A sender with the limits, tries and lease of ``settings``."""
+        limits = Limits(telegram_overall=settings.telegram_rate_overall,
+                        telegram_per_chat=settings.telegram_rate_per_chat,
+                        telegram_per_group=settings.telegram_group_per_minute / 60,
+                        sms_per_number=settings.twilio_rate_per_number,
+                        chat_burst=settings.telegram_chat_burst)
+        return cls(store, vault, channels, limits=limits,
+                   max_attempts=settings.outbox_max_attempts,
+                   base_backoff=settings.outbox_backoff_base,
+                   lease=timedelta(seconds=settings.outbox_lease_seconds))
 
     def wake(self) -> None:
         """Ask the running loop to look at the outbox now (callable from any thread)."""
@@ -59,27 +173,29 @@ class Sender:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def stop(self) -> None:
-        """Finish the message in hand, then leave ``run`` (never cut a send in half)."""
+        """Finish the messages in hand, then leave ``run`` (never cut a send in half)."""
         self._stopping = True
         self.wake()
 
     async def run(self, idle: float = 1.0) -> None:
-        """Send until stopped: whenever woken, and every ``idle`` seconds for retries."""
+        """Send until stopped: whenever woken, when a deferred row falls due, every ``idle`` s."""
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         while not self._stopping:
+            # Cleared before looking, not after: a wake() during the look is not lost.
+            self._wake.clear()
+            wait = idle
             try:
-                sent = await self.drain()
+                if await self.drain():
+                    continue
+                wait = min(idle, await asyncio.to_thread(self._seconds_to_next_due))
             except StoreUnavailable:
-                sent = 0
                 log.warning("sender: store unavailable, will retry")
             except Exception:  # the loop must survive any single failure
                 log.exception("sender: unexpected failure")
-                sent = 0
-            if sent:
-                continue
-            self._wake.clear()
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
 
     async def drain(self) -> int:
         """Send every row due now; return how many were handed to a provider."""
@@ -88,9 +204,63 @@ class Sender:
             claimed = await asyncio.to_thread(self._claim)
             if not claimed:
                 return total
-            for row in claimed:
-                total += await self._deliver(row)
+            total += await self._send_batch(claimed)
         return total
+
+    async def _send_batch(self, rows: list[Claimed]) -> int:
+        # One queue per address keeps a person's messages in order; addresses run side by side.
+        # Grouped by the clear address: two ciphertexts of one address differ (Fernet's IV).
+        queues: dict[tuple[str, str], list[Claimed]] = {}
+        for row in rows:
+            try:
+                address = self.vault.decrypt(row.address_enc)
+            except ValueError as exc:  # undecryptable address: nothing will ever fix it
+                await asyncio.to_thread(self._failed, row, PermanentSendError(str(exc)))
+                continue
+            queues.setdefault((row.channel, address), []).append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_address(key: tuple[str, str], queue: list[Claimed]) -> int:
+            async with gate:
+                return await self._send_queue(key[1], queue)
+
+        results = await asyncio.gather(*(one_address(k, q) for k, q in queues.items()))
+        return sum(results)
+
+    async def _send_queue(self, address: str, queue: list[Claimed]) -> int:
+        sent = 0
+        for index, row in enumerate(queue):
+            if self._stopping:  # hand unsent rows back now rather than at lease expiry
+                await asyncio.to_thread(self._release, queue[index:], 0.0)
+                break
+            rules = self.limits.rules(row.channel, address)
+            wait = self.pacer.delay(rules)
+            if wait > self.hold:  # not soon: back to the store, the lanes behind go on
+                await asyncio.to_thread(self._release, queue[index:], wait)
+                break
+            await asyncio.sleep(self.pacer.reserve(rules))
+            if not await asyncio.to_thread(self._still_mine, row):
+                break  # our lease ran out and another sender took these rows: its turn now
+            sent += await self._deliver(row, address, rules)
+        return sent
+
+    async def _deliver(self, row: Claimed, address: str, rules: list[Rule]) -> int:
+        channel = self.channels[row.channel]
+        try:
+            provider_id = await channel.send(address, Outgoing.from_payload(row.payload))
+        except SendError as exc:
+            if isinstance(exc, Throttled) and rules:
+                self.pacer.hold(rules[-1].key, exc.retry_after)  # the narrowest key
+            await asyncio.to_thread(self._failed, row, exc)
+            return 0
+        except Exception as exc:  # an adapter bug must not leave the row leased
+            log.exception("outbox %s: adapter failed unexpectedly", row.id)
+            await asyncio.to_thread(self._failed, row, SendError(type(exc).__name__))
+            return 0
+        await asyncio.to_thread(self._sent, row.id, provider_id)
+        return 1
+
+    # --- the store ------------------------------------------------------------------------------
 
     def _claim(self) -> list[Claimed]:
         now = utcnow()
@@ -108,47 +278,70 @@ class Sender:
             for row in rows:
                 if row.status == "sending":  # its sender died mid-send: may be a 2nd copy
                     log.warning("outbox %s: lease expired, sending again", row.id)
-                row.status, row.lease_until = "sending", now + LEASE
+                row.status, row.lease_until = "sending", now + self.lease
                 row.attempts += 1
-            return [Claimed(r.id, r.channel, r.address_enc, r.payload, r.attempts, r.contact_id)
-                    for r in rows]
+            return [Claimed(r.id, r.channel, r.address_enc, r.payload, r.attempts, r.contact_id,
+                            now + self.lease) for r in rows]
 
-    async def _deliver(self, row: Claimed) -> int:
-        channel = self.channels[row.channel]
-        try:
-            address = self.vault.decrypt(row.address_enc)
-            provider_id = await channel.send(address, Outgoing.from_payload(row.payload))
-        except SendError as exc:
-            await asyncio.to_thread(self._failed, row, exc)
-            return 0
-        except ValueError as exc:  # undecryptable address: nothing will ever fix it
-            await asyncio.to_thread(self._failed, row, PermanentSendError(str(exc)))
-            return 0
-        await asyncio.to_thread(self._sent, row.id, provider_id)
-        return 1
+    def _still_mine(self, row: Claimed) -> bool:
+        """Renew the lease for the send about to start, unless another sender took the row.
+
+        The lease then only has to outlast one provider call, not the whole batch.
+        """
+        with self.store.session() as session:
+            renewed = session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == row.id, OutboxMessage.status == "sending",
+                OutboxMessage.lease_until == row.lease_until).values(
+                lease_until=utcnow() + self.lease))
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+    def _seconds_to_next_due(self) -> float:
+        with self.store.session() as session:
+            due = session.scalar(select(func.min(OutboxMessage.next_attempt_at))
+                                 .where(OutboxMessage.status == "pending")
+                                 .where(OutboxMessage.channel.in_(list(self.channels))))
+        if due is None:
+            return float("inf")
+        return max(0.0, (due - utcnow()).total_seconds())
 
     def _sent(self, row_id: int, provider_id: str | None) -> None:
         with self.store.session() as session:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
                 status="sent", sent_at=utcnow(), provider_id=provider_id, lease_until=None))
 
+    def _release(self, rows: list[Claimed], after: float) -> None:
+        """Put claimed rows back, due in ``after`` s; the claim was not a try."""
+        due = utcnow() + timedelta(seconds=after)
+        with self.store.session() as session:
+            for row in rows:
+                session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                    status="pending", next_attempt_at=due, lease_until=None,
+                    attempts=OutboxMessage.attempts - 1))
+
     def _failed(self, row: Claimed, exc: SendError) -> None:
         now = utcnow()
         values: dict[str, object] = {"last_error": f"{type(exc).__name__}: {exc}"[:200],
                                      "lease_until": None}
-        if not exc.retryable or row.attempts >= self.max_attempts:
-            values["status"] = "failed"
+        if isinstance(exc, Throttled):  # the provider's pace, not a failed try
+            values.update(status="pending", attempts=OutboxMessage.attempts - 1,
+                          next_attempt_at=now + timedelta(seconds=exc.retry_after))
+        elif not exc.retryable or row.attempts >= self.max_attempts:
+            # next_attempt_at becomes the time of the last try: digests count failures by it.
+            values.update(status="failed", next_attempt_at=now)
+            self.failed_total += 1
             log.warning("outbox %s failed for good after %s tries: %s", row.id, row.attempts,
                         type(exc).__name__)
         else:
-            if isinstance(exc, Throttled):
-                delay = exc.retry_after
-            else:  # exponential backoff with full jitter
-                delay = random.uniform(0, self.base_backoff * 2 ** (row.attempts - 1))  # noqa: S311
-            values["status"], values["next_attempt_at"] = "pending", now + timedelta(seconds=delay)
+            values.update(status="pending",
+                          next_attempt_at=now + timedelta(seconds=self._backoff(row.attempts)))
         with self.store.session() as session:
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                             .values(**values))
             if isinstance(exc, ContactStopped) and row.contact_id is not None:
                 session.execute(update(Contact).where(Contact.id == row.contact_id)
                                 .values(stopped=True))
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential backoff with jitter: half fixed, half random, so retries spread out."""
+        ceiling = min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets

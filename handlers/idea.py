@@ -1,0 +1,248 @@
+"""The idea box: ``IDEA <text>`` in one SMS, or ``/idea`` as a short conversation on Telegram.
+
+Steps on channels with buttons (each: what it asks / what it does with the answer):
+  text       "write your idea"                 -> theme
+  theme      themes + Skip (one is confidential) -> signature
+  signature  Signed / Anonymous                 -> stored, reference given, back where it was
+By SMS: ``IDEA <text>`` is stored signed, ``IDEA ANONYMOUS <text>`` anonymously (no theme).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, object_session
+
+from bot import texts
+from bot.content import Content
+from bot.crypto import Vault
+from bot.engine import ChannelTraits, Command, Conversation, StepDef, Turn
+from bot.i18n import Translator
+from bot.idea_models import (
+    SENSITIVE,
+    STATUSES,
+    THEMES,
+    Idea,
+    SensitiveFeedback,
+    find_submission,
+    next_idea_reference,
+)
+from bot.keywords import clean_text, normalise
+from bot.messages import Option, Outgoing, Reply
+from bot.models import Contact, utcnow
+from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.render import render
+from handlers import idea_texts as it
+
+NAME = "idea"
+KEYWORD = "idea"
+MAX_TEXT = 1000  # characters kept of one idea
+
+
+class Step(StrEnum):
+    TEXT = "text"
+    THEME = "theme"
+    SIGNATURE = "signature"
+
+
+# --- the command: IDEA <text> ------------------------------------------------------------------
+
+def run_command(turn: Turn, rest: str) -> None:
+    """``IDEA ...``: one SMS stores it; on Telegram the conversation asks what is missing."""
+    anonymous, text = _split_anonymous(turn, rest)
+    if turn.channel.buttons:
+        data = {k: v for k, v in turn.data.items() if not k.startswith("idea_")}
+        turn.contact.state_data = {**data, "idea_resume": [turn.contact.conversation,
+                                                           turn.contact.step]}
+        if text:
+            turn.contact.state_data = {**turn.contact.state_data, "idea_text": text}
+        _go(turn, Step.THEME if text else Step.TEXT)
+        return
+    t = _translator(turn)
+    if not text:
+        turn.say_text(t(it.SMS_USAGE))
+        return
+    _notice_if_new(turn, t)
+    reference = store_idea(turn, text, theme=None, signed=not anonymous)
+    turn.say_text(t(it.THANKS_ANONYMOUS if anonymous else it.THANKS_SIGNED, ref=reference))
+
+
+def _split_anonymous(turn: Turn, rest: str) -> tuple[bool, str]:
+    key, after = turn.content.keywords.leading(rest)
+    if key == "anonymous":
+        return True, clean_text(after).strip()
+    return False, clean_text(rest).strip()
+
+
+def _translator(turn: Turn) -> Translator:
+    """The person's language; for a newcomer, the language of the keyword they used."""
+    if turn.contact.language is None:
+        return turn.content.translator(_keyword_language(turn) or
+                                       turn.settings.default_language)
+    return turn.t
+
+
+def _keyword_language(turn: Turn) -> str | None:
+    head = normalise(turn.msg.text).partition(" ")[0]
+    entries = turn.content.keyword_entries.get(KEYWORD, {})
+    for code in turn.content.languages:  # content order: a real language before a placeholder
+        words = (entries.get(code) or {}).get("words") or []
+        if head in {normalise(w) for w in words}:
+            return code
+    return None
+
+
+def _notice_if_new(turn: Turn, t: Translator) -> None:
+    if turn.contact.notice_version is None:  # first contact: say what is kept, and how to stop
+        turn.say_text(t(texts.PRIVACY_NOTICE, days=turn.settings.retention_days))
+        turn.contact.notice_version = turn.settings.privacy_notice_version
+        turn.contact.notice_at = utcnow()
+
+
+# --- the conversation --------------------------------------------------------------------------
+
+def ask_text(turn: Turn) -> None:
+    turn.say(Reply(turn.t(it.ASK_TEXT)))
+
+
+def answer_text(turn: Turn) -> None:
+    text = clean_text(turn.msg.text).strip() if turn.msg.kind == "text" else ""
+    if not text:
+        turn.say_text(turn.t(it.TEXT_ONLY))
+        return
+    turn.contact.state_data = {**turn.data, "idea_text": text}
+    _go(turn, Step.THEME)
+
+
+def ask_theme(turn: Turn) -> None:
+    options = [Option(f"theme:{key}", turn.t(it.THEME_LABELS[key]))
+               for key in (*THEMES, SENSITIVE)]
+    options.append(Option("theme:", turn.t(it.SKIP)))
+    turn.say(Reply(turn.t(it.ASK_THEME), options=options))
+
+
+def answer_theme(turn: Turn) -> None:
+    if turn.choice is None or not turn.choice.startswith("theme:"):
+        ask_theme(turn)
+        return
+    theme = turn.choice.removeprefix("theme:") or None
+    turn.contact.state_data = {**turn.data, "idea_theme": theme}
+    _go(turn, Step.SIGNATURE)
+
+
+def ask_signature(turn: Turn) -> None:
+    turn.say(Reply(turn.t(it.ASK_SIGNATURE), options=[
+        Option("sign:yes", turn.t(it.SIGNED)), Option("sign:no", turn.t(it.ANONYMOUS))]))
+
+
+def answer_signature(turn: Turn) -> None:
+    if turn.choice not in ("sign:yes", "sign:no"):
+        ask_signature(turn)
+        return
+    data = turn.data
+    signed, theme = turn.choice == "sign:yes", data.get("idea_theme")
+    reference = store_idea(turn, str(data.get("idea_text") or ""), theme=theme, signed=signed)
+    if theme == SENSITIVE:
+        thanks = it.THANKS_SENSITIVE
+    else:
+        thanks = it.THANKS_SIGNED if signed else it.THANKS_ANONYMOUS
+    turn.say(Reply(turn.t(thanks, ref=reference), menu_button=True))
+    resume = data.get("idea_resume") or ["info", "start"]
+    turn.contact.conversation, turn.contact.step = resume
+    turn.contact.state_data = {k: v for k, v in data.items()
+                               if not k.startswith("idea_") and k != "options"}
+
+
+def _go(turn: Turn, step: Step) -> None:
+    turn.contact.conversation, turn.contact.step = NAME, step.value
+    STEPS[step.value].ask(turn)
+
+
+# --- storing and answering ---------------------------------------------------------------------
+
+def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str:
+    """Store the idea (or confidential feedback) in the turn's transaction; return its ref."""
+    session = _session(turn.contact)
+    now = utcnow()
+    reference = next_idea_reference(session, now.astimezone(_tz(turn)).year)
+    common = {"reference": reference, "signed": signed, "channel": turn.msg.channel,
+              "language": turn.contact.language or _keyword_language(turn)
+              or turn.settings.default_language,
+              "contact_id": turn.contact.id if signed else None, "created_at": now}
+    text = text[:MAX_TEXT]
+    if theme == SENSITIVE:
+        vault = Vault(turn.settings.secret_key_or_dev())
+        session.add(SensitiveFeedback(text_enc=vault.encrypt(text), **common))
+        _alert_officers(session, turn.content, turn.settings, reference)
+    else:
+        session.add(Idea(text=text, theme=theme, organisation_type=_organisation(session, turn),
+                         **common))
+    return reference
+
+
+def _organisation(session: Session, turn: Turn) -> str | None:
+    """The sender's organisation type when they are enrolled (committees for now)."""
+    from bot.committee_models import active_membership
+
+    return "committee" if active_membership(session, turn.contact.id) else None
+
+
+def _alert_officers(session: Session, content: Content, settings: object,
+                    reference: str) -> None:
+    names = set(getattr(settings, "idea_sensitive_officers", []) or [])
+    for recipient in recipients_for(session, "alerts"):
+        if recipient.name in names:
+            t = content.translator(recipient.language)
+            enqueue_text(session, recipient.channel, recipient.address_enc,
+                         t(it.OFFICER_ALERT, ref=reference), PRIORITY_ALERT)
+
+
+def enqueue_text(session: Session, channel: str, address_enc: str, text: str, priority: int,
+                 contact_id: int | None = None) -> None:
+    enqueue(session, channel=channel, address_enc=address_enc, message=Outgoing(text=text),
+            priority=priority, contact_id=contact_id)
+
+
+def set_status(session: Session, content: Content, traits: dict[str, ChannelTraits],
+               reference: str, status: str, answer: str | None) -> Idea | SensitiveFeedback:
+    """Record the SP/CCM's decision; a signed submitter is told in their language and channel."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
+    found = find_submission(session, reference)
+    if found is None:
+        raise LookupError(f"no idea {reference}")
+    found.status, found.answer, found.status_changed_at = status, answer, utcnow()
+    contact = session.get(Contact, found.contact_id) if found.contact_id else None
+    if found.signed and contact is not None and not contact.stopped:
+        t = content.translator(found.language)
+        lines = [t(it.STATUS_CHANGED, ref=found.reference, status=t(it.STATUS_LABELS[status]))]
+        if answer:
+            lines.append(t(it.STATUS_ANSWER, answer=answer))
+        language = content.languages.get(found.language) or t.language
+        for message in render([Reply("\n".join(lines))], traits[contact.channel], language,
+                              t).messages:
+            enqueue(session, channel=contact.channel, address_enc=contact.address_enc,
+                    message=message, priority=PRIORITY_ALERT, contact_id=contact.id)
+    return found
+
+
+def _session(contact: Contact) -> Session:
+    session = object_session(contact)
+    if session is None:  # the inbox always hands over a contact attached to its transaction
+        raise RuntimeError("contact is not attached to a session")
+    return session
+
+
+def _tz(turn: Turn) -> ZoneInfo:
+    return ZoneInfo(turn.settings.timezone)
+
+
+STEPS: dict[str, StepDef] = {
+    Step.TEXT: StepDef(ask=ask_text, answer=answer_text),
+    Step.THEME: StepDef(ask=ask_theme, answer=answer_theme),
+    Step.SIGNATURE: StepDef(ask=ask_signature, answer=answer_signature),
+}
+
+CONVERSATION = Conversation(NAME, STEPS)
+COMMAND = Command(run=run_command)
