@@ -1,0 +1,127 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, a real uvicorn.
+
+Phone-sized screenshots of the overview and the report list are written under ``docs/``.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hxl
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from bot.committee_models import Report
+from bot.crypto import Vault
+from tests.dashboard_support import add_user, seed_reports, seed_requests
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(settings, store) -> Iterator[str]:
+    from webhooks.app import create_app
+
+    port = _free_port()
+    settings.public_url = f"http://127.0.0.1:{port}"
+    seed_reports(store, Vault(settings.secret_key_or_dev()))
+    seed_requests(store, {"NE001": 14, "NE008": 9, "NE007": 3, "NE002": 6})
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "uvicorn did not start"
+    yield settings.public_url
+    running.should_exit = True
+    thread.join(timeout=20)
+
+
+@pytest.fixture
+def page(server):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport=PHONE_VIEWPORT, base_url=server,
+                                      accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def sign_in(page, identifier: str, code: str) -> None:
+    page.goto("/dashboard/sign-in")
+    page.fill("input[name=identifier]", identifier)
+    page.fill("input[name=code]", code)
+    page.click("button[type=submit]")
+
+
+def test_officer_signs_in_filters_verifies_and_exports_hxl(page, store, tmp_path):
+    sign_in(page, "officer-1", add_user(store, "officer-1", "officer"))
+    assert page.locator("h1").inner_text().startswith("Indicateurs du")
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "dashboard-overview-phone.png"), full_page=True)
+    page.click("nav >> text=Rapports")
+    page.select_option("select[name=category]", "expulsion")
+    page.select_option("select[name=region]", "NE001")
+    page.click("form[aria-label=Filtres] button[type=submit]")
+    rows = page.locator("table tr td:first-child a")
+    assert sorted(rows.all_inner_texts()) == ["R-2026-00001", "R-2026-00002"]
+    page.screenshot(path=str(DOCS / "dashboard-reports-phone.png"), full_page=True)
+    page.click("text=R-2026-00001")
+    page.click("button:has-text('Vérifier')")
+    assert "vérifié" in page.locator("h1").inner_text()
+    with store.session() as session:
+        assert session.scalar(select(Report.status).where(
+            Report.reference == "R-2026-00001")) == "verified"
+    page.goto("/dashboard")
+    with page.expect_download() as download:
+        page.click("text=Rapports (HXL)")
+    target = tmp_path / "reports.csv"
+    download.value.save_as(target)
+    rows = list(hxl.data(io.BytesIO(target.read_bytes())))
+    assert {r.get("#meta+id"): r.get("#status") for r in rows}["R-2026-00001"] == "verified"
+    assert sum(int(r.get("#affected+total")) for r in rows) == 120 + 118 + 12 + 40
+
+
+def test_partner_sees_aggregates_and_gets_403_on_a_report(page, store):
+    sign_in(page, "partner-1", add_user(store, "partner-1", "partner"))
+    assert page.locator("td", has_text="Niamey").first.is_visible()
+    cells = page.locator("td.n").all_inner_texts()
+    assert "<5" in cells and "14" in cells
+    assert page.locator("nav >> text=Rapports").count() == 0
+    response = page.goto("/dashboard/reports/R-2026-00001")
+    assert response.status == 403
+    assert "Non autorisé" in page.content() and "Comité Assamaka" not in page.content()
+
+
+def test_a_locked_identifier_is_told_so(page, store):
+    code = add_user(store, "officer-2", "officer")
+    for _ in range(5):
+        sign_in(page, "officer-2", "wrong-wrong")
+    assert "bloqué" in page.locator("[role=alert]").inner_text()
+    sign_in(page, "officer-2", code)
+    assert "bloqué" in page.locator("[role=alert]").inner_text()
+    assert page.url.endswith("/dashboard/sign-in")

@@ -1,0 +1,87 @@
+"""Helpers for the dashboard tests: accounts, signing in through the real form, seeded data."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from bot import auth
+from bot.committee_models import Committee, Report
+from bot.crypto import Vault
+from bot.models import InfoRequest
+from bot.store import Store
+
+PHONE = "+22790112233"
+PHONE_SPACED = "+227 90 11 22 33"
+NOW = datetime.now(UTC)
+
+
+def add_user(store: Store, identifier: str, role: str) -> str:
+    with store.session() as session:
+        _user, code = auth.create_user(session, identifier, role)
+    return code
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html)[1]  # type: ignore[index]
+
+
+def sign_in(client: TestClient, identifier: str, code: str) -> Any:
+    """Post the sign-in form as a browser would (with the form's CSRF token)."""
+    page = client.get("/dashboard/sign-in")
+    return client.post("/dashboard/sign-in", data={
+        "identifier": identifier, "code": code, "csrf": csrf_of(page.text), "next": "/dashboard"},
+        follow_redirects=False)
+
+
+def signed_in(client: TestClient, store: Store, identifier: str, role: str) -> str:
+    """A signed-in client; returns the session's CSRF token (read from a page)."""
+    response = sign_in(client, identifier, add_user(store, identifier, role))
+    assert response.status_code == 303, response.text
+    return csrf_of(client.get("/dashboard").text)
+
+
+def seed_requests(store: Store, per_region: dict[str, int], topic: str = "rights") -> None:
+    points = {"NE001": "agadez", "NE008": "niamey", "NE007": "zinder", "NE002": "diffa"}
+    with store.session() as session:
+        for region, n in per_region.items():
+            for i in range(n):
+                session.add(InfoRequest(at=NOW - timedelta(hours=i + 1), channel="sms",
+                                        language="fr", point_id=points.get(region),
+                                        region=region, topic=topic))
+
+
+def seed_reports(store: Store, vault: Vault) -> dict[str, int]:
+    """Two committees, five reports; one raw text carries a phone number. Returns ids by ref."""
+    rows = [
+        # reference, committee, point, region, category, total, women, children, status, days ago
+        ("R-2026-00001", 0, "assamaka", "NE001", "expulsion", 120, 25, 15, "received", 1),
+        ("R-2026-00002", 0, "assamaka", "NE001", "expulsion", 118, 20, 10, "received", 1),
+        ("R-2026-00003", 1, "agadez", "NE001", "stranded", 12, 3, 4, "received", 2),
+        ("R-2026-00004", 1, "zinder", "NE007", "expulsion", 40, None, None, "verified", 3),
+        ("R-2026-00005", 0, "assamaka", "NE001", "stranded", 7, 1, 2, "rejected", 60),
+    ]
+    with store.session() as session:
+        committees = [Committee(slug="assamaka", name="Comité Assamaka", point_id="assamaka",
+                                region="NE001"),
+                      Committee(slug="agadez", name="=HYPERLINK(\"x\")", point_id="agadez",
+                                region="NE001")]
+        session.add_all(committees)
+        session.flush()
+        ids = {}
+        for ref, c, point, region, cat, total, women, children, status, days in rows:
+            report = Report(
+                reference=ref, committee_id=committees[c].id, reporter=f"pseudo{ref[-1]}" * 4,
+                channel="sms", language="fr", category=cat, urgent=cat == "stranded",
+                point_id=point, region=region, occurred_at=NOW - timedelta(days=days),
+                occurred_precision="day", total=total, women=women, children=children,
+                status=status, raw_text_enc=vault.encrypt(
+                    f"RAPPORT {point.upper()} {cat.upper()} {total} appelez {PHONE_SPACED}"),
+                description_enc=vault.encrypt(f"sans eau, contact {PHONE}"))
+            session.add(report)
+            session.flush()
+            ids[ref] = report.id
+    return ids

@@ -1,0 +1,92 @@
+"""Admin pages: accounts (add, unlock, deactivate), the audit log, alert recipients."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from bot import auth
+from bot.dashboard_models import ROLES, AuditEntry, DashboardUser
+from bot.models import utcnow
+from bot.recipients import Recipient
+from webhooks.dashboard.web import (
+    CanAudit,
+    CanManageUsers,
+    CsrfChecked,
+    Forbidden,
+    Viewer,
+    render,
+    runtime,
+)
+
+router = APIRouter()
+
+
+def _users_page(request: Request, viewer: Viewer, **context: Any) -> Response:
+    rt = runtime(request)
+    with rt.store.session() as session:
+        users = session.scalars(select(DashboardUser).order_by(DashboardUser.identifier)).all()
+        recipients = session.execute(
+            select(Recipient.name, Recipient.channel, Recipient.language,
+                   Recipient.subscriptions, Recipient.active).order_by(Recipient.name)).all()
+    return render(request, "users.html", viewer, users=users, roles=ROLES, now=utcnow(),
+                  recipients=recipients, **context)
+
+
+@router.get("/dashboard/admin/users")
+def users(request: Request, viewer: CanManageUsers) -> Response:
+    return _users_page(request, viewer)
+
+
+@router.post("/dashboard/admin/users")
+def add_user(request: Request, viewer: CsrfChecked,
+             identifier: Annotated[str, Form(max_length=64)],
+             role: Annotated[str, Form()]) -> Response:
+    if not viewer.can("users"):
+        raise Forbidden()
+    rt = runtime(request)
+    try:
+        with rt.store.session() as session:
+            user, code = auth.create_user(session, identifier, role)
+            auth.audit(session, viewer, "user.add", object_type="user", object_id=user.id,
+                       detail=role)
+    except ValueError:
+        return _users_page(request, viewer, error="invalid")
+    return _users_page(request, viewer, created=identifier, code=code)
+
+
+@router.post("/dashboard/admin/users/{user_id}/{action}")
+def change_user(request: Request, user_id: int, action: str, viewer: CsrfChecked) -> Response:
+    """``unlock``, ``reset`` (a new code, shown once), ``deactivate`` or ``activate``."""
+    if not viewer.can("users"):
+        raise Forbidden()
+    rt = runtime(request)
+    code = None
+    with rt.store.session() as session:
+        user = session.get(DashboardUser, user_id)
+        if user is None or action not in ("unlock", "reset", "deactivate", "activate"):
+            return _users_page(request, viewer, error="invalid")
+        if action == "unlock":
+            user.failed_attempts, user.locked_until = 0, None
+        elif action == "reset":
+            code = auth.reset_code(session, user)
+        else:
+            user.active = action == "activate"
+        auth.audit(session, viewer, f"user.{action}", object_type="user", object_id=user.id)
+        identifier = user.identifier
+    return _users_page(request, viewer, created=identifier if code else None, code=code)
+
+
+@router.get("/dashboard/admin/audit")
+def audit_log(request: Request, viewer: CanAudit,
+              action: str | None = None) -> Response:
+    rt = runtime(request)
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action[:40]))
+    with rt.store.session() as session:
+        entries = session.scalars(query).all()
+    return render(request, "audit.html", viewer, entries=entries, action=action or "")

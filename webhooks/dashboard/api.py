@@ -1,0 +1,71 @@
+"""``/api/v1``: read-only JSON for partner platforms, one bearer token per account.
+
+The same role rules as the pages: a partner's token gets suppressed aggregates and a 403 on
+anything finer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bot import auth, exports
+from bot import indicators as ind
+from webhooks.dashboard.overview import period_of
+from webhooks.dashboard.web import Viewer, runtime, timezone
+
+router = APIRouter(prefix="/api/v1")
+_bearer = HTTPBearer(auto_error=False)
+
+
+def api_viewer(request: Request, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Viewer:
+    rt = runtime(request)
+    with rt.store.session() as session:
+        user = auth.check_api_token(session, credentials.credentials if credentials else None)
+        viewer = None if user is None else Viewer(user.id, user.identifier, user.role, "", "")
+    if viewer is None:
+        raise HTTPException(401, "a valid bearer token is required",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return viewer
+
+
+ApiViewer = Annotated[Viewer, Depends(api_viewer)]
+
+
+def allowed(viewer: Viewer, permission: str) -> None:
+    if not viewer.can(permission):
+        raise HTTPException(403, "this token's role does not allow it")
+
+
+@router.get("/indicators")
+def indicators(request: Request, viewer: ApiViewer) -> dict[str, Any]:
+    allowed(viewer, "overview")
+    rt = runtime(request)
+    period = period_of(request)
+    with rt.store.session() as session:
+        figures = ind.compute(session, rt.content.current, period, timezone(request))
+        auth.audit(session, viewer, "api.indicators", detail=f"{period.start}..{period.end}")
+    if not viewer.can("exact_counts"):
+        figures = ind.suppress(figures, rt.settings.dashboard_small_count)
+    return asdict(figures)
+
+
+@router.get("/requests")
+def requests(request: Request, viewer: ApiViewer) -> dict[str, Any]:
+    allowed(viewer, "export.aggregates")
+    rt = runtime(request)
+    period = period_of(request)
+    with rt.store.session() as session:
+        groups = ind.request_groups(session, period, timezone(request))
+        auth.audit(session, viewer, "api.requests", detail=f"{period.start}..{period.end}")
+    small = None
+    if not viewer.can("exact_counts"):
+        groups, small = exports.coarsen(groups), rt.settings.dashboard_small_count
+    rows = [dict(zip([c.header for c in exports.REQUEST_COLUMNS], row, strict=True))
+            for row in exports.request_rows(groups, period, ind.region_names(rt.content.current),
+                                            {}, small)]
+    return {"period": asdict(period), "suppressed_below": small, "rows": rows}

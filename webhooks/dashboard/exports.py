@@ -1,0 +1,40 @@
+"""CSV and HXL downloads. Every export is audited; partners get coarse, suppressed aggregates."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from bot import auth, exports
+from bot import indicators as ind
+from webhooks.dashboard.overview import period_of
+from webhooks.dashboard.web import CanExport, Viewer, no_store, runtime, timezone
+
+router = APIRouter()
+
+
+def csv_response(text: str, filename: str) -> Response:
+    return no_store(Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'}))
+
+
+def request_export(request: Request, viewer: Viewer, period: ind.Period, hxl: bool) -> str:
+    """The information-request aggregates as this viewer may see them."""
+    rt = runtime(request)
+    content = rt.content.current
+    with rt.store.session() as session:
+        groups = ind.request_groups(session, period, timezone(request))
+        auth.audit(session, viewer, "export.requests", object_type="export",
+                   detail=f"{period.start}..{period.end} {'hxl' if hxl else 'csv'}")
+    exact = viewer.can("exact_counts")
+    return exports.requests_csv(
+        groups if exact else exports.coarsen(groups), period, ind.region_names(content),
+        {p.id: p.name for p in content.points.values()}, hxl=hxl,
+        small=None if exact else rt.settings.dashboard_small_count)
+
+
+@router.get("/dashboard/exports/requests.csv")
+def requests_csv(request: Request, viewer: CanExport, hxl: bool = False) -> Response:
+    period = period_of(request)
+    name = f"hanya-requests-{period.start}-{period.end}{'-hxl' if hxl else ''}.csv"
+    return csv_response(request_export(request, viewer, period, hxl), name)

@@ -1,0 +1,96 @@
+"""The overview (logframe indicators, chart, map), operations, and the editors' content page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from bot import indicators as ind
+from bot.models import DeadLetter, OutboxMessage
+from webhooks.dashboard import feature_data
+from webhooks.dashboard.charts import bar_chart, shaded_map
+from webhooks.dashboard.web import (
+    CanEditContent,
+    CanOperate,
+    CanOverview,
+    Viewer,
+    render,
+    runtime,
+    timezone,
+    translator,
+)
+
+router = APIRouter()
+# A service's phone and hours are due for a check this long after a person last verified them.
+REVIEW_AFTER_DAYS = 180
+
+
+def period_of(request: Request) -> ind.Period:
+    """The period chosen in the page's form (``start``, ``end``), else the last 30 days."""
+    q = request.query_params
+    return ind.parse_period(q.get("start"), q.get("end"), ind.today_in(timezone(request)))
+
+
+def indicators_for(request: Request, viewer: Viewer, period: ind.Period) -> ind.Indicators:
+    """Exact figures for SP/CCM staff; small counts suppressed for everyone else."""
+    rt = runtime(request)
+    with rt.store.session() as session:
+        figures = ind.compute(session, rt.content.current, period, timezone(request))
+    if viewer.can("exact_counts"):
+        return figures
+    return ind.suppress(figures, rt.settings.dashboard_small_count)
+
+
+@router.get("/dashboard")
+def overview(request: Request, viewer: CanOverview) -> Response:
+    period = period_of(request)
+    figures = indicators_for(request, viewer, period)
+    _ = translator(request).gettext
+    return render(
+        request, "overview.html", viewer, period=period, figures=figures,
+        topic_chart=bar_chart(figures.by_topic, _("Information requests by topic")),
+        region_chart=bar_chart(figures.by_region, _("Information requests by region")),
+        region_map=shaded_map(figures.by_region, "requests"),
+        reports_map=shaded_map(figures.reports_by_region, "reports"), reports_enabled=True)
+
+
+@router.get("/dashboard/operations")
+def operations(request: Request, viewer: CanOperate) -> Response:
+    rt = runtime(request)
+    with rt.store.session() as session:
+        by_status = dict(session.execute(select(OutboxMessage.status, func.count())
+                                         .group_by(OutboxMessage.status)).all())
+        failed = session.execute(
+            select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.attempts,
+                   OutboxMessage.last_error, OutboxMessage.created_at)
+            .where(OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.id.desc()).limit(20)).all()
+        dead_letters = session.scalar(select(func.count()).select_from(DeadLetter))
+        extra = feature_data.operations(session)
+    return render(request, "operations.html", viewer, by_status=by_status, failed=failed,
+                  dead_letters=dead_letters or 0, content_error=rt.content.last_error,
+                  spooled=len(rt.spool.pending()), extra=extra)
+
+
+@router.get("/dashboard/content")
+def content(request: Request, viewer: CanEditContent) -> Response:
+    bundle = runtime(request).content.current
+    source = bundle.topics.get("fr", {})
+    coverage = []
+    for code, language in bundle.languages.items():
+        topics = bundle.topics.get(code, {})
+        drafts = sum(1 for entry in topics.values() if entry.get("status") == "draft")
+        coverage.append((language, len(topics), len(source), drafts))
+    due = _services_due(bundle.services, ind.today_in(timezone(request)))
+    return render(request, "content.html", viewer, coverage=coverage, due=due,
+                  points=bundle.points)
+
+
+def _services_due(services: list, today: date) -> list:  # type: ignore[type-arg]
+    """Services never verified by a person, or verified too long ago (oldest first)."""
+    limit = today - timedelta(days=REVIEW_AFTER_DAYS)
+    due = [s for s in services if s.verified_on is None or s.verified_on < limit]
+    return sorted(due, key=lambda s: (s.verified_on is not None, s.verified_on or today, s.id))
