@@ -1,0 +1,60 @@
+"""Key rotation: move every pseudonym and ciphertext to a new secret key.
+
+Operators set the new key as ``HANYA_SECRET_KEY`` and the old one in ``HANYA_OLD_SECRET_KEYS``
+(the service keeps answering everyone meanwhile: the vault accepts both), run
+``hanya keys rotate``, then remove the old key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.crypto import Vault
+from bot.models import Contact, DeadLetter, OutboxMessage
+from bot.recipients import Recipient
+
+
+@dataclass(frozen=True)
+class Rotated:
+    contacts: int
+    recipients: int
+    outbox: int
+    dead_letters: int
+
+
+def rotate_all(session: Session, vault: Vault) -> Rotated:
+    """Re-key every stored address under the vault's current key (in one transaction)."""
+    contacts = _repseudonymise(session, vault, Contact)
+    recipients = _repseudonymise(session, vault, Recipient)
+    outbox = 0
+    for row in session.scalars(select(OutboxMessage)
+                               .where(OutboxMessage.status.in_(["pending", "sending"]))):
+        row.address_enc = vault.rotate(row.address_enc)
+        outbox += 1
+    dead = 0
+    for letter in session.scalars(select(DeadLetter)):
+        letter.payload_enc = vault.rotate(letter.payload_enc)
+        dead += 1
+    return Rotated(contacts, recipients, outbox, dead)
+
+
+def _repseudonymise(session: Session, vault: Vault, model: type[Contact] | type[Recipient]) -> int:
+    rows = list(session.scalars(select(model)))
+    for row in rows:  # two passes: a new pseudonym may equal another row's old one
+        row.pseudonym = f"rotating-{row.id}"
+    session.flush()
+    for row in rows:
+        address = vault.decrypt(row.address_enc)
+        row.pseudonym, row.address_enc = vault.pseudonym(address), vault.encrypt(address)
+    session.flush()
+    return len(rows)
+
+
+def vault_from_settings(settings: object) -> Vault:
+    """The vault with the current key first and any old keys still accepted."""
+    old = tuple(k.get_secret_value().encode()
+                for k in getattr(settings, "old_secret_keys", []) or [])
+    return Vault(settings.secret_key_or_dev(), old)  # type: ignore[attr-defined]

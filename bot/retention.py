@@ -1,0 +1,47 @@
+"""Retention: the information point forgets people it has not heard from for a while.
+
+After ``retention_days`` (default 90) without a message, a contact is erased (unless they are
+an active watch-committee member), the messages sent to anyone before that date are deleted,
+dead letters go, and inbound message rows lose their link to the person. What stays is what
+the indicators need: counts by channel and time (inbound rows without a contact) and the
+information requests, which never had a person attached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.committee_models import ACTIVE, CommitteeMember
+from bot.models import Contact, DeadLetter, InboundMessage, OutboxMessage
+
+
+@dataclass(frozen=True)
+class Purged:
+    contacts: int
+    inbound_unlinked: int
+    outbox_deleted: int
+    dead_letters: int
+
+
+def purge(session: Session, now: datetime, days: int) -> Purged:
+    """Apply the retention period in the caller's transaction."""
+    cutoff = now - timedelta(days=days)
+    members = select(CommitteeMember.contact_id).where(
+        CommitteeMember.status == ACTIVE, CommitteeMember.contact_id.is_not(None))
+    stale = select(Contact.id).where(Contact.last_seen_at < cutoff, Contact.id.not_in(members))
+    stale_ids = list(session.scalars(stale))
+    unlinked = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.contact_id.is_not(None),
+               (InboundMessage.received_at < cutoff) | InboundMessage.contact_id.in_(stale_ids))
+        .values(contact_id=None)).rowcount
+    outbox = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.created_at < cutoff,
+                                    OutboxMessage.status.in_(["sent", "failed"]))).rowcount
+    dead = session.execute(delete(DeadLetter).where(DeadLetter.created_at < cutoff)).rowcount
+    contacts = session.execute(delete(Contact).where(Contact.id.in_(stale_ids))).rowcount
+    return Purged(contacts, unlinked, outbox, dead)  # type: ignore[arg-type]
