@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck migrate chat locales-extract locales-update locales-check clean
+.PHONY: run test lint typecheck migrate chat locales-extract locales-update locales-check content-check bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -35,19 +35,46 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot handlers webhooks
 
-# Translators' workflow (see content/README.md).
+# Translators' workflow (see content/README.md). One gettext domain per babel-<domain>.cfg:
+# its strings go to locales/<domain>.pot and locales/<lang>/LC_MESSAGES/<domain>.po.
+# `hanya content catalogs` is `pybabel update` that keeps the plural rule of languages Babel
+# does not know (kr, tmh); catalogs are compiled in memory, so there is no .mo to build.
+DOMAINS := $(patsubst babel-%.cfg,%,$(wildcard babel-*.cfg))
+EXTRACT := $(BIN)/pybabel -q extract -k N_ -k Nn_:1,2 -c TRANSLATORS: --no-location --sort-output
+POT_CHECK_DIR := /tmp/hanya-locales-check
+
 locales-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Nn_:1,2 -c TRANSLATORS: --no-location \
-		--sort-output -o locales/messages.pot .
+	@for domain in $(DOMAINS); do \
+		$(EXTRACT) -F babel-$$domain.cfg -o locales/$$domain.pot . || exit 1; done
 
 locales-update: locales-extract
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/hanya content catalogs
 
+## Fails when a .pot or a .po is not what extract + update would write (as RapidPro's CI).
 locales-check: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Nn_:1,2 -c TRANSLATORS: --no-location \
-		--sort-output -o /tmp/hanya-check.pot . >/dev/null
-	$(BIN)/pybabel update -i /tmp/hanya-check.pot -d locales --check --no-fuzzy-matching \
-		--ignore-obsolete
+	@rm -rf $(POT_CHECK_DIR) && mkdir -p $(POT_CHECK_DIR)
+	@for domain in $(DOMAINS); do \
+		$(EXTRACT) -F babel-$$domain.cfg -o $(POT_CHECK_DIR)/$$domain.pot . || exit 1; done
+	$(BIN)/hanya content catalogs --check --templates $(POT_CHECK_DIR)
+
+## Everything an editor can break: exits non-zero on errors (warnings are listed).
+content-check: $(STAMP)
+	$(BIN)/hanya content check --quiet
+
+## Benchmarks (issue #8): about 10 minutes; prints a table and writes docs/BENCHMARKS.md.
+## Needs wrk (installed from Debian when missing) and PostgreSQL on 127.0.0.1 (else SQLite only).
+bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk >/dev/null || \
+		{ apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+	test -x $(BIN)/py-spy || $(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench --make
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-* .pytest_cache
+
+# The dashboard's catalog (domain "dashboard": Python and Jinja2 templates).
+locales-dashboard: $(STAMP)
+	$(BIN)/pybabel extract -F babel-dashboard.cfg -k N_ -c TRANSLATORS: --no-location \
+		--sort-output -o locales/dashboard.pot .
+	$(BIN)/pybabel update -D dashboard -i locales/dashboard.pot -d locales -l fr --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -D dashboard -i locales/dashboard.pot -d locales -l en --no-fuzzy-matching --ignore-obsolete

@@ -26,6 +26,8 @@ from bot.errors import ContentError
 
 log = logging.getLogger(__name__)
 DOMAIN = "messages"
+# Catalogs of web pages, not of chat replies: never merged into what the bot says.
+WEB_DOMAINS = frozenset({"dashboard"})
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ class Catalogs:
         catalogs = cls(dict(languages))
         for code in languages:
             folder = locales_dir / code / "LC_MESSAGES"
-            files = sorted(folder.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.name))
+            files = sorted((p for p in folder.glob("*.po") if p.stem not in WEB_DOMAINS),
+                           key=lambda p: (p.stem != DOMAIN, p.name))
             merged: gettext.GNUTranslations | None = None
             for po in files:
                 compiled = compile_po(po)

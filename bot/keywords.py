@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 _APOSTROPHES = re.compile("['\u2019\u2018\u02bc\u02bb`\u00b4]")
 _SPACES = re.compile(r"\s+")
+_MAX_PHRASE = 4  # the longest keyword phrase, in words ("HAY KULU SI", "NOTHING TO REPORT")
 
 
 def normalise(text: str) -> str:
@@ -59,14 +60,18 @@ class KeywordIndex:
         return self._key_by_word.get(normalise(text))
 
     def leading(self, text: str) -> tuple[str | None, str]:
-        """The key of the message's first word, and the rest of the message."""
-        folded = normalise(text)
-        head, _, rest = folded.partition(" ")
-        key = self._key_by_word.get(head)
-        if key is None:
-            return None, text
-        original_rest = text.strip().split(None, 1)
-        return key, original_rest[1] if len(original_rest) > 1 else ""
+        """The key of the message's first words, and the rest of the message.
+
+        The longest keyword wins, so "RIEN A SIGNALER ..." or "ALAA HABARU" (whose first word
+        is another keyword) are read as the phrase.
+        """
+        words = text.strip().split(None, _MAX_PHRASE)
+        for size in range(min(len(words), _MAX_PHRASE), 0, -1):
+            key = self._key_by_word.get(normalise(" ".join(words[:size])))
+            if key is not None:
+                rest = text.strip().split(None, size)
+                return key, rest[size] if len(rest) > size else ""
+        return None, text
 
     def first_word(self, key: str, language: str, fallback: str = "") -> str:
         """The keyword to show a person for ``key`` in their language."""

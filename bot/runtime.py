@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.content import Content, load_content
 from bot.crypto import Vault
+from bot.keys import vault_from_settings
 from bot.engine import ChannelTraits
 from bot.errors import ContentError
 from bot.inbox import Inbox
@@ -54,7 +55,7 @@ def build_runtime(settings: Settings, traits: dict[str, ChannelTraits],
                   store: Store | None = None) -> Runtime:
     """Wire the core; ``traits`` says what each channel (from ``webhooks/``) can show."""
     store = store or Store(settings.database_url)
-    vault = Vault(settings.secret_key_or_dev())
+    vault = vault_from_settings(settings)
     content = ContentSource(settings)
     inbox = Inbox(store, vault, build_engine(), settings, traits, content)
     return Runtime(settings, store, vault, content, inbox, Spool(settings.spool_dir, vault))

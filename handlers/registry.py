@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from bot.engine import Command, Conversation, Engine
-from handlers import info_point
+from handlers import committee, idea, info_point, report, report_form, sos
 
 # One line per conversation module: its name and its table of steps.
 CONVERSATIONS: dict[str, Conversation] = {
     info_point.NAME: info_point.CONVERSATION,
+    idea.NAME: idea.CONVERSATION,
+    report_form.NAME: report_form.CONVERSATION,
 }
 
 # One line per leading keyword (content/keywords.yaml key) handled as a one-shot command.
-COMMANDS: dict[str, Command] = {}
+COMMANDS: dict[str, Command] = {
+    idea.KEYWORD: idea.COMMAND,
+    "join": committee.JOIN,  # watch committees (handlers/committee.py, report.py, sos.py)
+    "report": report.REPORT,
+    "nothing_to_report": report.NOTHING_TO_REPORT,
+    "cancel": report.CANCEL,
+    "sos": sos.SOS,
+}
 
 
 def build_engine() -> Engine:

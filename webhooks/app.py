@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
+from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
 from bot.logs import quiet_third_party_loggers
@@ -22,8 +23,9 @@ from bot.messages import MsgIn
 from bot.models import DeadLetter, OutboxMessage
 from bot.outbox import Sender
 from bot.runtime import Runtime, build_runtime
+from bot.scheduler import start_scheduler
 from bot.settings import Settings, get_settings
-from webhooks import telegram, twilio_sms
+from webhooks import dashboard, preview, telegram, twilio_sms
 from webhooks.channels import channel_traits, senders
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for sender in channel_senders.values():
             if hasattr(sender, "start"):
                 await sender.start()
-        outbox = Sender(runtime.store, runtime.vault, channel_senders)
+        outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
         stopping = asyncio.Event()
         tasks = []
@@ -49,9 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.append(asyncio.create_task(outbox.run(), name="sender"))
         tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox, stopping),
                                          name="spool"))
+        if settings.content_reload:  # editors' changes served without a restart
+            watcher = ContentWatcher(runtime.content, settings.content_reload_seconds)
+            tasks.append(asyncio.create_task(watcher.run(stopping), name="content-reload"))
+        # Digests at their hour, and any missed while down (off in tests unless asked for).
+        digests = start_scheduler(runtime, outbox.wake) if settings.run_scheduler else None
         try:
             yield
         finally:
+            if digests is not None:
+                await asyncio.to_thread(digests.stop)
             # Let work in hand finish: a send cut in half could be sent twice after restart.
             outbox.stop()
             stopping.set()
@@ -63,10 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for sender in channel_senders.values():
                 if hasattr(sender, "stop"):
                     await sender.stop()
+            preview.sessions(app.state).close_all()
             runtime.store.dispose()
 
     app = FastAPI(title="Hanya", version="0.1.0", lifespan=lifespan)
     app.middleware("http")(_limit_body(settings.max_body_bytes))
+    dashboard.install(app)  # /dashboard pages, /api/v1, /static
+    app.include_router(preview.router)  # /preview for content editors
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -82,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "spooled_sms": len(runtime.spool.pending())}
         return JSONResponse(body, status_code=200 if database else 503)
 
-    @app.post("/webhooks/telegram")
+    @app.post("/webhooks/telegram", openapi_extra=TELEGRAM_BODY)
     async def telegram_webhook(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         secret = settings.telegram_webhook_secret
@@ -107,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse(telegram.callback_answer(callback_id))
         return JSONResponse({"ok": True})
 
-    @app.post("/webhooks/twilio/sms")
+    @app.post("/webhooks/twilio/sms", openapi_extra=twilio_form("MessageSid", "From", "Body"))
     async def twilio_sms_webhook(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         form = await _form(request)
@@ -130,7 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request.app.state.sender.wake()
         return _twiml()
 
-    @app.post("/webhooks/twilio/status")
+    @app.post("/webhooks/twilio/status",
+              openapi_extra=twilio_form("MessageSid", "MessageStatus", "ErrorCode"))
     async def twilio_status_webhook(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
         form = await _form(request)
@@ -148,6 +161,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(status_code=204)
 
     return app
+
+
+# Request bodies are read raw (the signature covers the exact form; PTB parses updates), so the
+# schema is declared here for documentation and for schemathesis.
+TELEGRAM_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {
+        "type": "object", "required": ["update_id"],
+        "properties": {
+            "update_id": {"type": "integer"},
+            "message": {"type": "object", "properties": {
+                "message_id": {"type": "integer"}, "date": {"type": "integer"},
+                "text": {"type": "string"},
+                "chat": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                          "type": {"type": "string"}}}}},
+            "callback_query": {"type": "object"},
+            "my_chat_member": {"type": "object"}}}}}}}
+
+
+def twilio_form(*fields: str) -> dict[str, Any]:
+    properties = {name: {"type": "string"} for name in fields}
+    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+        "schema": {"type": "object", "properties": properties}}}}}
 
 
 def _verify_twilio(settings: Settings, request: Request, form: dict[str, str]) -> None:

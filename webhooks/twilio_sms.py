@@ -32,6 +32,8 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 # Twilio error codes: https://www.twilio.com/docs/api/errors
 RATE_LIMITED = {20429, 14107}
 RECIPIENT_STOPPED = {21610}
+# Not a valid or not a mobile number: retrying can never work, so the contact is marked too.
+ADDRESS_INVALID = {21211, 21614}
 PERMANENT = {21211, 21612, 21614, 21408, 21606, 30003, 30005, 30006}
 
 
@@ -85,7 +87,7 @@ class TwilioSender:
             code = int(exc.code or 0)
             if code in RATE_LIMITED or exc.status == 429:
                 raise Throttled("twilio rate limit", retry_after=1.0, code=code) from exc
-            if code in RECIPIENT_STOPPED:
+            if code in RECIPIENT_STOPPED or code in ADDRESS_INVALID:
                 raise ContactStopped("recipient unsubscribed", code=code) from exc
             if code in PERMANENT or 400 <= exc.status < 500:
                 raise PermanentSendError(f"twilio error {code}", code=code) from exc

@@ -30,6 +30,12 @@ Decoding: for parameters that are strings in the Bot API (``text``, ``caption``,
 ``Call.params["reply_markup"]`` a ``dict``. Uploaded files appear as
 :class:`tests.fakes._server.Upload`.
 
+PTB gotcha: since 22.2 PTB emits ``PTBDeprecationWarning`` whenever an int time period is
+read -- including inside ``RetryAfter.__init__`` -- unless ``PTB_TIMEDELTA=1`` (then
+``RetryAfter.retry_after`` is a ``datetime.timedelta``). Under ``filterwarnings = error`` a 429
+therefore surfaces as ``PTBDeprecationWarning`` instead of ``RetryAfter`` unless that env var
+is set; tests/test_fakes.py sets it.
+
 Behaviour worth knowing:
 
 * ``message_id`` counts per chat from 1 (as in a private chat with a new bot), so

@@ -18,13 +18,17 @@ client), so overriding the Api domain's ``base_url`` is enough for ``client.mess
 
 ``client.edge``/``client.region`` (also read from the env vars ``TWILIO_EDGE`` /
 ``TWILIO_REGION``) must be unset: ``ClientBase.get_hostname`` rewrites the host by splitting
-it on dots, and ``127.0.0.1:PORT`` has four dot-separated pieces, so it would be mangled into
-``127.<edge>.<region>.0.1:PORT``. Note that ``Client(..., environment={})`` does **not** shield
-you from those env vars: an empty mapping is falsy and the client falls back to ``os.environ``.
-``fake.client()`` returns a Client configured exactly like this. The same override works for
-``create_async`` with ``http_client=AsyncTwilioHttpClient()`` (aiohttp). Alternative: pass
-``http_client=`` a ``TwilioHttpClient`` subclass whose ``request()`` replaces the
-``https://api.twilio.com`` prefix -- more code, same effect.
+it on dots, and ``127.0.0.1:PORT`` has four dot-separated pieces, so it would be mangled
+(``region="ie1"`` turns it into ``127.ie1.0.1:PORT``). ``Client(..., environment={})``
+does **not** shield you from those env vars: an empty mapping is falsy and the client falls
+back to ``os.environ``. ``fake.client()`` returns a Client configured exactly like this.
+
+The same override works for ``create_async`` with ``http_client=AsyncTwilioHttpClient()``,
+but with aiohttp 3.14 that client trips two aiohttp DeprecationWarnings (``BasicAuth`` and the
+``auth=`` parameter), fatal under this repo's ``filterwarnings = error``: prefer the sync
+client (e.g. in a thread) or add targeted ignores. Alternative recipe: pass ``http_client=`` a
+``TwilioHttpClient`` subclass whose ``request()`` replaces the ``https://api.twilio.com``
+prefix -- more code, same effect.
 
 Wire format (``twilio/rest/api/v2010/account/message/__init__.py``, ``http/http_client.py``):
 ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``, ``application/x-www-form-urlencoded``
