@@ -81,6 +81,10 @@ Step = Callable[[Turn], None]
 class StepDef:
     ask: Step
     answer: Step
+    # The step waits for free text (a description, an idea): a message that merely starts with
+    # a command word ("Urgence médicale à ...") is text, not a command. A keyword alone still
+    # works ("SOS", "CANCEL").
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class Engine:
             contact.stopped = True
             return
         command, rest = self._command(turn)
+        if command is not None and rest and self._in_free_text(contact):
+            command = None
         if command is not None and (command.even_when_stopped or not contact.stopped) and not (
                 command.needs_language and contact.language is None):
             if contact.step == CONFIRM_DELETE:  # a command cancels a pending deletion
@@ -162,6 +168,11 @@ class Engine:
             self.goto(turn, self._home_or_onboarding(contact))
             return
         self._step(place).answer(turn)
+
+    def _in_free_text(self, contact: Contact) -> bool:
+        steps = self.conversations.get(contact.conversation)
+        step = steps.steps.get(contact.step) if steps else None
+        return bool(step and step.free_text)
 
     def _command(self, turn: Turn) -> tuple[Command | None, str]:
         msg = turn.msg

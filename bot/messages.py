@@ -50,6 +50,8 @@ class Reply:
     numbered_hint: bool = True
     # A "menu" button under the text on channels with buttons (not a step option).
     menu_button: bool = False
+    # An "SOS" button on channels with buttons: raises the SOS (alert + numbers), as the word does.
+    sos_button: bool = False
     # Already shaped for SMS (a MORE page): sent as it is, not paginated again.
     preformatted: bool = False
 

@@ -33,6 +33,8 @@ def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator) -> list[Out
     buttons = None
     if reply.options and traits.buttons:
         buttons = [[{"text": o.label, "data": o.key}] for o in reply.options]
+    if reply.sos_button and traits.buttons:
+        buttons = (buttons or []) + [[{"text": "SOS", "data": "cmd:sos"}]]
     if reply.menu_button and traits.buttons:
         buttons = (buttons or []) + [[{"text": t(texts.BACK_TO_MENU), "data": "nav:menu"}]]
     messages = [Outgoing(text=chunk) for chunk in chunks[:-1]]

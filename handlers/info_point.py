@@ -158,7 +158,7 @@ def show_topic(turn: Turn, key: str) -> None:
         text += "\n" + "\n".join(service_line(turn, s, long=True) for s in services)
         sms += "\n" + "\n".join(service_line(turn, s, long=False) for s in services)
     turn.topics_served.append(key)
-    turn.say(Reply(text, sms_text=sms, menu_button=True))
+    turn.say(Reply(text, sms_text=sms, menu_button=True, sos_button=key == "emergency"))
 
 
 def service_line(turn: Turn, service: Service, *, long: bool) -> str:

@@ -278,11 +278,18 @@ def summary_lines(turn: Turn) -> list[str]:
              t(txt.LINE_PEOPLE, value=alerts.people(t, form.get("total"), form.get("women"),
                                                     form.get("children")))]
     if form.get("description"):
-        lines.append(t(txt.LINE_DESCRIPTION,
-                       value=vault_for(turn).decrypt(form["description"])))
+        lines.append(t(txt.LINE_DESCRIPTION, value=_description(turn, form)))
     if form.get("media"):
         lines.append(t(txt.LINE_PHOTO if form["media"][0] == "photo" else txt.LINE_VOICE))
     return lines
+
+
+def _description(turn: Turn, form: dict[str, Any]) -> str:
+    """The waiting description; one encrypted under a key since removed is lost, not fatal."""
+    try:
+        return vault_for(turn).decrypt(form["description"]) if form.get("description") else ""
+    except ValueError:
+        return ""
 
 
 def _when_text(turn: Turn, form: dict[str, Any]) -> str:
@@ -297,11 +304,11 @@ def _send(turn: Turn) -> None:
         tell_not_a_member(turn)
         _leave(turn)
         return
-    form, vault = _form(turn), vault_for(turn)
-    description = vault.decrypt(form["description"]) if form.get("description") else ""
+    form = _form(turn)
     draft = Draft(form["category"], form["point"],
                   datetime.fromisoformat(form["at"]).astimezone(UTC), form["precision"],
-                  form.get("total"), form.get("women"), form.get("children"), description,
+                  form.get("total"), form.get("women"), form.get("children"),
+                  _description(turn, form),
                   media=tuple(form["media"]) if form.get("media") else None)  # type: ignore[arg-type]
     report, alerted = file_report(turn, *found, draft)
     text = turn.t(txt.FORM_RECEIVED, reference=report.reference)
@@ -344,14 +351,14 @@ def _leave(turn: Turn) -> None:
 STEPS: dict[str, StepDef] = {
     Step.CATEGORY: StepDef(ask_category, answer_category),
     Step.PLACE: StepDef(ask_place, answer_place),
-    Step.OTHER_PLACE: StepDef(ask_other_place, answer_place),
+    Step.OTHER_PLACE: StepDef(ask_other_place, answer_place, free_text=True),
     Step.WHEN: StepDef(ask_when, answer_when),
     Step.DATE: StepDef(ask_date, answer_date),
     Step.TOTAL: StepDef(_ask_count(txt.ASK_TOTAL), _answer_count("total", Step.WOMEN)),
     Step.WOMEN: StepDef(_ask_count(txt.ASK_WOMEN), _answer_count("women", Step.CHILDREN)),
     Step.CHILDREN: StepDef(_ask_count(txt.ASK_CHILDREN),
                            _answer_count("children", Step.DESCRIPTION)),
-    Step.DESCRIPTION: StepDef(ask_description, answer_description),
+    Step.DESCRIPTION: StepDef(ask_description, answer_description, free_text=True),
     Step.MEDIA: StepDef(ask_media, answer_media),
     Step.CONFIRM: StepDef(ask_confirm, answer_confirm),
 }

@@ -179,3 +179,16 @@ def test_reports_of_another_kind_or_place_are_not_linked(
     assert {r.status for r in reports(store)} == {RECEIVED}
     with store.session() as session:
         assert session.scalars(select(ReportLink)).all() == []
+
+
+def test_the_sos_button_under_the_emergency_topic_raises_an_sos(client, bot_api, store):
+    from tests.support import TelegramUser, buttons
+
+    user = TelegramUser(client, bot_api, store, 5400000099)
+    user.say("/start")
+    user.tap("lang:fr")
+    user.tap("point:assamaka")
+    replies = user.tap("topic:emergency")
+    assert ("SOS", "cmd:sos") in buttons(replies[-1])
+    answer = user.tap("cmd:sos")
+    assert "+227 89 98 33 39" in "\n".join(m["text"] for m in answer)

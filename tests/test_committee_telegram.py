@@ -134,3 +134,20 @@ def test_a_one_line_report_works_on_telegram_too(member, store):
     [reply] = member.say("RAPPORT ARLIT ARRIVEE 40 F10")
     assert reply["text"].startswith("Reçu R-2026-00001 : Arlit, arrivée ou passage de personnes, "
                                     "40 personnes dont 10 F.")
+
+
+def test_a_description_starting_with_a_command_word_is_text_not_an_sos(member, store,
+                                                                      bot_api):
+    member.say("/report")
+    member.tap("cat:medical")
+    member.tap("place:assamaka")
+    member.tap("when:now")
+    member.say("4")
+    member.say("1")
+    member.say("2")
+    [media] = member.say("Urgence médicale : enfants déshydratés")  # URGENCE is an SOS word
+    assert labels(media) == ["Passer"]  # the form went on to the photo step
+    [summary] = member.tap("report:skip")
+    assert "Description : Urgence médicale : enfants déshydratés" in summary["text"]
+    [done] = member.tap("report:send")
+    assert done["text"].startswith("Merci. Rapport reçu")
