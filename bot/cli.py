@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from bot.cli_ops import keys_app, retention_app
 from bot.cli_committee import app as committee_app
 from bot.cli_content import content_app
 from bot.cli_digest import digest_app, idea_app, outbox_app
+from bot.cli_ops import keys_app, retention_app
 from bot.cli_users import app as users_app
 from bot.logs import configure as configure_logging
 from bot.messages import MsgIn, Outgoing

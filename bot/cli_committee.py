@@ -22,7 +22,8 @@ from bot.committee_models import (
     issue_code,
 )
 from bot.content import load_content
-from bot.crypto import Vault, short_ref
+from bot.crypto import short_ref
+from bot.keys import vault_from_settings
 from bot.keywords import normalise
 from bot.models import Contact, utcnow
 from bot.settings import Settings, get_settings
@@ -112,7 +113,7 @@ def invite(committee: Annotated[str, typer.Argument(help="slug, id or name")],
     try:
         with store.session() as session:
             found = _committee(session, committee)
-            code, row = issue_code(session, Vault(settings.secret_key_or_dev()), found, lifetime)
+            code, row = issue_code(session, vault_from_settings(settings), found, lifetime)
             expires = row.expires_at
     finally:
         store.dispose()

@@ -257,8 +257,10 @@ def issue_code(session: Session, vault: Vault, committee: Committee,
 
 def usable_code(session: Session, vault: Vault, code: str, now: datetime) -> EnrolmentCode | None:
     """The unused, unexpired code row for ``code``, if any (nothing is changed)."""
+    # Under every known key: a code issued before a key rotation still works.
+    hashes = vault.pseudonyms(f"enrolment:{normalise_code(code)}")
     return session.scalars(select(EnrolmentCode).where(
-        EnrolmentCode.code_hash == code_hash(vault, code), EnrolmentCode.used_at.is_(None),
+        EnrolmentCode.code_hash.in_(hashes), EnrolmentCode.used_at.is_(None),
         EnrolmentCode.expires_at > now)).first()
 
 
@@ -273,9 +275,22 @@ def claim_code(session: Session, row: EnrolmentCode, now: datetime) -> bool:
     return True
 
 
+def rotate_report_texts(session: Session, vault: Vault) -> int:
+    """Re-encrypt report descriptions and raw texts under the current key (key rotation)."""
+    rotated = 0
+    for report in session.scalars(select(Report).where(
+            (Report.description_enc.is_not(None)) | (Report.raw_text_enc.is_not(None)))):
+        if report.description_enc:
+            report.description_enc = vault.rotate(report.description_enc)
+        if report.raw_text_enc:
+            report.raw_text_enc = vault.rotate(report.raw_text_enc)
+        rotated += 1
+    return rotated
+
+
 __all__ = [
     "ACTIVE", "Committee", "CommitteeMember", "EnrolmentCode", "claim_code", "code_hash",
     "issue_code", "normalise_code", "usable_code", "Report", "ReportCounter",
     "ReportLink", "SosEvent", "active_membership", "find_committee", "format_reference",
-    "link_related", "next_reference",
+    "link_related", "next_reference", "rotate_report_texts",
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.committee_models import rotate_report_texts
 from bot.crypto import Vault
 from bot.models import Contact, DeadLetter, OutboxMessage
 from bot.recipients import Recipient
@@ -38,6 +39,7 @@ def rotate_all(session: Session, vault: Vault) -> Rotated:
     for letter in session.scalars(select(DeadLetter)):
         letter.payload_enc = vault.rotate(letter.payload_enc)
         dead += 1
+    rotate_report_texts(session, vault)  # committee reports: description and raw SMS
     return Rotated(contacts, recipients, outbox, dead)
 
 

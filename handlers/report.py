@@ -11,7 +11,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,6 +34,7 @@ from bot.content import read_yaml
 from bot.crypto import Vault, short_ref
 from bot.engine import Command, Turn
 from bot.errors import ContentError
+from bot.keys import vault_from_settings
 from bot.messages import Option, Reply
 from bot.report_parser import (
     ParsedReport,
@@ -83,14 +83,9 @@ def vocabulary(turn: Turn) -> Vocabulary:
     return vocab
 
 
-@lru_cache(maxsize=4)
-def _vault(secret: bytes) -> Vault:
-    return Vault(secret)
-
-
 def vault_for(turn: Turn) -> Vault:
-    """The same Vault the inbox uses (built from the same secret key)."""
-    return _vault(turn.settings.secret_key_or_dev())
+    """The same Vault the inbox uses: the current key, and old keys during a rotation."""
+    return vault_from_settings(turn.settings)
 
 
 def session_of(turn: Turn) -> Session:

@@ -191,3 +191,24 @@ def test_references_count_per_year_and_never_repeat_under_concurrency(store):
         thread.join()
     assert errors == []
     assert sorted(got) == [f"R-2027-{n:05d}" for n in range(3, 23)]
+
+
+def test_report_texts_and_pending_codes_survive_a_key_rotation(member, store, settings,
+                                                               committee):
+    from bot.committee_models import usable_code
+    from bot.crypto import Vault
+    from bot.keys import rotate_all
+    from bot.models import utcnow
+    from tests.committee_helpers import invite
+
+    member.say("RAPPORT ASSAMAKA EXPULSION 120 sans eau")
+    code = invite(store, settings, committee)
+    old_key = settings.secret_key_or_dev()
+    rotated = Vault(b"a-new-secret-key-for-the-rotation", (old_key,))
+    with store.session() as session:
+        rotate_all(session, rotated)
+        assert usable_code(session, rotated, code, utcnow()) is not None
+    [report] = reports(store)
+    new_only = Vault(b"a-new-secret-key-for-the-rotation")
+    assert new_only.decrypt(report.description_enc) == "sans eau"
+    assert new_only.decrypt(report.raw_text_enc) == "RAPPORT ASSAMAKA EXPULSION 120 sans eau"
