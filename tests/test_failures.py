@@ -133,3 +133,14 @@ def test_no_phone_number_chat_id_body_or_secret_reaches_the_logs(client, store, 
     for needle in forbidden:
         assert needle not in logged, f"{needle!r} leaked into the logs"
     assert not re.search(r"\+227\d{8}", logged)
+
+
+def test_a_chunked_body_over_64_kb_is_refused_with_413(client):
+    def chunks():
+        for _ in range(70):
+            yield b" " * 1024
+
+    response = client.post("/webhooks/telegram", content=chunks(),
+                           headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                                    "Content-Type": "application/json"})
+    assert response.status_code == 413

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.store.dispose()
 
     app = FastAPI(title="Hanya", version="0.1.0", lifespan=lifespan)
-    app.middleware("http")(_limit_body(settings.max_body_bytes))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     dashboard.install(app)  # /dashboard pages, /api/v1, /static
     app.include_router(preview.router)  # /preview for content editors
 
@@ -261,13 +261,38 @@ async def _flush_spool_forever(runtime: Runtime, sender: Sender, stopping: async
             await asyncio.wait_for(stopping.wait(), timeout=every)
 
 
-def _limit_body(max_bytes: int) -> Callable[[Request, Callable[[Request], Awaitable[Response]]],
-                                            Awaitable[Response]]:
-    async def middleware(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_bytes):
-            return JSONResponse({"detail": "body too large"}, status_code=413)
-        return await call_next(request)
+class BodyLimit:
+    """Refuse (413) a request whose declared or streamed body exceeds ``max_bytes``.
 
-    return middleware
+    Plain ASGI rather than Starlette's BaseHTTPMiddleware, which costs a task per request.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await JSONResponse({"detail": "body too large"}, status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:  # chunked bodies have no content-length to check first
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await JSONResponse({"detail": "body too large"}, status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
