@@ -19,7 +19,7 @@ from bot.crypto import Vault
 from bot.digest_models import DigestRun
 from bot.idea_models import Idea, SensitiveFeedback
 from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage
-from bot.recipients import add_recipient
+from bot.recipients import Recipient, add_recipient
 from bot.settings import get_settings
 from tests.conftest import wait_outbox_drained
 from tests.fakes.telegram_api import Upload
@@ -215,3 +215,25 @@ def test_dry_run_prints_the_sms_form_within_budget_and_queues_nothing(seeded, st
                           "163 people, <5 ideas.")
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(DigestRun)) == 0
+
+
+def test_recipients_are_added_listed_masked_and_removed_by_the_cli(store, cli):
+    assert "recipient 1 saved" in cli("digest", "recipients", "add", "OIM Agadez",
+                                      "tel:+227 90 12 34 56", "--partner",
+                                      "--subscriptions", "weekly", "--language", "en")
+    listed = cli("digest", "recipients", "list")
+    assert "OIM Agadez" in listed and "tel:…456" in listed and "partner" in listed
+    assert "90 12 34" not in listed and "+22790123456" not in listed  # never the full number
+    with store.session() as session:
+        recipient = session.scalars(select(Recipient)).one()
+        assert (recipient.channel, recipient.subscriptions, recipient.core) == (
+            "sms", "weekly", False)
+    assert "recipient 1 removed" in cli("digest", "recipients", "remove", "1")
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Recipient)) == 0
+
+
+def test_a_malformed_recipient_address_is_refused(store, cli):
+    result = CliRunner().invoke(app, ["digest", "recipients", "add", "X", "12345"])
+    assert result.exit_code != 0
+    assert "telegram:<chat id> or tel:+<country code><number>" in result.output

@@ -186,8 +186,10 @@ def test_sends_keep_to_one_per_second_per_chat_and_thirty_per_second_overall(
         queue(store, vault, "telegram:4106", f"part {n}")
     for n in range(45):
         queue(store, vault, f"telegram:{6000 + n}", f"news {n}")
+    # A wider margin than the default: this shared test machine can delay a request by
+    # more than 10 % of a second, and the fake counts arrival times to the letter.
     sender = Sender(store, vault, {"telegram": telegram(strict_bot_api)},
-                    limits=Limits(chat_burst=1))
+                    limits=Limits(chat_burst=1, margin=1.25))
     started = time.monotonic()
     asyncio.run(deliver_all(sender, store))
     assert strict_bot_api.rejections_429 == 0
