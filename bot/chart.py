@@ -13,9 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 # Portrait, about 900 x 1200 pixels: fills a phone screen without zooming.
 SIZE_INCHES, DPI = (6.0, 8.0), 150
 THIS_WEEK, PREVIOUS_WEEK = "#1f6f8b", "#b8c4cc"
@@ -31,6 +28,11 @@ class Bar:
 def weekly_chart(path: Path, bars: Sequence[Bar], *, title: str, legend: tuple[str, str],
                  counts: Callable[[int | None], str]) -> Path:
     """Draw ``bars`` (this week, previous week) to ``path``; return the path."""
+    # Imported here, not at module load: matplotlib and numpy cost ~50 MB in every web
+    # process, and only the weekly digest draws.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     path.parent.mkdir(parents=True, exist_ok=True)
     shown = [(b, counts(b.now), counts(b.before)) for b in bars]
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
