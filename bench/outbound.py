@@ -55,9 +55,12 @@ def enqueue(store: Store, vault: Vault, channel: str, messages: int, recipients:
         if channel == "sms":
             address = "tel:" + address
         address_enc = vault.encrypt(address)
+        # As the app queues replies: the destination's pseudonym as the pacing key.
+        route = vault.pseudonym(address)[:16]
         for k in range(per):
             n = r * per + k
             rows.append({"channel": channel, "address_enc": address_enc, "contact_id": None,
+                         "route": route,
                          "payload": Outgoing(text=f"bench message {n} part {k + 1}/{per}")
                          .to_payload(), "priority": 0})
     with store.engine.begin() as conn:

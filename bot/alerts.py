@@ -21,7 +21,7 @@ from bot.content import Content
 from bot.engine import ChannelTraits
 from bot.i18n import Translator
 from bot.messages import Reply
-from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for, route_of
 from bot.render import render
 from bot.report_parser import Vocabulary
 from handlers import report_texts as txt
@@ -44,7 +44,8 @@ def fan_out(session: Session, content: Content, compose: Compose) -> int:
         traits = _TRAITS.get(recipient.channel, _TRAITS["sms"])
         for message in render([Reply(text)], traits, language, translator).messages:
             enqueue(session, channel=recipient.channel, address_enc=recipient.address_enc,
-                    message=message, priority=PRIORITY_ALERT)
+                    message=message, priority=PRIORITY_ALERT,
+                    route=route_of(recipient.pseudonym))
         queued += 1
     if not queued:
         log.warning("urgent alert with no active 'alerts' recipient: nobody was told")

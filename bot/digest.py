@@ -26,7 +26,7 @@ from bot.digest_models import DigestRun
 from bot.idea_models import Idea
 from bot.indicators import Count, Period, compute
 from bot.models import OutboxMessage
-from bot.recipients import PRIORITY_DIGEST, Recipient, enqueue, recipients_for
+from bot.recipients import PRIORITY_DIGEST, Recipient, enqueue, recipients_for, route_of
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -278,7 +278,8 @@ def send_digest(store: Store, content: Content, kind: str, sent_on: date, tz: Zo
                 messages = render_for(digest, recipient)
                 for message in messages:
                     enqueue(session, channel=recipient.channel, address_enc=recipient.address_enc,
-                            message=message, priority=PRIORITY_DIGEST)
+                            message=message, priority=PRIORITY_DIGEST,
+                            route=route_of(recipient.pseudonym))
                 run.messages = len(messages)
             queued += 1
         except IntegrityError:

@@ -20,6 +20,7 @@ from bot.crypto import Vault, short_ref
 from bot.engine import ChannelTraits, Engine, Turn
 from bot.messages import MsgIn, Outgoing
 from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
+from bot.recipients import route_of
 from bot.render import render
 from bot.sms_encoding import sms_cost
 from bot.store import Store
@@ -117,8 +118,10 @@ class Inbox:
         if not messages:
             return []
         contact_id = None if turn.forget else turn.contact.id
+        route = route_of(turn.contact.pseudonym)
         rows = [{"channel": turn.msg.channel, "address_enc": turn.contact.address_enc,
-                 "contact_id": contact_id, "payload": m.to_payload(), "priority": 0}
+                 "contact_id": contact_id, "payload": m.to_payload(), "priority": 0,
+                 "route": route}
                 for m in messages]
         # One statement per row: 1-3 rows per turn, where the many-rows RETURNING path of the
         # drivers costs more than it saves.

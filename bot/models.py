@@ -105,7 +105,8 @@ class OutboxMessage(Base):
     """Every message Hanya sends, written in the transaction that decided to send it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
+                      Index("ix_outbox_route_status", "route", "status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -114,6 +115,9 @@ class OutboxMessage(Base):
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
+    # The destination's keyed hash, shortened (never the address): one chat's messages share
+    # it, so the sender can keep to one message at a time per chat in SQL. Null: no pacing key.
+    route: Mapped[str | None] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column()
     # Lower goes first: 0 a person waiting, 5 alerts, 9 digests.
     priority: Mapped[int] = mapped_column(Integer, default=0)

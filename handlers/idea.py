@@ -31,7 +31,7 @@ from bot.idea_models import (
 from bot.keywords import clean_text, normalise
 from bot.messages import Option, Outgoing, Reply
 from bot.models import Contact, utcnow
-from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for, route_of
 from bot.render import render
 from handlers import idea_texts as it
 
@@ -223,7 +223,8 @@ def set_status(session: Session, content: Content, traits: dict[str, ChannelTrai
         for message in render([Reply("\n".join(lines))], traits[contact.channel], language,
                               t).messages:
             enqueue(session, channel=contact.channel, address_enc=contact.address_enc,
-                    message=message, priority=PRIORITY_ALERT, contact_id=contact.id)
+                    message=message, priority=PRIORITY_ALERT, contact_id=contact.id,
+                    route=route_of(contact.pseudonym))
     return found
 
 

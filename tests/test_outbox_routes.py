@@ -1,0 +1,47 @@
+"""The sender claims at most one message per chat (route), never one whose chat already has a
+message in flight, and always a chat's oldest first: order holds across sender processes."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, update
+
+from bot.crypto import Vault
+from bot.models import OutboxMessage
+from bot.outbox import Sender
+
+
+def queue(store, route: str | None, texts: list[str]) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(insert(OutboxMessage.__table__), [
+            {"channel": "telegram", "address_enc": "x", "route": route,
+             "payload": {"text": t}, "priority": 0} for t in texts])
+
+
+def texts(claimed) -> list[str]:
+    return sorted(row.payload["text"] for row in claimed)
+
+
+def test_one_message_per_chat_per_claim_and_none_while_one_is_in_flight(store):
+    queue(store, "chat-a", ["a1", "a2", "a3"])
+    queue(store, "chat-b", ["b1"])
+    queue(store, None, ["x1", "x2"])  # no route: each row is its own
+    sender = Sender(store, Vault(b"k"), {"telegram": object()})  # type: ignore[dict-item]
+    first = sender._claim()
+    assert texts(first) == ["a1", "b1", "x1", "x2"]
+    assert sender._claim() == []  # a1 and b1 are in flight: a2 must wait, b has nothing left
+    a1 = next(row for row in first if row.payload["text"] == "a1")
+    sender._sent(a1.id, "provider-1")
+    assert texts(sender._claim()) == ["a2"]  # a's next, in order, once a1 is done
+
+
+def test_a_second_sender_process_cannot_overtake_a_chat_in_flight(store):
+    queue(store, "chat-a", ["a1", "a2"])
+    one = Sender(store, Vault(b"k"), {"telegram": object()})  # type: ignore[dict-item]
+    two = Sender(store, Vault(b"k"), {"telegram": object()})  # type: ignore[dict-item]
+    assert texts(one._claim()) == ["a1"]
+    assert two._claim() == []  # a2 stays until a1 is acknowledged
+    with store.engine.begin() as conn:  # a1's sender died: its lease expired
+        conn.execute(update(OutboxMessage).where(OutboxMessage.route == "chat-a",
+                                                 OutboxMessage.status == "sending")
+                     .values(lease_until=OutboxMessage.created_at))
+    assert texts(two._claim()) == ["a1"]  # the expired one goes again first, not a2
