@@ -23,7 +23,14 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import HTTPXRequest
 
 from bot.engine import ChannelTraits
@@ -173,6 +180,10 @@ class TelegramSender:
             if "chat not found" in exc.message.lower():  # the address itself is dead
                 raise ContactStopped(f"telegram: {exc.message}") from exc
             raise PermanentSendError(f"telegram: {exc.message}") from exc
+        except TimedOut as exc:  # the message may have arrived: a retry may be an extra copy
+            log.warning("telegram send timed out: it may have been delivered; retrying may "
+                        "send one extra copy")
+            raise TemporarySendError("telegram: timed out (ambiguous)") from exc
         except (NetworkError, TelegramError) as exc:
             raise TemporarySendError(f"telegram: {type(exc).__name__}") from exc
         return str(sent.message_id)

@@ -93,5 +93,8 @@ class TwilioSender:
                 raise PermanentSendError(f"twilio error {code}", code=code) from exc
             raise TemporarySendError(f"twilio error {code or exc.status}", code=code) from exc
         except OSError as exc:  # network errors from requests are OSError subclasses
+            if "timeout" in type(exc).__name__.lower():  # it may have been accepted
+                log.warning("twilio send timed out: it may have been accepted; retrying may "
+                            "send one extra copy")
             raise TemporarySendError(f"twilio network: {type(exc).__name__}") from exc
         return created.sid
