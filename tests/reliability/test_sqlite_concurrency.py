@@ -28,3 +28,28 @@ def test_200_concurrent_sms_on_one_server_are_all_stored(settings, store, twilio
     assert spooled == 0, "a message fell back to the spool: the store refused a write"
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 200
+
+
+def test_200_concurrent_committee_reports_are_all_stored_with_distinct_references(
+        client, settings, store, twilio_api):
+    from tests.committee_helpers import make_committee, reports, sms_member
+
+    committee = make_committee(store)
+    members = [f"+2279410{i:04d}" for i in range(20)]
+    for number in members:  # enrolled through the webhooks, as members would be
+        sms_member(client, twilio_api, store, settings, number, committee)
+    url = f"{PUBLIC_URL}/webhooks/twilio/sms"
+    forms = [signed_sms_form(url, twilio_api.auth_token, from_=members[i % 20],
+                             to=SERVICE_NUMBER,
+                             body=f"RAPPORT ASSAMAKA EXPULSION {10 + i} sans eau")
+             for i in range(200)]
+    with server(settings) as app, httpx.Client(timeout=60) as http, \
+            ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(
+            lambda f: http.post(f"{app.url}/webhooks/twilio/sms", data=f[0],
+                                headers=f[1]).status_code, forms))
+    assert statuses == [200] * 200
+    filed = reports(store)
+    assert len(filed) == 200, "a report was lost (spooled, dead-lettered or refused)"
+    assert len({r.reference for r in filed}) == 200
+    assert sorted(r.total for r in filed) == list(range(10, 210))
