@@ -125,6 +125,9 @@ def sign_in(session: Session, settings: Settings, identifier: str, code: str,
     user.failed_attempts, user.locked_until, user.last_sign_in_at = 0, None, now
     if old_token:  # rotation: a token planted before sign-in is worthless after it
         end_session(session, old_token)
+    # Sessions are only ever created here, so purging here bounds the table to the sessions
+    # opened within one maximum lifetime, with no scheduler needed (see purge_sessions).
+    purge_sessions(session, now)
     token = open_session(session, settings, user, now)
     audit(session, user, "sign_in")
     return SignInResult(SignIn.OK, user, token)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.indicators import Period, RequestGroup
+from bot.indicators import Period, ReportCell, RequestGroup
 from bot.keywords import clean_text
 
 # A spreadsheet runs a cell starting with one of these as a formula (CWE-1236).
@@ -132,7 +132,59 @@ def reports_csv(reports: Iterable[Any], committee_names: Mapping[int, str],
     return write_csv(REPORT_COLUMNS, rows, hxl)
 
 
+REPORT_AGGREGATE_COLUMNS = (
+    Column("month", "#date+month"),
+    Column("region", "#adm1+name"),
+    Column("region_pcode", "#adm1+code"),
+    Column("category", "#event+type"),
+    Column("reports", "#indicator+reports+num"),
+    Column("total", "#affected+total"),
+    Column("women", "#affected+f"),
+    Column("children", "#affected+children"),
+)
+# Officers only: how many of the cell's reports the SP/CCM has verified.
+VERIFIED_COLUMN = Column("verified", "#indicator+reports+verified+num")
+
+
+def suppress_cell(figures: Sequence[int], small: int, hidden: object) -> list[object]:
+    """A cell's figures (reports first) with small ones replaced by ``hidden``.
+
+    When the reports themselves are few, every figure of the cell goes: people counted in one
+    or two reports would point at the committee that sent them.
+    """
+    if 0 < figures[0] < small:
+        return [hidden] * len(figures)
+    return [hidden if 0 < value < small else value for value in figures]
+
+
+def report_aggregate_rows(cells: Iterable[ReportCell], regions: Mapping[str, str], *,
+                          small: int | None, hidden: object = None,
+                          verified: bool = False) -> list[list[object]]:
+    """Rows of the report aggregates: region level, no point, no text, no reporter.
+
+    With ``small``, counts from 1 to ``small - 1`` become ``hidden`` ("<5" in a CSV, None in
+    JSON); with ``verified``, the verified count is appended (officers).
+    """
+    rows: list[list[object]] = []
+    for c in cells:
+        counts = [c.reports, c.total, c.women, c.children]
+        figures = list(counts) if small is None else suppress_cell(counts, small, hidden)
+        rows.append([c.month, regions.get(c.region or "", c.region or ""), c.region or "",
+                     c.category, *figures, *([c.verified] if verified else [])])
+    return rows
+
+
+def report_aggregates_csv(cells: Iterable[ReportCell], regions: Mapping[str, str], *,
+                          hxl: bool, small: int | None, verified: bool) -> str:
+    """The report aggregates as CSV (or HXL-tagged CSV); suppressed counts read "<small"."""
+    columns = REPORT_AGGREGATE_COLUMNS + ((VERIFIED_COLUMN,) if verified else ())
+    rows = report_aggregate_rows(cells, regions, small=small, hidden=f"<{small}",
+                                 verified=verified)
+    return write_csv(columns, rows, hxl)
+
+
 __all__ = [
-    "REPORT_COLUMNS", "REQUEST_COLUMNS", "Column", "coarsen", "reports_csv", "request_rows",
-    "requests_csv", "safe_cell", "write_csv",
+    "REPORT_AGGREGATE_COLUMNS", "REPORT_COLUMNS", "REQUEST_COLUMNS", "VERIFIED_COLUMN", "Column",
+    "coarsen", "report_aggregate_rows", "report_aggregates_csv", "reports_csv", "request_rows",
+    "requests_csv", "safe_cell", "suppress_cell", "write_csv",
 ]

@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.committee_models import VERIFIED, Committee, Report
+from bot.committee_models import (
+    DUPLICATE,
+    NOTHING,
+    REJECTED,
+    VERIFIED,
+    WITHDRAWN,
+    Committee,
+    Report,
+)
 from bot.content import Content
 from bot.idea_models import Idea
 from bot.models import InboundMessage, InfoRequest
@@ -204,7 +212,48 @@ def request_groups(session: Session, period: Period, tz: ZoneInfo) -> list[Reque
     return [RequestGroup(r, p, lang, t, ch, int(n)) for r, p, lang, t, ch, n in rows]
 
 
+@dataclass(frozen=True)
+class ReportCell:
+    """Reports of one month (event date, local time), region and category: an aggregate row."""
+
+    month: str  # YYYY-MM
+    region: str | None
+    category: str
+    reports: int
+    total: int  # people, where the report gave a number
+    women: int
+    children: int
+    verified: int
+
+
+# Reports that add no people to a count: set aside, cancelled, or told twice.
+NOT_AGGREGATED = (DUPLICATE, REJECTED, WITHDRAWN)
+
+
+def report_cells(session: Session, period: Period, tz: ZoneInfo) -> list[ReportCell]:
+    """Reports with an event date in ``period`` summed by month, region and category; exact.
+
+    "Nothing to report" and duplicate, rejected or withdrawn reports are left out. Months are
+    taken in ``tz`` (in Python: SQLite and PostgreSQL do not agree on time-zone arithmetic).
+    """
+    first, after = period.bounds(tz)
+    rows = session.execute(select(
+        Report.occurred_at, Report.region, Report.category, Report.total, Report.women,
+        Report.children, Report.status).where(
+        Report.occurred_at >= first, Report.occurred_at < after,
+        Report.status.not_in(NOT_AGGREGATED), Report.category != NOTHING))
+    sums: dict[tuple[str, str | None, str], list[int]] = {}
+    for occurred, region, category, total, women, children, status in rows:
+        key = (occurred.astimezone(tz).strftime("%Y-%m"), region, category)
+        cell = sums.setdefault(key, [0, 0, 0, 0, 0])
+        for i, value in enumerate((1, total, women, children, int(status == VERIFIED))):
+            cell[i] += value or 0
+    return [ReportCell(month, region, category, *values)
+            for (month, region, category), values in sorted(
+                sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))]
+
+
 __all__ = [
-    "Count", "Indicators", "Period", "RequestGroup", "compute", "parse_period", "region_names",
-    "request_groups", "suppress", "today_in",
+    "Count", "Indicators", "Period", "ReportCell", "RequestGroup", "compute", "parse_period",
+    "region_names", "report_cells", "request_groups", "suppress", "today_in",
 ]

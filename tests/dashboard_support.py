@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bot import auth
@@ -85,3 +86,33 @@ def seed_reports(store: Store, vault: Vault) -> dict[str, int]:
             session.flush()
             ids[ref] = report.id
     return ids
+
+
+def add_committee(store: Store, name: str, region: str = "NE001", *, days_old: int = 60,
+                  active: bool = True) -> int:
+    """A committee created ``days_old`` days ago (a new one is never "silent")."""
+    with store.session() as session:
+        committee = Committee(slug=name.lower().replace(" ", "-")[:40], name=name,
+                              point_id="agadez", region=region, active=active,
+                              created_at=NOW - timedelta(days=days_old))
+        session.add(committee)
+        session.flush()
+        return committee.id
+
+
+def add_report(store: Store, committee_id: int, occurred_at: datetime, *,
+               category: str = "expulsion", region: str | None = "NE001",
+               total: int | None = None, women: int | None = None,
+               children: int | None = None, status: str = "received",
+               received_at: datetime | None = None) -> str:
+    """One report (no free text) with the next reference; returns the reference."""
+    with store.session() as session:
+        number = (session.scalar(select(func.count()).select_from(Report)) or 0) + 1
+        reference = f"R-2026-{number:05d}"
+        session.add(Report(
+            reference=reference, committee_id=committee_id, reporter=f"reporter-{number}",
+            channel="sms", language="fr", category=category, urgent=False, point_id="agadez",
+            region=region, occurred_at=occurred_at, occurred_precision="day",
+            received_at=received_at or occurred_at, total=total, women=women,
+            children=children, status=status))
+    return reference

@@ -14,9 +14,11 @@ from bot import auth
 from bot.committee_models import LINK_DUPLICATE, Report, ReportLink
 from bot.crypto import Vault
 from bot.dashboard_models import AuditEntry
+from bot.digest_models import DigestRun
 from bot.exports import safe_cell
 from bot.idea_models import Idea
 from bot.models import Contact, OutboxMessage
+from bot.recipients import Recipient, add_recipient
 from tests.dashboard_support import PHONE, PHONE_SPACED, seed_reports, seed_requests, signed_in
 from tests.support import SmsUser
 
@@ -186,16 +188,28 @@ def _crawl_as_admin_after_real_traffic(dash, store, vault, twilio_api):
     person.say("3")  # French
     person.say("agadez")
     seed_reports(store, vault)
+    with store.session() as session:  # a digest to a recipient reached at the same number
+        recipient = add_recipient(session, vault, name="Permanence", address=f"tel:{PHONE}",
+                                  language="fr", subscriptions=["daily"])
+        session.add(DigestRun(digest="daily", period="2026-11-23", recipient_id=recipient.id,
+                              messages=2))
+        admin, _code = auth.create_user(session, "api-admin", "admin")
+        bearer = {"Authorization": f"Bearer {auth.issue_api_token(session, admin)}"}
     signed_in(dash, store, "admin-1", "admin")
     pages = ["/dashboard", "/dashboard/reports", "/dashboard/reports/R-2026-00001?text=true",
              "/dashboard/ideas", "/dashboard/operations", "/dashboard/content",
              "/dashboard/admin/users", "/dashboard/admin/audit",
              "/dashboard/exports/requests.csv", "/dashboard/exports/requests.csv?hxl=true",
-             "/dashboard/exports/reports.csv", "/dashboard/exports/reports.csv?hxl=true"]
+             "/dashboard/exports/reports.csv", "/dashboard/exports/reports.csv?hxl=true",
+             "/dashboard/exports/report-aggregates.csv",
+             "/dashboard/exports/report-aggregates.csv?hxl=true",
+             "/api/v1/reports", "/api/v1/requests", "/api/v1/indicators"]
     with store.session() as session:
         chat_ids = [c.pseudonym for c in session.scalars(select(Contact))]
+        chat_ids += [r.pseudonym for r in session.scalars(select(Recipient))]
+    assert "Permanence" in dash.get("/dashboard/operations").text
     for path in pages:
-        response = dash.get(path)
+        response = dash.get(path, headers=bearer if path.startswith("/api/") else None)
         assert response.status_code == 200, path
         assert len(response.content) < 100_000, path  # light enough for a 2G link
         body = response.content.decode("utf-8-sig")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.committee_models import Report
 from bot.crypto import Vault
 from tests.dashboard_support import add_user, seed_reports, seed_requests
+from tests.test_dashboard_operations import seed_committees, send_daily_digest
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -115,6 +116,24 @@ def test_partner_sees_aggregates_and_gets_403_on_a_report(page, store):
     response = page.goto("/dashboard/reports/R-2026-00001")
     assert response.status == 403
     assert "Non autorisé" in page.content() and "Comité Assamaka" not in page.content()
+    page.click("nav >> text=Vue d’ensemble")  # the 403 page keeps the way back
+    assert page.locator("h1").inner_text().startswith("Indicateurs du")
+
+
+def test_officer_sees_digests_sent_and_silent_committees_on_a_phone(page, store, settings):
+    seed_committees(store)
+    send_daily_digest(store, settings)
+    sign_in(page, "officer-1", add_user(store, "officer-1", "officer"))
+    page.click("nav >> text=Exploitation")
+    assert page.locator("h1").inner_text() == "Exploitation"
+    digests = page.locator("h2:has-text('Synthèses envoyées') + p + div table")
+    assert digests.locator("tr").count() == 3  # the header and one row per recipient
+    assert "Permanence SP/CCM" in digests.inner_text()
+    silent = page.locator("#silent + p + div table").inner_text()
+    assert "Comité Dirkou" in silent and "jamais" in silent and "Comité Assamaka" not in silent
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEWPORT["width"]  # no sideways scrolling on a phone
+    page.screenshot(path=str(DOCS / "dashboard-operations-phone.png"), full_page=True)
 
 
 def test_a_locked_identifier_is_told_so(page, store):

@@ -13,7 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from webhooks.dashboard import admin, api, exports, ideas, overview, reports, signin
-from webhooks.dashboard.web import STATIC, Forbidden, SignInRequired, no_store, render
+from webhooks.dashboard.web import (
+    STATIC,
+    Forbidden,
+    SignInRequired,
+    current_viewer,
+    no_store,
+    render,
+)
 
 ROUTERS = [signin.router, overview.router, reports.router, ideas.router, exports.router,
            admin.router, api.router]
@@ -34,4 +41,11 @@ def _to_sign_in(request: Request, exc: SignInRequired) -> Response:
 
 
 def _forbidden(request: Request, exc: Forbidden) -> Response:
-    return render(request, "forbidden.html", None, status_code=403)
+    """The normal layout and navigation (so a partner can go back), and nothing else."""
+    viewer = exc.viewer
+    if viewer is None:
+        try:
+            viewer = current_viewer(request)
+        except SignInRequired:
+            viewer = None
+    return render(request, "forbidden.html", viewer, status_code=403)

@@ -46,7 +46,7 @@ def add_user(request: Request, viewer: CsrfChecked,
              identifier: Annotated[str, Form(max_length=64)],
              role: Annotated[str, Form()]) -> Response:
     if not viewer.can("users"):
-        raise Forbidden()
+        raise Forbidden(viewer)
     rt = runtime(request)
     try:
         with rt.store.session() as session:
@@ -62,7 +62,7 @@ def add_user(request: Request, viewer: CsrfChecked,
 def change_user(request: Request, user_id: int, action: str, viewer: CsrfChecked) -> Response:
     """``unlock``, ``reset`` (a new code, shown once), ``deactivate`` or ``activate``."""
     if not viewer.can("users"):
-        raise Forbidden()
+        raise Forbidden(viewer)
     rt = runtime(request)
     code = None
     with rt.store.session() as session:

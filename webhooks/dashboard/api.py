@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot import auth, exports
 from bot import indicators as ind
+from webhooks.dashboard.exports import report_aggregates
 from webhooks.dashboard.overview import period_of
 from webhooks.dashboard.web import Viewer, runtime, timezone
 
@@ -68,4 +69,21 @@ def requests(request: Request, viewer: ApiViewer) -> dict[str, Any]:
     rows = [dict(zip([c.header for c in exports.REQUEST_COLUMNS], row, strict=True))
             for row in exports.request_rows(groups, period, ind.region_names(rt.content.current),
                                             {}, small)]
+    return {"period": asdict(period), "suppressed_below": small, "rows": rows}
+
+
+@router.get("/reports")
+def reports(request: Request, viewer: ApiViewer) -> dict[str, Any]:
+    """Report aggregates (month, region, category): suppressed for partners; officers get
+    exact figures and the verified count. Never a report's text or reporter."""
+    allowed(viewer, "export.aggregates")
+    rt = runtime(request)
+    period = period_of(request)
+    cells = report_aggregates(request, viewer, period, "api.reports", "json")
+    small = None if viewer.can("exact_counts") else rt.settings.dashboard_small_count
+    verified = viewer.can("reports.read")
+    headers = [c.header for c in exports.REPORT_AGGREGATE_COLUMNS]
+    headers += [exports.VERIFIED_COLUMN.header] if verified else []
+    rows = [dict(zip(headers, row, strict=True)) for row in exports.report_aggregate_rows(
+        cells, ind.region_names(rt.content.current), small=small, verified=verified)]
     return {"period": asdict(period), "suppressed_below": small, "rows": rows}

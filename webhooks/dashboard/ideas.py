@@ -64,7 +64,7 @@ def idea_detail(request: Request, reference: str, viewer: CanReadIdeas) -> Respo
             return render(request, "not_found.html", viewer, status_code=404)
         if isinstance(found, SensitiveFeedback):
             if not sees_sensitive(request, viewer):
-                raise Forbidden()
+                raise Forbidden(viewer)
             text = rt.vault.decrypt(found.text_enc)
             auth.audit(session, viewer, "sensitive.view_text", object_type="sensitive",
                        object_id=found.reference)
@@ -81,14 +81,14 @@ def idea_answer(request: Request, reference: str, viewer: CsrfChecked,
                 answer: Annotated[str, Form(max_length=600)] = "") -> Response:
     """Set the status (and an answer): ``handlers.idea.set_status`` tells a signed submitter."""
     if not viewer.can("ideas.answer"):
-        raise Forbidden()
+        raise Forbidden(viewer)
     rt = runtime(request)
     with rt.store.session() as session:
         found = find_submission(session, reference)
         if found is None:
             return render(request, "not_found.html", viewer, status_code=404)
         if isinstance(found, SensitiveFeedback) and not sees_sensitive(request, viewer):
-            raise Forbidden()
+            raise Forbidden(viewer)
         if status not in STATUSES:
             return no_store(RedirectResponse(f"/dashboard/ideas/{found.reference}",
                                              status_code=303))

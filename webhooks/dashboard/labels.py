@@ -25,3 +25,5 @@ THEMES = (N_("information"), N_("safety"), N_("return"), N_("women_children"),
           N_("coordination"), N_("other"))
 # TRANSLATORS: states of an outgoing message in the outbox.
 OUTBOX_STATUSES = (N_("pending"), N_("sending"), N_("sent"), N_("failed"))
+# TRANSLATORS: kinds of digest sent to the SP/CCM (operations page).
+DIGEST_KINDS = (N_("daily"), N_("weekly"))

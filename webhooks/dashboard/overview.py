@@ -69,10 +69,10 @@ def operations(request: Request, viewer: CanOperate) -> Response:
             .where(OutboxMessage.status == "failed")
             .order_by(OutboxMessage.id.desc()).limit(20)).all()
         dead_letters = session.scalar(select(func.count()).select_from(DeadLetter))
-        extra = feature_data.operations(session)
+        extra = feature_data.operations(session, rt.settings.digest_silent_days)
     return render(request, "operations.html", viewer, by_status=by_status, failed=failed,
                   dead_letters=dead_letters or 0, content_error=rt.content.last_error,
-                  spooled=len(rt.spool.pending()), extra=extra)
+                  spooled=len(rt.spool.pending()), **extra)
 
 
 @router.get("/dashboard/content")

@@ -79,7 +79,7 @@ def decide(request: Request, reference: str, action: str, viewer: CsrfChecked,
            reason: Annotated[str, Form(max_length=500)] = "",
            duplicate_of: Annotated[str, Form(max_length=20)] = "") -> Response:
     if not viewer.can("reports.verify"):
-        raise Forbidden()
+        raise Forbidden(viewer)
     rt = runtime(request)
     target = f"/dashboard/reports/{reference.upper()}"
     try:

@@ -48,7 +48,14 @@ class SignInRequired(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but the role does not allow this: a 403 page, never the data."""
+    """Signed in, but the role does not allow this: a 403 page, never the data.
+
+    It carries the viewer so that the page keeps the navigation of the viewer's role.
+    """
+
+    def __init__(self, viewer: Viewer | None = None) -> None:
+        super().__init__()
+        self.viewer = viewer
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ def require(permission: str) -> Any:
 
     def check(viewer: SignedIn) -> Viewer:
         if not viewer.can(permission):
-            raise Forbidden()
+            raise Forbidden(viewer)
         return viewer
 
     return Depends(check)
