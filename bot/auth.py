@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operations": frozenset({"admin", "officer"}),
     "audit": frozenset({"admin"}),
     "users": frozenset({"admin"}),
+    "committees": frozenset({"admin"}),
+    "recipients": frozenset({"admin"}),
     "content": frozenset({"admin", "editor"}),
     "export.aggregates": frozenset({"admin", "officer", "partner"}),
     "export.reports": frozenset({"admin", "officer"}),

@@ -3,45 +3,31 @@ revoke members. Members are shown by pseudonym only: no phone number or chat id 
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 
-from bot.committee_models import (
-    ACTIVE,
-    REVOKED,
-    Committee,
-    CommitteeMember,
-    Report,
-    find_committee,
-    issue_code,
-)
+from bot import committee_admin
+from bot.committee_models import Committee, find_committee
 from bot.content import load_content
-from bot.crypto import short_ref
 from bot.keys import vault_from_settings
-from bot.keywords import normalise
-from bot.models import Contact, utcnow
 from bot.settings import Settings, get_settings
 from bot.store import Store
 
 app = typer.Typer(help="Watch committees: create, invite, members, revoke.",
                   no_args_is_help=True)
 console = Console()
-_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_duration(text: str) -> timedelta:
     """"7d", "12h", "30m", "2w" -> a timedelta."""
-    match = _DURATION.match(text)
-    if match is None or int(match.group(1)) == 0:
-        raise typer.BadParameter(f"{text!r}: write a duration like 7d, 12h, 30m or 2w")
-    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    try:
+        return committee_admin.parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _settings() -> Settings:
@@ -67,20 +53,16 @@ def create(point: Annotated[str, typer.Option(help="point id from content/points
     """Create a committee at POINT."""
     settings = _settings()
     content = load_content(settings.content_dir, settings.locales_dir)
-    place = content.points.get(point)
-    if place is None:
-        raise typer.BadParameter(f"unknown point {point!r}; known: {', '.join(content.points)}")
-    slug = slug or re.sub(r"[^a-z0-9]+", "-", normalise(name)).strip("-")[:40]
     store = _store()
     try:
         with store.session() as session:
-            if find_committee(session, slug) is not None:
-                raise typer.BadParameter(f"a committee {slug!r} exists already")
-            committee = Committee(slug=slug, name=name, point_id=place.id, region=place.region)
-            session.add(committee)
-            session.flush()
-            console.print(f"committee [bold]{slug}[/bold] created at {place.name} "
+            committee = committee_admin.create_committee(session, content, point=point,
+                                                         name=name, slug=slug)
+            place = content.points[committee.point_id]
+            console.print(f"committee [bold]{committee.slug}[/bold] created at {place.name} "
                           f"({place.region or 'outside Niger'}), id {committee.id}")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     finally:
         store.dispose()
 
@@ -92,10 +74,7 @@ def list_committees() -> None:
     try:
         with store.session() as session:
             table = Table("id", "slug", "name", "point", "region", "active members")
-            for committee in session.scalars(select(Committee).order_by(Committee.id)):
-                members = session.scalar(select(func.count()).select_from(CommitteeMember)
-                                         .where(CommitteeMember.committee_id == committee.id,
-                                                CommitteeMember.status == ACTIVE))
+            for committee, members in committee_admin.committees_with_counts(session):
                 table.add_row(str(committee.id), committee.slug, committee.name,
                               committee.point_id, committee.region or "", str(members))
             console.print(table)
@@ -113,16 +92,17 @@ def invite(committee: Annotated[str, typer.Argument(help="slug, id or name")],
     try:
         with store.session() as session:
             found = _committee(session, committee)
-            code, row = issue_code(session, vault_from_settings(settings), found, lifetime)
-            expires = row.expires_at
+            invitation = committee_admin.invite(session, vault_from_settings(settings), found,
+                                                lifetime, settings.telegram_bot_username)
     finally:
         store.dispose()
-    bot = settings.telegram_bot_username or "<your_bot>"
-    console.print(f"code for [bold]{found.name}[/bold] (single use, expires "
-                  f"{expires:%Y-%m-%d %H:%M} UTC):")
-    console.print(f"  SMS:      JOIN {code}", highlight=False)
-    console.print(f"  Telegram: https://t.me/{bot.lstrip('@')}?start={code}", highlight=False)
-    if settings.telegram_bot_username is None:
+    console.print(f"code for [bold]{invitation.committee}[/bold] (single use, expires "
+                  f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):")
+    console.print(f"  SMS:      {invitation.sms()}", highlight=False)
+    link = invitation.telegram_link or committee_admin.telegram_link("<your_bot>",
+                                                                      invitation.code)
+    console.print(f"  Telegram: {link}", highlight=False)
+    if invitation.telegram_link is None:
         console.print("[yellow]set HANYA_TELEGRAM_BOT_USERNAME to print the real link[/yellow]")
 
 
@@ -133,21 +113,13 @@ def members(committee: Annotated[str | None, typer.Argument(help="slug, id or na
     store = _store()
     try:
         with store.session() as session:
-            query = (select(CommitteeMember, Committee, Contact)
-                     .join(Committee, Committee.id == CommitteeMember.committee_id)
-                     .outerjoin(Contact, Contact.id == CommitteeMember.contact_id)
-                     .order_by(CommitteeMember.id))
-            if committee is not None:
-                query = query.where(Committee.id == _committee(session, committee).id)
+            chosen = None if committee is None else _committee(session, committee).id
             table = Table("member", "committee", "channel", "pseudonym", "language", "status",
                           "joined", "reports")
-            for member, group, contact in session.execute(query):
-                reports = session.scalar(select(func.count()).select_from(Report)
-                                         .where(Report.member_id == member.id))
-                table.add_row(str(member.id), group.slug, contact.channel if contact else "",
-                              short_ref(contact.pseudonym) if contact else "(erased)",
-                              (contact.language or "") if contact else "", member.status,
-                              f"{member.joined_at:%Y-%m-%d}", str(reports))
+            for row in committee_admin.member_rows(session, chosen):
+                table.add_row(str(row.id), row.committee_slug, row.channel,
+                              row.pseudonym or "(erased)", row.language, row.status,
+                              f"{row.joined_at:%Y-%m-%d}", str(row.reports))
             console.print(table)
     finally:
         store.dispose()
@@ -159,11 +131,9 @@ def revoke(member: Annotated[int, typer.Argument(help="member number (see `membe
     store = _store()
     try:
         with store.session() as session:
-            row = session.get(CommitteeMember, member)
-            if row is None:
-                raise typer.BadParameter(f"no member {member}")
-            if row.status != REVOKED:
-                row.status, row.left_at = REVOKED, utcnow()
-            console.print(f"member {member} revoked")
+            committee_admin.revoke_member(session, member)
+        console.print(f"member {member} revoked")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     finally:
         store.dispose()

@@ -20,7 +20,6 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +29,7 @@ from bot.crypto import Vault
 from bot.digest import DIGESTS, build_digest, period_for, period_key, send_digest
 from bot.digest_render import DigestRenderer, category_labels
 from bot.idea_models import STATUSES, Idea, SensitiveFeedback, find_submission
-from bot.recipients import SUBSCRIPTIONS, Recipient, add_recipient
+from bot.recipients import SUBSCRIPTIONS, Recipient, add_recipient, parse_address
 from bot.settings import get_settings
 
 digest_app = typer.Typer(help="Digests to the SP/CCM: recipients, run now, schedule.",
@@ -59,16 +58,10 @@ def _runtime() -> Iterator[Any]:
 # --- recipients ---------------------------------------------------------------------------------
 
 def _check_address(address: str) -> str:
-    if address.startswith("telegram:") and address.removeprefix("telegram:").lstrip("-").isdigit():
-        return address
-    if address.startswith("tel:"):
-        try:
-            number = phonenumbers.parse(address.removeprefix("tel:"))
-        except phonenumbers.NumberParseException as exc:
-            raise typer.BadParameter(f"not a phone number: {exc}") from exc
-        if phonenumbers.is_valid_number(number):
-            return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise typer.BadParameter("write telegram:<chat id> or tel:+<country code><number>")
+    try:
+        return parse_address(address)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @recipients_app.command("add")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 from sqlalchemy import Boolean, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -17,6 +18,7 @@ from bot.messages import Outgoing
 from bot.models import Base, OutboxMessage, utcnow
 
 SUBSCRIPTIONS = ("alerts", "daily", "weekly")
+DEFAULT_PHONE_REGION = "NE"  # a number typed without its country code is a Niger number
 PRIORITY_REPLY, PRIORITY_ALERT, PRIORITY_DIGEST = 0, 5, 9
 
 
@@ -38,12 +40,36 @@ class Recipient(Base):
         return subscription in self.subscriptions.split(",")
 
 
-def add_recipient(session: Session, vault: Vault, *, name: str, address: str, language: str,
-                  subscriptions: list[str], core: bool = True) -> Recipient:
-    """Create (or update) the recipient at ``address`` (``telegram:<chat>`` or ``tel:+...``)."""
+def parse_address(text: str) -> str:
+    """``telegram:<chat id>`` as is, or a valid phone number as ``tel:+<E.164>``.
+
+    A number may be typed with or without ``tel:``, spaces, or its +227 country code.
+    Raises ``ValueError`` for anything else.
+    """
+    text = text.strip()
+    if text.startswith("telegram:") and text.removeprefix("telegram:").lstrip("-").isdigit():
+        return text
+    try:
+        number = phonenumbers.parse(text.removeprefix("tel:"), DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("write telegram:<chat id> or tel:+<country code><number>")
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def subscriptions_text(subscriptions: list[str]) -> str:
+    """The stored form of a list of subscriptions (known ones only, in a stable order)."""
     unknown = set(subscriptions) - set(SUBSCRIPTIONS)
     if unknown:
         raise ValueError(f"unknown subscription(s): {', '.join(sorted(unknown))}")
+    return ",".join(name for name in SUBSCRIPTIONS if name in subscriptions)
+
+
+def add_recipient(session: Session, vault: Vault, *, name: str, address: str, language: str,
+                  subscriptions: list[str], core: bool = True) -> Recipient:
+    """Create (or update) the recipient at ``address`` (``telegram:<chat>`` or ``tel:+...``)."""
+    stored = subscriptions_text(subscriptions)
     channel = "telegram" if address.startswith("telegram:") else "sms"
     pseudonym = vault.pseudonym(address)
     recipient = session.scalars(select(Recipient).where(Recipient.pseudonym == pseudonym)).first()
@@ -52,7 +78,7 @@ def add_recipient(session: Session, vault: Vault, *, name: str, address: str, la
                               channel=channel)
         session.add(recipient)
     recipient.name, recipient.language, recipient.core = name, language, core
-    recipient.subscriptions, recipient.active = ",".join(subscriptions), True
+    recipient.subscriptions, recipient.active = stored, True
     session.flush()
     return recipient
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import hxl
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bot import auth
-from bot.committee_models import LINK_DUPLICATE, Report, ReportLink
+from bot.committee_models import LINK_DUPLICATE, Committee, Report, ReportLink, issue_code
 from bot.crypto import Vault
 from bot.dashboard_models import AuditEntry
 from bot.digest_models import DigestRun
@@ -188,6 +189,10 @@ def _crawl_as_admin_after_real_traffic(dash, store, vault, twilio_api):
     person.say("3")  # French
     person.say("agadez")
     seed_reports(store, vault)
+    with store.session() as session:  # the same person joins a committee (members table)
+        committee = session.scalars(select(Committee).where(Committee.slug == "assamaka")).one()
+        code, _row = issue_code(session, vault, committee, timedelta(days=1))
+    assert "Comité Assamaka" in person.say(f"JOIN {code}")[0]
     with store.session() as session:  # a digest to a recipient reached at the same number
         recipient = add_recipient(session, vault, name="Permanence", address=f"tel:{PHONE}",
                                   language="fr", subscriptions=["daily"])
@@ -199,6 +204,7 @@ def _crawl_as_admin_after_real_traffic(dash, store, vault, twilio_api):
     pages = ["/dashboard", "/dashboard/reports", "/dashboard/reports/R-2026-00001?text=true",
              "/dashboard/ideas", "/dashboard/operations", "/dashboard/content",
              "/dashboard/admin/users", "/dashboard/admin/audit",
+             "/dashboard/admin/committees", "/dashboard/admin/recipients",
              "/dashboard/exports/requests.csv", "/dashboard/exports/requests.csv?hxl=true",
              "/dashboard/exports/reports.csv", "/dashboard/exports/reports.csv?hxl=true",
              "/dashboard/exports/report-aggregates.csv",
@@ -208,6 +214,8 @@ def _crawl_as_admin_after_real_traffic(dash, store, vault, twilio_api):
         chat_ids = [c.pseudonym for c in session.scalars(select(Contact))]
         chat_ids += [r.pseudonym for r in session.scalars(select(Recipient))]
     assert "Permanence" in dash.get("/dashboard/operations").text
+    assert "Permanence" in dash.get("/dashboard/admin/recipients").text
+    assert "<td>Comité Assamaka</td><td>sms</td>" in dash.get("/dashboard/admin/committees").text
     for path in pages:
         response = dash.get(path, headers=bearer if path.startswith("/api/") else None)
         assert response.status_code == 200, path

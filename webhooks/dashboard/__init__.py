@@ -12,7 +12,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from webhooks.dashboard import admin, api, exports, ideas, overview, reports, signin
+from webhooks.dashboard import (
+    admin,
+    admin_committees,
+    admin_recipients,
+    api,
+    exports,
+    ideas,
+    overview,
+    reports,
+    signin,
+)
 from webhooks.dashboard.web import (
     STATIC,
     Forbidden,
@@ -23,7 +33,7 @@ from webhooks.dashboard.web import (
 )
 
 ROUTERS = [signin.router, overview.router, reports.router, ideas.router, exports.router,
-           admin.router, api.router]
+           admin.router, admin_committees.router, admin_recipients.router, api.router]
 
 
 def install(app: FastAPI) -> None:

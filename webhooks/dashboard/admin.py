@@ -1,4 +1,7 @@
-"""Admin pages: accounts (add, unlock, deactivate), the audit log, alert recipients."""
+"""Admin pages: accounts (add, unlock, deactivate) and the audit log.
+
+Committees and recipients have their own modules (``admin_committees``, ``admin_recipients``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from sqlalchemy import select
 from bot import auth
 from bot.dashboard_models import ROLES, AuditEntry, DashboardUser
 from bot.models import utcnow
-from bot.recipients import Recipient
 from webhooks.dashboard.web import (
     CanAudit,
     CanManageUsers,
@@ -29,11 +31,8 @@ def _users_page(request: Request, viewer: Viewer, **context: Any) -> Response:
     rt = runtime(request)
     with rt.store.session() as session:
         users = session.scalars(select(DashboardUser).order_by(DashboardUser.identifier)).all()
-        recipients = session.execute(
-            select(Recipient.name, Recipient.channel, Recipient.language,
-                   Recipient.subscriptions, Recipient.active).order_by(Recipient.name)).all()
     return render(request, "users.html", viewer, users=users, roles=ROLES, now=utcnow(),
-                  recipients=recipients, **context)
+                  **context)
 
 
 @router.get("/dashboard/admin/users")

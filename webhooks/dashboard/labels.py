@@ -27,3 +27,7 @@ THEMES = (N_("information"), N_("safety"), N_("return"), N_("women_children"),
 OUTBOX_STATUSES = (N_("pending"), N_("sending"), N_("sent"), N_("failed"))
 # TRANSLATORS: kinds of digest sent to the SP/CCM (operations page).
 DIGEST_KINDS = (N_("daily"), N_("weekly"))
+# TRANSLATORS: statuses of a watch-committee member (committees page).
+MEMBER_STATUSES = (N_("active"), N_("revoked"), N_("moved"))
+# TRANSLATORS: what a recipient receives: urgent alerts, the daily and the weekly digest.
+SUBSCRIPTIONS = (N_("alerts"), N_("daily"), N_("weekly"))
