@@ -144,3 +144,16 @@ def test_a_chunked_body_over_64_kb_is_refused_with_413(client):
                            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
                                     "Content-Type": "application/json"})
     assert response.status_code == 413
+
+
+def test_the_service_starts_and_answers_sms_when_telegram_is_unreachable(settings, store,
+                                                                         twilio_api):
+    from starlette.testclient import TestClient
+
+    from tests.reliability.servers import free_port
+    from webhooks.app import create_app
+
+    down = settings.model_copy(update={"telegram_api_url": f"http://127.0.0.1:{free_port()}"})
+    with TestClient(create_app(down)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert SmsUser(client, twilio_api, store, NUMBER).say("INFO")

@@ -40,9 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings, channel_traits(settings))
         channel_senders = senders(settings)
-        for sender in channel_senders.values():
+        for name, sender in channel_senders.items():
             if hasattr(sender, "start"):
-                await sender.start()
+                try:
+                    await sender.start()
+                except Exception as exc:  # a provider down at boot must not stop the service
+                    log.warning("%s unreachable at start (%s): will retry when sending", name,
+                                type(exc).__name__)
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
         stopping = asyncio.Event()

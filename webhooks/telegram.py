@@ -156,15 +156,22 @@ class TelegramSender:
                                write_timeout=timeout, connect_timeout=timeout)
         self.bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot",
                        request=request)
+        self._ready = False
 
     async def start(self) -> None:
         await self.bot.initialize()
+        self._ready = True
 
     async def stop(self) -> None:
         await self.bot.shutdown()
 
     async def send(self, address: str, message: Outgoing) -> str | None:
         chat_id = int(address.removeprefix("telegram:"))
+        if not self._ready:  # Telegram was unreachable at start: try again now
+            try:
+                await self.start()
+            except TelegramError as exc:
+                raise TemporarySendError(f"telegram: not reachable ({type(exc).__name__})") from exc
         try:
             if message.photo_path:  # a chart: the text goes with it as its caption
                 sent = await self._send_photo(chat_id, message)
