@@ -13,6 +13,7 @@ from typing import Any
 
 from bot import texts
 from bot.content import Content
+from bot.crypto import Vault
 from bot.i18n import Language, Translator
 from bot.messages import MsgIn, Option, Reply
 from bot.models import Contact
@@ -44,6 +45,8 @@ class Turn:
     content: Content
     channel: ChannelTraits
     settings: Any
+    # The runtime's vault (current key, old ones during a rotation): handlers encrypt with it.
+    vault: Vault
     replies: list[Reply] = field(default_factory=list)
     topics_served: list[str] = field(default_factory=list)
     forget: bool = False  # erase the contact once this turn is stored

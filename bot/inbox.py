@@ -82,7 +82,7 @@ class Inbox:
             "channel": msg.channel, "external_id": msg.external_id, "kind": msg.kind,
             "received_at": msg.received_at, "contact_id": contact.id})
         content = self.content
-        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings)
+        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings, self.vault)
         flood = self._flood(contact, msg)
         if flood.allowed:
             self.engine.handle(turn)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, object_session
 
 from bot import texts
 from bot.content import Content
-from bot.crypto import Vault
 from bot.engine import ChannelTraits, Command, Conversation, StepDef, Turn
 from bot.i18n import Translator
 from bot.idea_models import (
@@ -172,8 +171,7 @@ def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str
               "contact_id": turn.contact.id if signed else None, "created_at": now}
     text = text[:MAX_TEXT]
     if theme == SENSITIVE:
-        vault = Vault(turn.settings.secret_key_or_dev())
-        session.add(SensitiveFeedback(text_enc=vault.encrypt(text), **common))
+        session.add(SensitiveFeedback(text_enc=turn.vault.encrypt(text), **common))
         _alert_officers(session, turn.content, turn.settings, reference)
     else:
         session.add(Idea(text=text, theme=theme, organisation_type=_organisation(session, turn),

@@ -34,7 +34,6 @@ from bot.content import read_yaml
 from bot.crypto import Vault, short_ref
 from bot.engine import Command, Turn
 from bot.errors import ContentError
-from bot.keys import vault_from_settings
 from bot.messages import Option, Reply
 from bot.report_parser import (
     ParsedReport,
@@ -85,7 +84,7 @@ def vocabulary(turn: Turn) -> Vocabulary:
 
 def vault_for(turn: Turn) -> Vault:
     """The same Vault the inbox uses: the current key, and old keys during a rotation."""
-    return vault_from_settings(turn.settings)
+    return turn.vault
 
 
 def session_of(turn: Turn) -> Session:
