@@ -144,6 +144,8 @@ def settings(database_url: str, bot_api: FakeBotApi, twilio_api: FakeTwilio,
         # limits): let replies to one chat go out without waiting a second each.
         telegram_rate_per_chat=200.0,
         twilio_rate_per_number=200.0,
+        # Many apps start in this one process: freezing each one's objects would keep them.
+        gc_freeze_at_start=False,
     )
 
 
