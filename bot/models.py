@@ -105,7 +105,9 @@ class OutboxMessage(Base):
     """Every message Hanya sends, written in the transaction that decided to send it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
+    # The sender's claim walks pending rows in this order and stops at its limit.
+    __table_args__ = (Index("ix_outbox_claim_order", "status", "priority", "next_attempt_at",
+                            "id"),
                       Index("ix_outbox_route_status", "route", "status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,6 +3,7 @@ killed with SIGKILL mid-send and restarted, and two of them sharing one outbox."
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import subprocess
@@ -17,19 +18,23 @@ from sqlalchemy import select
 from bot.crypto import Vault
 from bot.messages import Outgoing
 from bot.models import OutboxMessage
+from bot.outbox import Sender
 from bot.recipients import PRIORITY_REPLY, enqueue
 
-CONCURRENCY = 8  # the sender's default: at most this many sends are in flight at once
+# The sender's default: at most this many sends are in flight, or sent and not yet recorded.
+CONCURRENCY = inspect.signature(Sender).parameters["concurrency"].default
 
 
-def sender_process(settings, bot_api, tmp_path: Path) -> subprocess.Popen[bytes]:
-    """``hanya outbox run`` in its own process, fast limits, a one-second lease."""
+def sender_process(settings, bot_api, tmp_path: Path,
+                   lease: float = 1.0) -> subprocess.Popen[bytes]:
+    """``hanya outbox run`` in its own process, fast limits, a short lease (one second: a
+    killed sender's rows come back quickly)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANYA_")}
     env.update({
         "HANYA_DATABASE_URL": settings.database_url,
         "HANYA_SECRET_KEY": settings.secret_key.get_secret_value(),
         "HANYA_TELEGRAM_TOKEN": bot_api.token, "HANYA_TELEGRAM_API_URL": bot_api.url,
-        "HANYA_SPOOL_DIR": str(tmp_path / "spool"), "HANYA_OUTBOX_LEASE_SECONDS": "1",
+        "HANYA_SPOOL_DIR": str(tmp_path / "spool"), "HANYA_OUTBOX_LEASE_SECONDS": str(lease),
         "HANYA_TELEGRAM_RATE_OVERALL": "5000", "HANYA_TELEGRAM_RATE_PER_CHAT": "5000",
         "HANYA_TELEGRAM_CHAT_BURST": "100",
     })
@@ -117,7 +122,12 @@ def test_a_sender_killed_mid_send_delivers_everything_on_restart_repeating_none_
 def test_two_sender_processes_share_the_outbox_without_sending_anything_twice(
         store, settings, bot_api, tmp_path, processes):
     fill_outbox(store, settings, 300, chats=30)
-    senders = [sender_process(settings, bot_api, tmp_path) for _ in range(processes)]
+    # Nobody dies here, so the lease can outlast any stall of a loaded machine: with one
+    # second, a sender starved of CPU between its send and its sent mark lets the other take
+    # the row again, which is the lease doing its job (see the crash test), not a shared
+    # outbox failing.
+    senders = [sender_process(settings, bot_api, tmp_path, lease=15.0)
+               for _ in range(processes)]
     try:
         wait_until(lambda: set(statuses(store)) == {"sent"}, 60, "every row sent")
     finally:

@@ -3,11 +3,14 @@ message in flight, and always a chat's oldest first: order holds across sender p
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import insert, update
 
 from bot.crypto import Vault
-from bot.models import OutboxMessage
-from bot.outbox import Sender
+from bot.models import OutboxMessage, utcnow
+from bot.outbox import Pacer, Rule, Sender
 
 
 def queue(store, route: str | None, texts: list[str]) -> None:
@@ -45,3 +48,44 @@ def test_a_second_sender_process_cannot_overtake_a_chat_in_flight(store):
                                                  OutboxMessage.status == "sending")
                      .values(lease_until=OutboxMessage.created_at))
     assert texts(two._claim()) == ["a1"]  # the expired one goes again first, not a2
+
+
+def mark_sent(sender, row, free_at) -> None:
+    sender._sent_many([{"b_id": row.id, "b_provider": "p", "b_route": row.route,
+                        "b_free": free_at}])
+
+
+def test_a_chat_s_next_message_waits_for_its_slot_and_a_new_reply_does_not_overtake_it(store):
+    queue(store, "chat-a", ["a1", "a2"])
+    sender = Sender(store, Vault(b"k"), {"telegram": object()})  # type: ignore[dict-item]
+    (a1,) = sender._claim()
+    mark_sent(sender, a1, utcnow() + timedelta(seconds=30))  # the chat's next slot: later
+    queue(store, "chat-a", ["a3"])  # a new reply, due now
+    assert sender._claim() == []  # a2 is not due yet, and a3 may not go before it
+    with store.engine.begin() as conn:  # the slot comes
+        conn.execute(update(OutboxMessage).where(OutboxMessage.route == "chat-a",
+                                                 OutboxMessage.status == "pending")
+                     .values(next_attempt_at=OutboxMessage.created_at))
+    assert texts(sender._claim()) == ["a2"]
+
+
+def test_claims_go_round_the_chats_waiting_longest(store):
+    queue(store, "chat-a", ["a1", "a2"])
+    queue(store, "chat-b", ["b1"])  # queued after a2
+    sender = Sender(store, Vault(b"k"), {"telegram": object()})  # type: ignore[dict-item]
+    (a1,) = sender._claim(limit=1)
+    mark_sent(sender, a1, utcnow())  # a2 falls due now: after b1, which waits since earlier
+    assert texts(sender._claim(limit=1)) == ["b1"]
+    assert texts(sender._claim(limit=1)) == ["a2"]
+
+
+def test_sends_that_wake_late_still_keep_to_the_provider_s_window():
+    clock = [100.0]
+    pacer = Pacer(clock=lambda: clock[0])
+    rules = [Rule("telegram", 1 / 100)]  # 100 in any rolling second
+    for _ in range(100):  # booked evenly, but the event loop woke late: all leave at once
+        assert pacer.admit(rules) == 0
+        pacer.record(rules)
+    assert pacer.admit(rules) == pytest.approx(1.0)  # the 101st waits for the window
+    clock[0] += 1.0
+    assert pacer.admit(rules) == 0
