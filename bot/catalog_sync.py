@@ -19,7 +19,9 @@ from babel.messages.pofile import read_po, write_po
 __all__ = ["Stale", "sync_catalogs"]
 
 WIDTH = 100  # the shipped catalogs are wrapped at 100 columns, like the code
-_DATES = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date):.*\n', re.MULTILINE)
+# Stamps that change with the day or the tool's version, not with the words: ignored when
+# comparing (a Babel upgrade alone must not make every catalog "stale").
+_DATES = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date|Generated-By):.*\n', re.MULTILINE)
 _PLURAL = re.compile(rb'^"Plural-Forms:.*?\\n"\n', re.MULTILINE | re.DOTALL)
 
 

@@ -84,6 +84,15 @@ def test_kanuri_falls_back_through_hausa_for_missing_texts(tg, client):
     assert "1" in one and "7" in many
 
 
+def test_french_uses_cldr_three_plural_forms(client):
+    # CLDR (Babel 2.19+) gives French a third form for exact millions ("1 000 000 de
+    # personnes"); 0 and 1 take the singular, as French does.
+    translator = client.app.state.runtime.content.current.translator("fr")
+    pair = ("{count} person", "{count} people")
+    assert [translator.ngettext(pair, n) for n in (0, 1, 2, 1_000_000)] == [
+        "0 personne", "1 personne", "2 personnes", "1000000 de personnes"]
+
+
 def test_unknown_language_code_never_crashes_a_reply(client):
     content = client.app.state.runtime.content.current
     translator = content.translator("xx")
