@@ -21,10 +21,24 @@ def _telegram_stats(api: FakeBotApi) -> dict[str, Any]:
     ok = [c for c in sends if c.ok]
     texts = Counter(str(c.params.get("text", "")) for c in ok)
     return {"ok": len(ok), "rejected_429": api.rejections_429,
+            "rejected_429_per_chat": _per_chat_429s(sends),
             "errors": sum(1 for c in sends if not c.ok and c.status != 429),
             "distinct": len(texts), "texts": list(texts.elements()) if len(ok) <= 20000 else [],
             "first_at": min((c.at for c in ok), default=None),
             "last_at": max((c.at for c in ok), default=None)}
+
+
+def _per_chat_429s(sends: list[Any]) -> int:
+    """429s answered while the chat had an accepted send less than a second before (the
+    per-chat window); the others were the overall window's."""
+    last_ok: dict[Any, float] = {}
+    count = 0
+    for call in sorted(sends, key=lambda c: c.at):
+        if call.ok:
+            last_ok[call.chat_id] = call.at
+        elif call.status == 429 and call.at - last_ok.get(call.chat_id, -10.0) < 1.0:
+            count += 1
+    return count
 
 
 def _twilio_stats(api: FakeTwilio) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class OutboundResult:
     other_errors: int
     seconds: float  # from the sender's start to the provider's last acceptance
     limit: float
+    rejected_429_per_chat: int = 0  # of rejected_429, those of a chat's own window
 
     @property
     def rate(self) -> float:
@@ -45,12 +46,13 @@ def _address(channel: str, i: int) -> str:
     return f"telegram:{300_000_000 + i}" if channel == "telegram" else f"+2279{8_000_000 + i}"
 
 
-def enqueue(store: Store, vault: Vault, channel: str, messages: int, recipients: int) -> None:
+def enqueue(store: Store, vault: Vault, channel: str, messages: int, recipients: int,
+            first: int = 0) -> None:
     """``messages`` rows to ``recipients`` addresses, each person's messages one after another
     (as a multi-part reply is queued), every text unique so duplicates can be told."""
     per = messages // recipients
     rows = []
-    for r in range(recipients):
+    for r in range(first, first + recipients):
         address = _address(channel, r)
         if channel == "sms":
             address = "tel:" + address
@@ -106,7 +108,8 @@ def drain(url: str, fakes: FakesProc, channel: str, *, messages: int, recipients
     last = stats["last_at"] or started
     return OutboundResult(messages, distinct, len(texts) - distinct, failed, waiting,
                           stats["rejected_429"], stats["errors"], last - started,
-                          telegram_rate if channel == "telegram" else sms_rate)
+                          telegram_rate if channel == "telegram" else sms_rate,
+                          stats.get("rejected_429_per_chat", 0))
 
 
 async def _run(store: Store, vault: Vault, channel: str, settings: Settings, timeout: float,
@@ -145,3 +148,38 @@ def _failed(store: Store) -> int:
 
 
 __all__ = ["OutboundResult", "SERVICE_NUMBER", "drain"]
+
+
+def claim_cost(url: str, *, small: int, large: int, chats_per: int = 5,
+               tries: int = 5) -> tuple[list[float], list[float]]:
+    """Seconds per claim of 60 rows with ``small`` rows queued (statistics fresh), then with
+    ``large`` queued after a burst (the store's statistics still those of ``small``, as on a
+    live table before autovacuum catches up)."""
+    from sqlalchemy import text
+
+    store, vault = Store(url), Vault(SECRET_KEY.encode())
+    try:
+        sender = Sender(store, vault, {"telegram": object()})  # claims only, never sends
+        enqueue(store, vault, "telegram", small, small // chats_per)
+        with store.engine.begin() as conn:
+            conn.execute(text("ANALYZE outbox" if store.is_postgres else "ANALYZE"))
+        before = _time_claims(store, sender, tries)
+        with store.engine.begin() as conn:  # hand the claimed rows back: measure the same
+            conn.execute(OutboxMessage.__table__.update().values(status="pending"))
+        enqueue(store, vault, "telegram", large - small, (large - small) // chats_per,
+                first=small // chats_per)
+        return before, _time_claims(store, sender, tries)
+    finally:
+        store.dispose()
+
+
+def _time_claims(store: Store, sender: Sender, tries: int) -> list[float]:
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        sender._claim(60, ["telegram"])  # noqa: SLF001 - the claim alone is what is timed
+        times.append(time.perf_counter() - started)
+        with store.engine.begin() as conn:
+            conn.execute(OutboxMessage.__table__.update()
+                         .where(OutboxMessage.status == "sending").values(status="pending"))
+    return times
