@@ -20,6 +20,7 @@ from bot.logs import configure as configure_logging
 from bot.messages import MsgIn, Outgoing
 from bot.migrate import upgrade
 from bot.models import OutboxMessage
+from bot.recipients import route_of
 from bot.settings import Settings, get_settings
 from bot.sms_encoding import sms_cost
 from bot.store import Store
@@ -124,10 +125,14 @@ class ChatSession:
 
     def deliver(self, msg: MsgIn) -> list[Outgoing]:
         """Process any inbound message (a button press too) and return what would be sent."""
-        result = self.runtime.inbox.process(msg)  # type: ignore[attr-defined]
+        self.runtime.inbox.process(msg)  # type: ignore[attr-defined]
+        # What waits for this address is what this turn queued: the terminal "sends" each
+        # reply at once (alerts to other people have other routes).
+        pseudonym = self.runtime.vault.pseudonyms(msg.address)[0]  # type: ignore[attr-defined]
         with self.runtime.store.session() as session:  # type: ignore[attr-defined]
             rows = session.scalars(select(OutboxMessage)
-                                   .where(OutboxMessage.id.in_(result.outbox_ids))
+                                   .where(OutboxMessage.route == route_of(pseudonym),
+                                          OutboxMessage.status == "pending")
                                    .order_by(OutboxMessage.id)).all()
             for row in rows:  # shown here: count it as delivered
                 row.status, row.provider_id = "sent", "terminal"
