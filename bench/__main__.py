@@ -31,6 +31,7 @@ def main() -> None:
     args = _arguments()
     began = time.monotonic()
     load_before = Path("/proc/loadavg").read_text().split()[0]
+    speed_before = cpu_reference_ms()
     kinds = ["sqlite"] + (["postgres"] if postgres_available() else [])
     rows: list[Row] = []
     notes: list[str] = []
@@ -45,6 +46,10 @@ def main() -> None:
     if "digests" not in args.skip:
         rows += digest_section(args, kinds, notes)
     seconds = time.monotonic() - began
+    notes.insert(0, "Machine speed: a pure-Python loop of 10^7 additions took "
+                    f"{speed_before:.0f} ms at the start and {cpu_reference_ms():.0f} ms at the "
+                    "end (best of 3), to compare runs made on other days: the VM's speed moves "
+                    "with its host.")
     notes.insert(0, f"Load average (1 min) {load_before} at the start, "
                     f"{Path('/proc/loadavg').read_text().split()[0]} at the end, on a machine "
                     "shared with other work: absolute figures move with it, ratios much less.")
@@ -55,6 +60,16 @@ def main() -> None:
     out.write_text(markdown(rows, command=command.strip(), notes=notes, seconds=seconds)
                    + "\n" + ANALYSIS + (kept or "\n"))
     print(f"\nwritten to {args.out} in {seconds / 60:.1f} minutes")
+
+
+def cpu_reference_ms() -> float:
+    """A fixed pure-Python workload, best of three, in milliseconds."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def _arguments() -> argparse.Namespace:
@@ -99,7 +114,7 @@ def inbound_sections(args: argparse.Namespace, kinds: list[str], folder: Path,
                 _serve(BARE, {}, args, request_file, latency_stream, workers=1))
             for kind in kinds:
                 with fresh_database(kind) as url:
-                    run = _serve(HANYA, hanya_env(url, fakes), args, request_file,
+                    run = _serve(HANYA, hanya_env(url, fakes, sender=False), args, request_file,
                                  latency_stream, workers=1,
                                  profile_it=rep == 0 and "profile" not in args.skip)
                     run["shape"] = Shape.read(url)
@@ -110,8 +125,8 @@ def inbound_sections(args: argparse.Namespace, kinds: list[str], folder: Path,
             if "postgres" in kinds:
                 try:
                     with fresh_database("postgres") as url:
-                        two = _serve(HANYA, hanya_env(url, fakes), args, request_file, None,
-                                     workers=2)
+                        two = _serve(HANYA, hanya_env(url, fakes, sender=False), args,
+                                     request_file, None, workers=2)
                         two["one"] = runs["postgres"][-1]  # the same repetition's 1 worker
                         runs.setdefault("postgres-2", []).append(two)
                 except RuntimeError as exc:  # a server that would not start: say so, go on
@@ -219,7 +234,11 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
                  f"wrk -t1 -c{args.connections} for {args.seconds:g} s closed loop; our open-loop "
                  f"generator at {args.rate:g} req/s for {args.latency_seconds:g} s, latency from "
                  "each request's scheduled time (no coordinated omission). Fresh database for "
-                 "every run.")
+                 "every run. The server runs without its in-process sender "
+                 "(HANYA_RUN_SENDER=false): replies stay queued in the outbox, as the raw store's "
+                 "rows do, and sending is measured in row 3 (runs before 2026-12-01 had the "
+                 "sender in the same process, competing for its GIL and its one SQLite "
+                 "connection).")
     return rows
 
 

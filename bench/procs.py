@@ -184,10 +184,12 @@ class Server:
         self.close()
 
 
-def hanya_env(database_url: str, fakes: FakesProc) -> dict[str, str]:
+def hanya_env(database_url: str, fakes: FakesProc, *, sender: bool = True) -> dict[str, str]:
+    """A Hanya server's settings; ``sender=False`` keeps replies queued (no in-process sender),
+    so an inbound run measures the inbound pipeline and nothing else."""
     return {"HANYA_DATABASE_URL": database_url, "HANYA_SECRET_KEY": SECRET_KEY,
             "HANYA_PUBLIC_URL": PUBLIC_URL, "HANYA_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            **fakes.env()}
+            "HANYA_RUN_SENDER": "true" if sender else "false", **fakes.env()}
 
 
 def _end(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
