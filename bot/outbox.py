@@ -570,10 +570,14 @@ class _ClaimStatements:
         row, other = OutboxMessage, aliased(OutboxMessage)
         now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
         channels = bindparam("channels", expanding=True)
+        # "+ 0" keeps these terms off the indexes: the probe must go by the chat's index
+        # (route), not walk every row of lower priority or id. Once the lane is a constant,
+        # SQLite's planner otherwise chose that walk: a claim of 10,000 rows took 5-19 s.
+        other_priority, other_id = other.priority + 0, other.id + 0
         earlier = exists().where(
             other.route == row.route, _waiting(now, other),
-            or_(other.priority < row.priority,
-                and_(other.priority == row.priority, other.id < row.id)))
+            or_(other_priority < row.priority,
+                and_(other_priority == row.priority, other_id < row.id)))
         in_flight = exists().where(other.route == row.route, other.status == "sending",
                                    other.lease_until >= now)
         first = or_(row.route.is_(None), and_(~in_flight, ~earlier))
