@@ -569,7 +569,7 @@ class _ClaimStatements:
     def __init__(self) -> None:
         row, other = OutboxMessage, aliased(OutboxMessage)
         now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
-        channels = bindparam("channels", expanding=True)
+        channels: Any = bindparam("channels", expanding=True)
         # "+ 0" keeps these terms off the indexes: the probe must go by the chat's index
         # (route), not walk every row of lower priority or id. Once the lane is a constant,
         # SQLite's planner otherwise chose that walk: a claim of 10,000 rows took 5-19 s.
@@ -614,7 +614,7 @@ def _reap(tasks: set[asyncio.Task[int]]) -> int:
     return sum(task.result() for task in done)
 
 
-def _waiting(now: datetime, row: Any = OutboxMessage) -> Any:
+def _waiting(now: Any, row: Any = OutboxMessage) -> Any:
     """Rows waiting to be sent, due or not, and rows whose sender died (lease expired)."""
     return or_(row.status == "pending", and_(row.status == "sending", row.lease_until < now))
 
