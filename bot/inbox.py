@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,7 +47,7 @@ class Inbox:
     store: Store
     vault: Vault
     engine: Engine
-    settings: object
+    settings: Any  # bot.settings.Settings, or a test's stand-in
     traits: dict[str, ChannelTraits]
     content_source: object  # has ``.current`` -> Content (swapped on reload)
 
@@ -178,9 +179,10 @@ class Inbox:
         return contact
 
 
-_CONTACT_COLUMNS = tuple(c.key for c in Contact.__table__.columns if c.key != "id")
-_UPDATE_CONTACT = update(Contact.__table__).where(
-    Contact.__table__.c.id == bindparam("contact_id"))
+# The mapped tables, typed as tables (``__table__`` is declared as a FromClause).
+_CONTACTS = cast(Table, Contact.__table__)
+_CONTACT_COLUMNS = tuple(c.key for c in _CONTACTS.columns if c.key != "id")
+_UPDATE_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("contact_id"))
 
 
 def _write_contact(session: Session, contact: Contact) -> None:
@@ -206,9 +208,9 @@ _FIND_CONTACT_LOCKED = _FIND_CONTACT.with_for_update()
 _FIND_ONE = select(Contact).where(Contact.pseudonym == bindparam("pseudonym"))
 _FIND_ONE_LOCKED = _FIND_ONE.with_for_update()
 # Table-level inserts: an insert of the ORM entity takes SQLAlchemy's slower ORM bulk path.
-_RECORD = insert(InboundMessage.__table__)
-_COUNT_REQUEST = insert(InfoRequest.__table__)
-_QUEUE = insert(OutboxMessage.__table__)
+_RECORD = insert(cast(Table, InboundMessage.__table__))
+_COUNT_REQUEST = insert(cast(Table, InfoRequest.__table__))
+_QUEUE = insert(cast(Table, OutboxMessage.__table__))
 
 
 class _ContactRace(Exception):

@@ -44,7 +44,7 @@ def rotate_all(session: Session, vault: Vault) -> Rotated:
 
 
 def _repseudonymise(session: Session, vault: Vault, model: type[Contact] | type[Recipient]) -> int:
-    rows = list(session.scalars(select(model)))
+    rows: list[Contact | Recipient] = list(session.scalars(select(model)))
     for row in rows:  # two passes: a new pseudonym may equal another row's old one
         row.pseudonym = f"rotating-{row.id}"
     session.flush()

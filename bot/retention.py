@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from bot.committee_models import ACTIVE, CommitteeMember
@@ -34,14 +36,19 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         CommitteeMember.status == ACTIVE, CommitteeMember.contact_id.is_not(None))
     stale = select(Contact.id).where(Contact.last_seen_at < cutoff, Contact.id.not_in(members))
     stale_ids = list(session.scalars(stale))
-    unlinked = session.execute(
+    unlinked = _count(session.execute(
         update(InboundMessage)
         .where(InboundMessage.contact_id.is_not(None),
                (InboundMessage.received_at < cutoff) | InboundMessage.contact_id.in_(stale_ids))
-        .values(contact_id=None)).rowcount
-    outbox = session.execute(
+        .values(contact_id=None)))
+    outbox = _count(session.execute(
         delete(OutboxMessage).where(OutboxMessage.created_at < cutoff,
-                                    OutboxMessage.status.in_(["sent", "failed"]))).rowcount
-    dead = session.execute(delete(DeadLetter).where(DeadLetter.created_at < cutoff)).rowcount
-    contacts = session.execute(delete(Contact).where(Contact.id.in_(stale_ids))).rowcount
-    return Purged(contacts, unlinked, outbox, dead)  # type: ignore[arg-type]
+                                    OutboxMessage.status.in_(["sent", "failed"]))))
+    dead = _count(session.execute(delete(DeadLetter).where(DeadLetter.created_at < cutoff)))
+    contacts = _count(session.execute(delete(Contact).where(Contact.id.in_(stale_ids))))
+    return Purged(contacts, unlinked, outbox, dead)
+
+
+def _count(result: object) -> int:
+    """Rows an UPDATE or DELETE touched (its result is a CursorResult)."""
+    return int(cast(CursorResult[Any], result).rowcount)
