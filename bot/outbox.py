@@ -494,11 +494,6 @@ class Sender:
             return float("inf")
         return max(0.0, (due - utcnow()).total_seconds())
 
-    def _sent(self, row_id: int, provider_id: str | None) -> None:
-        with self.store.session() as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
-                status="sent", sent_at=utcnow(), provider_id=provider_id, lease_until=None))
-
     def _sent_many(self, marks: list[dict[str, Any]]) -> None:
         """Write sent marks in one transaction, and defer each chat's next messages to its slot."""
         now = utcnow()

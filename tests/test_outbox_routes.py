@@ -33,7 +33,7 @@ def test_one_message_per_chat_per_claim_and_none_while_one_is_in_flight(store):
     assert texts(first) == ["a1", "b1", "x1", "x2"]
     assert sender._claim() == []  # a1 and b1 are in flight: a2 must wait, b has nothing left
     a1 = next(row for row in first if row.payload["text"] == "a1")
-    sender._sent(a1.id, "provider-1")
+    mark_sent(sender, a1, None)  # as the sender writes it, with no later slot to keep
     assert texts(sender._claim()) == ["a2"]  # a's next, in order, once a1 is done
 
 
