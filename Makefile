@@ -22,9 +22,11 @@ migrate: $(STAMP)
 run: $(STAMP)
 	$(BIN)/hanya serve --host 127.0.0.1 --port 8000
 
-## The whole test suite (SQLite unless HANYA_DATABASE_URL says otherwise).
+## The whole test suite (SQLite unless HANYA_DATABASE_URL says otherwise), on TEST_WORKERS
+## processes (pytest-xdist; each worker has its own database). TEST_WORKERS=0 runs in one.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 chat: $(STAMP)
 	$(BIN)/hanya chat --channel sms
