@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.crypto import Vault
@@ -505,12 +505,7 @@ class Sender:
                         lease_until=None), marks)
             later = [m for m in marks if m["b_route"] and m["b_free"] is not None]
             if later:
-                session.connection().execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.route == bindparam("b_route"),
-                           OutboxMessage.status == "pending",
-                           OutboxMessage.next_attempt_at < bindparam("b_free"))
-                    .values(next_attempt_at=bindparam("b_free")), later)
+                session.connection().execute(_DEFER_ROUTE, later)
 
     def _release(self, rows: list[Claimed], after: float) -> None:
         """Put claimed rows back, due in ``after`` s; the claim was not a try."""
@@ -524,9 +519,8 @@ class Sender:
             if routes:  # the chat's later messages wait for the same slot, untouched till then
                 session.execute(update(OutboxMessage)
                                 .where(OutboxMessage.route.in_(routes),
-                                       OutboxMessage.status == "pending",
-                                       OutboxMessage.next_attempt_at < due)
-                                .values(next_attempt_at=due))
+                                       OutboxMessage.status == "pending")
+                                .values(next_attempt_at=_not_before(due)))
 
     def _failed(self, row: Claimed, exc: SendError) -> None:
         now = utcnow()
@@ -622,4 +616,22 @@ def _due(now: datetime) -> Any:
     )
 
 
+def _not_before(moment: Any) -> Any:
+    """``next_attempt_at`` pushed to ``moment`` if earlier, as a SET value.
+
+    Kept out of the WHERE clause on purpose: there, ``next_attempt_at < moment`` made SQLite
+    pick ix_outbox_status_attempt and walk every pending row due before ``moment`` (all of a
+    burst: 45 ms for a mark of 8 sends with 10,000 queued, capping the sender at ~170/s)
+    instead of the chat's few rows on ix_outbox_route_status.
+    """
+    return case((OutboxMessage.next_attempt_at < moment, moment),
+                else_=OutboxMessage.next_attempt_at)
+
+
+# A sent chat's later messages wait for its next slot (executemany: one row per chat).
+_DEFER_ROUTE = (update(OutboxMessage)
+                .where(OutboxMessage.route == bindparam("b_route"),
+                       OutboxMessage.status == "pending")
+                .values(next_attempt_at=_not_before(
+                    bindparam("b_free", type_=OutboxMessage.next_attempt_at.type))))
 _CLAIM = _ClaimStatements()  # after _waiting, which it uses
