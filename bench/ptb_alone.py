@@ -12,9 +12,11 @@ from bot.messages import Outgoing
 from webhooks.telegram import TelegramSender
 
 
-async def _send_all(fakes: FakesProc, count: int, concurrency: int) -> tuple[float, float]:
+async def _send_all(fakes: FakesProc, count: int, concurrency: int,
+                    transport: str = "aiohttp") -> tuple[float, float]:
     env = fakes.env()
-    sender = TelegramSender(env["HANYA_TELEGRAM_TOKEN"], env["HANYA_TELEGRAM_API_URL"])
+    sender = TelegramSender(env["HANYA_TELEGRAM_TOKEN"], env["HANYA_TELEGRAM_API_URL"],
+                            transport=transport)
     await sender.start()
     gate = asyncio.Semaphore(concurrency)
 
@@ -32,8 +34,10 @@ async def _send_all(fakes: FakesProc, count: int, concurrency: int) -> tuple[flo
 
 def main(count: int = 3000, concurrency: int = 16) -> None:
     with FakesProc() as fakes:
-        rate, cpu = asyncio.run(_send_all(fakes, count, concurrency))
-    print(f"PTB alone: {rate:.0f} msg/s, {cpu * 1000:.2f} ms CPU per send in the sending process")
+        for transport in ("httpx", "aiohttp"):
+            rate, cpu = asyncio.run(_send_all(fakes, count, concurrency, transport))
+            print(f"PTB alone on {transport}: {rate:.0f} msg/s, {cpu * 1000:.2f} ms CPU per "
+                  "send in the sending process")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.engine import ChannelTraits
 from bot.errors import (
@@ -43,6 +43,7 @@ from bot.errors import (
     Throttled,
 )
 from bot.messages import MsgIn, Outgoing
+from webhooks.telegram_transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 # PTB 22 warns on every flood-control answer unless durations are timedeltas (its documented
@@ -151,9 +152,16 @@ def reply_markup(message: Outgoing) -> Any:
 class TelegramSender:
     """Sends outbox messages with python-telegram-bot's Bot against ``api_url``."""
 
-    def __init__(self, token: str, api_url: str, *, timeout: float = 10.0) -> None:
-        request = HTTPXRequest(connection_pool_size=16, read_timeout=timeout,
-                               write_timeout=timeout, connect_timeout=timeout)
+    def __init__(self, token: str, api_url: str, *, timeout: float = 10.0,
+                 transport: str = "aiohttp") -> None:
+        # aiohttp by default: a third of httpx's CPU per send (webhooks/telegram_transport.py).
+        request: BaseRequest
+        if transport == "httpx":
+            request = HTTPXRequest(connection_pool_size=16, read_timeout=timeout,
+                                   write_timeout=timeout, connect_timeout=timeout)
+        else:
+            request = AiohttpRequest(16, read_timeout=timeout, write_timeout=timeout,
+                                     connect_timeout=timeout)
         self.bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot",
                        request=request)
         self._ready = False
