@@ -25,9 +25,9 @@ How a row travels::
   row whose lease expired (its sender died) is claimed again. Just before each send the lease
   is renewed on the condition that nobody re-claimed the row, so a slow sender never sends a
   row another one has taken. Rows recorded ``sent`` are never sent again; only those in
-  flight or sent and not yet recorded at the instant of a crash (at most ``concurrency``,
-  which a send holds until its mark is written) can be, since neither Telegram nor Twilio
-  offers an idempotency key.
+  flight or sent and not yet recorded at the instant of a crash (at most ``unrecorded``, a
+  place each send holds until its mark is written: 64, ~0.2 s of sends at 300/s) can be,
+  since neither Telegram nor Twilio offers an idempotency key.
 * Several processes: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE``
   serialises claims, so a second sender is safe but adds nothing (run one).
 """
@@ -196,12 +196,18 @@ class Sender:
 
     def __init__(self, store: Store, vault: Vault, channels: dict[str, ChannelSender], *,
                  limits: Limits | None = None, batch: int = 600, concurrency: int = 16,
+                 unrecorded: int = 64,
                  max_attempts: int = 8, base_backoff: float = 2.0, max_backoff: float = 900.0,
                  lease: timedelta = LEASE, hold: float = 1.0, lookahead: float = 2.0,
                  poll: float = 0.1) -> None:
         self.store, self.vault, self.channels = store, vault, channels
         self.limits, self.pacer = limits or Limits(), Pacer()
         self.batch, self.concurrency = batch, concurrency
+        # Sends in flight or sent and not yet marked: the most a crash can repeat. Larger than
+        # ``concurrency`` so that the provider's pace goes on while a mark waits for the store
+        # (behind a claim, SQLite's one writer, for up to ~0.1 s under load).
+        self.unrecorded = max(unrecorded, concurrency)
+        self._unmarked: asyncio.Semaphore | None = None
         self.max_attempts, self.base_backoff, self.max_backoff = (max_attempts, base_backoff,
                                                                   max_backoff)
         # A row waits in memory for its slot at most ``hold`` s, else it goes back to the store.
@@ -233,7 +239,8 @@ class Sender:
         return cls(store, vault, channels, limits=limits,
                    max_attempts=settings.outbox_max_attempts,
                    base_backoff=settings.outbox_backoff_base,
-                   lease=timedelta(seconds=settings.outbox_lease_seconds))
+                   lease=timedelta(seconds=settings.outbox_lease_seconds),
+                   unrecorded=settings.outbox_unrecorded)
 
     def wake(self) -> None:
         """Ask the running loop to look at the outbox now (callable from any thread)."""
@@ -274,6 +281,7 @@ class Sender:
         """
         tasks: set[asyncio.Task[int]] = set()
         gate = asyncio.Semaphore(self.concurrency)  # requests at the providers at once
+        self._unmarked = asyncio.Semaphore(self.unrecorded)
         self._progress = asyncio.Event()
         total, next_claim = 0, 0.0
         try:
@@ -357,34 +365,48 @@ class Sender:
         Slots are booked only by the gate's holders, so at most ``concurrency`` are booked
         ahead and each send leaves at its slot (booking first and queueing for the gate
         after would let a freed gate release several sends at once into one provider
-        window). The gate is held until the send is recorded: a crash can repeat at most
-        ``concurrency`` messages (in flight, or sent and not yet marked).
+        window). The gate is freed when the provider answers; a place among ``unrecorded``
+        is held until the send is recorded, so a crash can repeat at most that many
+        messages (in flight, or sent and not yet marked).
         """
+        assert self._unmarked is not None  # set by drain()
+        async with self._unmarked:
+            sent = await self._send_one(row, address, rules, gate)
+            if sent is None:
+                return 0
+            provider_id, free_at = sent
+            await self._mark_sent(row, provider_id, free_at)
+        return 1
+
+    async def _send_one(self, row: Claimed, address: str, rules: list[Rule],
+                        gate: asyncio.Semaphore) -> tuple[str | None, datetime | None] | None:
+        """At the row's slot, within the gate: send; return the provider's id and when the
+        chat's next message may go, or None when it was not sent (its failure recorded)."""
         channel = self.channels[row.channel]
         async with gate:
+            # Before the slot, not between it and the send: a trip to a thread there made
+            # sends leave later than booked, in bunches the provider counted as too many.
+            if not self._lease_young(row) and not await asyncio.to_thread(self._renew, row):
+                return None  # our lease ran out and another sender took the row: its turn
             await asyncio.sleep(self.pacer.reserve(rules))
             while (late := self.pacer.admit(rules)) > 0:  # the loop woke late: keep the window
                 await asyncio.sleep(late)
             self.pacer.record(rules)
-            if not await asyncio.to_thread(self._still_mine, row):
-                return 0  # our lease ran out and another sender took the row: its turn now
             try:
                 provider_id = await channel.send(address, Outgoing.from_payload(row.payload))
             except SendError as exc:
                 if isinstance(exc, Throttled) and rules:
                     self.pacer.hold(rules[-1].key, exc.retry_after)  # the narrowest key
                 await asyncio.to_thread(self._failed, row, exc)
-                return 0
+                return None
             except Exception as exc:  # an adapter bug must not leave the row leased
                 log.exception("outbox %s: adapter failed unexpectedly", row.id)
                 await asyncio.to_thread(self._failed, row, SendError(type(exc).__name__))
-                return 0
-            # The chat's later messages are due when its own pace allows, not before: claims
-            # then go round the chats waiting longest instead of back to the same few.
-            own = self.pacer.delay(rules[1:])
-            await self._mark_sent(row, provider_id,
-                                  utcnow() + timedelta(seconds=own) if own > 0 else None)
-        return 1
+                return None
+        # The chat's later messages are due when its own pace allows, not before: claims
+        # then go round the chats waiting longest instead of back to the same few.
+        own = self.pacer.delay(rules[1:])
+        return provider_id, utcnow() + timedelta(seconds=own) if own > 0 else None
 
     async def _mark_sent(self, row: Claimed, provider_id: str | None,
                          free_at: datetime | None) -> None:
@@ -426,25 +448,26 @@ class Sender:
         """
         now = utcnow()
         with self.store.session() as session:
-            ids = self._first_per_route(session, now, limit or self.batch,
-                                        channels or list(self.channels))
-            if not ids:
+            heads = self._first_per_route(session, now, limit or self.batch,
+                                          channels or list(self.channels))
+            if not heads:
                 return []
-            query = (select(OutboxMessage).where(OutboxMessage.id.in_(ids), _due(now))
-                     .order_by(OutboxMessage.priority, OutboxMessage.id))
-            if self.store.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            for row in rows:
-                if row.status == "sending":  # its sender died mid-send: may be a 2nd copy
-                    log.warning("outbox %s: lease expired, sending again", row.id)
-                row.status, row.lease_until = "sending", now + self.lease
-                row.attempts += 1
-            return [Claimed(r.id, r.channel, r.address_enc, r.payload, r.attempts, r.contact_id,
-                            now + self.lease, r.route) for r in rows]
+            # One UPDATE ... RETURNING, not ORM objects: the claim holds SQLite's write lock,
+            # and loading and flushing 300 rows through the ORM took ~50 ms of it, during
+            # which no sent mark could be written (the sends waiting on them stalled).
+            take = _CLAIM.take_locked if self.store.is_postgres else _CLAIM.take
+            rows = list(session.connection().execute(take, {
+                "ids": [h.id for h in heads], "now": now, "lease": now + self.lease}))
+        expired = {h.id for h in heads if h.status == "sending"}
+        for row in rows:
+            if row.id in expired:  # its sender died mid-send: this may be a second copy
+                log.warning("outbox %s: lease expired, sending again", row.id)
+        rows.sort(key=lambda r: (r.priority, r.id))
+        return [Claimed(r.id, r.channel, r.address_enc, r.payload, r.attempts, r.contact_id,
+                        now + self.lease, r.route) for r in rows]
 
     def _first_per_route(self, session: Session, now: datetime, limit: int,
-                         channels: list[str]) -> list[int]:
+                         channels: list[str]) -> list[Any]:
         """Each chat's first waiting message, when it is due, the longest due first.
 
         "First" among all the chat's waiting rows, due or not: a new reply never overtakes an
@@ -466,18 +489,18 @@ class Sender:
                                      {**values, "lane": lane, "take": limit - len(heads)})
             lane = session.scalar(_CLAIM.next_lane, {"lane": lane})
         heads.sort(key=lambda h: (h.priority, h.next_attempt_at, h.id))
-        return [h.id for h in heads[:limit]]
+        return heads[:limit]
 
-    def _still_mine(self, row: Claimed) -> bool:
+    def _lease_young(self, row: Claimed) -> bool:
+        """Less than half the claim's lease used: no other sender can have taken the row
+        (claims take expired leases only), so the store need not be asked (the common path)."""
+        return utcnow() < row.lease_until - self.lease / 2
+
+    def _renew(self, row: Claimed) -> bool:
         """Renew the lease for the send about to start, unless another sender took the row.
 
-        The lease then only has to outlast one provider call, not the whole batch. While the
-        claim is young (less than half its lease used) no other sender can have taken the row
-        (claims only take expired leases), so the store is not asked: one round trip saved per
-        message on the common path.
+        The lease then only has to outlast one provider call, not the whole batch.
         """
-        if utcnow() < row.lease_until - self.lease / 2:
-            return True
         with self.store.session() as session:
             renewed = session.execute(update(OutboxMessage).where(
                 OutboxMessage.id == row.id, OutboxMessage.status == "sending",
@@ -570,7 +593,7 @@ class _ClaimStatements:
         in_flight = exists().where(other.route == row.route, other.status == "sending",
                                    other.lease_until >= now)
         first = or_(row.route.is_(None), and_(~in_flight, ~earlier))
-        columns = (row.id, row.priority, row.next_attempt_at)
+        columns = (row.id, row.priority, row.next_attempt_at, row.status)
         take = bindparam("take", type_=Integer)
         self.expired = (select(*columns)
                         .where(row.status == "sending", row.lease_until < now,
@@ -580,6 +603,19 @@ class _ClaimStatements:
                             .where(row.status == "pending", row.priority == bindparam("lane"),
                                    row.next_attempt_at <= now, row.channel.in_(channels), first)
                             .order_by(row.next_attempt_at, row.id).limit(take))
+        # Taking the chosen rows: still due (another sender may have been quicker), leased.
+        ids: Any = bindparam("ids", expanding=True)
+        lease = bindparam("lease", type_=OutboxMessage.lease_until.type)
+        taken = (row.id, row.channel, row.address_enc, row.payload, row.attempts,
+                 row.contact_id, row.route, row.priority)
+        leased = {"status": "sending", "lease_until": lease, "attempts": row.attempts + 1}
+        self.take = (update(row).where(row.id.in_(ids), _due(now)).values(leased)
+                     .returning(*taken))
+        # PostgreSQL: rows another sender is claiming right now are skipped, not waited for.
+        self.take_locked = (update(row).where(row.id.in_(
+            select(other.id).where(other.id.in_(ids), _due(now, other))
+            .with_for_update(skip_locked=True).scalar_subquery()))
+            .values(leased).returning(*taken))
         # The lanes present: one seek each on the index (min() scanned every pending row).
         lanes = select(row.priority).where(row.status == "pending").order_by(row.priority)
         self.first_lane = lanes.limit(1)
@@ -608,11 +644,11 @@ def _waiting(now: Any, row: Any = OutboxMessage) -> Any:
     return or_(row.status == "pending", and_(row.status == "sending", row.lease_until < now))
 
 
-def _due(now: datetime) -> Any:
+def _due(now: Any, row: Any = OutboxMessage) -> Any:
     """Rows to send now: pending and due, or leased by a sender that died (lease expired)."""
     return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+        and_(row.status == "pending", row.next_attempt_at <= now),
+        and_(row.status == "sending", row.lease_until < now),
     )
 
 

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     outbox_backoff_base: float = Field(default=2.0, gt=0)
     # Longer than a provider call can take: a row leased this long is taken as abandoned.
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    # Sends in flight or sent and not yet recorded: the most a crash of the sender can repeat.
+    # Fewer slows the sender whenever the store is slow to record (16: 0.89 of 300/s in the
+    # bench, 64: 0.96).
+    outbox_unrecorded: int = Field(default=64, ge=1)
     # Digests to the SP/CCM: cron lines in ``timezone``; the scheduler runs in the web process.
     run_scheduler: bool = True
     digest_daily_cron: str = "0 7 * * *"

@@ -22,7 +22,7 @@ from bot.outbox import Sender
 from bot.recipients import PRIORITY_REPLY, enqueue
 
 # The sender's default: at most this many sends are in flight, or sent and not yet recorded.
-CONCURRENCY = inspect.signature(Sender).parameters["concurrency"].default
+UNRECORDED = inspect.signature(Sender).parameters["unrecorded"].default
 
 
 def sender_process(settings, bot_api, tmp_path: Path,
@@ -112,7 +112,7 @@ def test_a_sender_killed_mid_send_delivers_everything_on_restart_repeating_none_
     # Only a send in flight at the kill can repeat: the provider may have taken it while the
     # process died before writing it down (neither Telegram nor Twilio has idempotency keys).
     assert repeated <= at_kill.get("sending", set())
-    assert len(repeated) <= CONCURRENCY
+    assert len(repeated) <= UNRECORDED
     with capsys.disabled():
         print(f"\n[crash] sent before kill {sum(sent_before.values())}, leased at kill "
               f"{len(at_kill.get('sending', ()))}, repeated after restart {len(repeated)}")

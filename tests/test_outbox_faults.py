@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import timedelta
 
@@ -221,7 +222,39 @@ def test_a_chat_waiting_for_its_slot_goes_back_to_the_store_without_counting_a_t
 
 def test_settings_carry_the_limits_and_tries_to_the_sender(store, vault, settings):
     settings.telegram_rate_per_chat, settings.outbox_max_attempts = 2.0, 4
-    settings.outbox_lease_seconds = 5
+    settings.outbox_lease_seconds, settings.outbox_unrecorded = 5, 40
     sender = Sender.from_settings(store, vault, {}, settings)
     assert sender.limits.telegram_per_chat == 2.0
     assert (sender.max_attempts, sender.lease) == (4, timedelta(seconds=5))
+    assert sender.unrecorded == 40
+
+
+@pytest.mark.parametrize("unrecorded", [2, 6])
+def test_sends_go_on_while_marks_wait_for_the_store_up_to_the_unrecorded_bound(
+        store, vault, bot_api, monkeypatch, unrecorded):
+    """A slow store write holds back the marks, not the provider's pace: with two requests
+    at the provider at once, six sends go out before the first mark is written when six may
+    be unrecorded, and only two when two may (the most a crash could then repeat)."""
+    for n in range(6):
+        queue(store, vault, f"telegram:{900 + n}", f"u{n}")
+    slow_mark = threading.Event()
+    write = Sender._sent_many
+
+    def slow_first_write(self, marks):
+        slow_mark.wait(5)  # the store is slow until the test has looked
+        write(self, marks)
+
+    monkeypatch.setattr(Sender, "_sent_many", slow_first_write)
+    sender = Sender(store, vault, {"telegram": telegram(bot_api)}, limits=FAST,
+                    concurrency=2, unrecorded=unrecorded)
+
+    async def scenario() -> int:
+        task = asyncio.create_task(deliver_all(sender, store))
+        await asyncio.sleep(1.0)  # ample for six sends to a local fake
+        seen = len(bot_api.sent_texts())
+        slow_mark.set()
+        await task
+        return seen
+
+    assert asyncio.run(scenario()) == unrecorded
+    assert sorted(bot_api.sent_texts()) == [f"u{n}" for n in range(6)]  # each exactly once
