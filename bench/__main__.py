@@ -254,8 +254,10 @@ def _latency_row(section: str, name: str, runs: list[OpenLoopResult], args: argp
                f"{bare_p99:.1f} bare p99" if bare_p99 is not None else "",
                "", "p99 ≤ 50 ms" if bare_p99 is not None else "",
                verdict(median(p99) <= 50) if bare_p99 is not None else "",
-               f"answered {achieved:.0f} req/s of {args.rate:g} offered; generator "
-               f"{gen:.0%} of a core, worst send lag {lag:.0f} ms, so not the bottleneck")
+               f"{achieved:.0f} req/s of {args.rate:g} offered were answered in the end "
+               "(a p50 above the run's length means they queued: the server's capacity is "
+               f"below the offered rate); generator {gen:.0%} of a core, worst send lag "
+               f"{lag:.0f} ms, so not the bottleneck")
 
 
 # --- 3: outbound -----------------------------------------------------------------------------
