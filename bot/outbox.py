@@ -447,6 +447,7 @@ class Sender:
         store keeps them until their turn, and a person's messages keep their order.
         """
         now = utcnow()
+        lease_until = now + self.lease
         with self.store.session() as session:
             heads = self._first_per_route(session, now, limit or self.batch,
                                           channels or list(self.channels))
@@ -457,14 +458,14 @@ class Sender:
             # which no sent mark could be written (the sends waiting on them stalled).
             take = _CLAIM.take_locked if self.store.is_postgres else _CLAIM.take
             rows = list(session.connection().execute(take, {
-                "ids": [h.id for h in heads], "now": now, "lease": now + self.lease}))
+                "ids": [h.id for h in heads], "now": now, "lease": lease_until}))
         expired = {h.id for h in heads if h.status == "sending"}
         for row in rows:
             if row.id in expired:  # its sender died mid-send: this may be a second copy
                 log.warning("outbox %s: lease expired, sending again", row.id)
         rows.sort(key=lambda r: (r.priority, r.id))
         return [Claimed(r.id, r.channel, r.address_enc, r.payload, r.attempts, r.contact_id,
-                        now + self.lease, r.route) for r in rows]
+                        lease_until, r.route) for r in rows]
 
     def _first_per_route(self, session: Session, now: datetime, limit: int,
                          channels: list[str]) -> list[Any]:
@@ -622,7 +623,6 @@ class _ClaimStatements:
         self.next_lane = lanes.where(row.priority > bindparam("lane")).limit(1)
 
 
-
 def _by_address(opened: list[tuple[Claimed, str]]) -> dict[tuple[str, str], list[Claimed]]:
     """One queue per address keeps a person's messages in order; addresses run side by side.
     Grouped by the clear address: two ciphertexts of one address differ (Fernet's IV)."""
@@ -670,4 +670,4 @@ _DEFER_ROUTE = (update(OutboxMessage)
                        OutboxMessage.status == "pending")
                 .values(next_attempt_at=_not_before(
                     bindparam("b_free", type_=OutboxMessage.next_attempt_at.type))))
-_CLAIM = _ClaimStatements()  # after _waiting, which it uses
+_CLAIM = _ClaimStatements()  # after _waiting and _due, which it uses

@@ -12,7 +12,7 @@ import logging
 import os
 import warnings
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from telegram import (
     Bot,
@@ -153,8 +153,8 @@ class TelegramSender:
     """Sends outbox messages with python-telegram-bot's Bot against ``api_url``."""
 
     def __init__(self, token: str, api_url: str, *, timeout: float = 10.0,
-                 transport: str = "aiohttp") -> None:
-        # aiohttp by default: a third of httpx's CPU per send (webhooks/telegram_transport.py).
+                 transport: Literal["aiohttp", "httpx"] = "aiohttp") -> None:
+        # aiohttp by default: a fifth of httpx's CPU per send (webhooks/telegram_transport.py).
         request: BaseRequest
         if transport == "httpx":
             request = HTTPXRequest(connection_pool_size=16, read_timeout=timeout,
