@@ -38,6 +38,7 @@ recipients_app = typer.Typer(help="Who receives alerts and digests.", no_args_is
 digest_app.add_typer(recipients_app, name="recipients")
 idea_app = typer.Typer(help="The idea box: answer and read submissions.", no_args_is_help=True)
 outbox_app = typer.Typer(help="The outbound queue.", no_args_is_help=True)
+intake_app = typer.Typer(help="Received messages waiting to be handled.", no_args_is_help=True)
 console = Console()
 
 
@@ -273,5 +274,28 @@ def outbox_run(seconds: Annotated[float | None, typer.Option(help="stop after th
                 for channel in channels.values():
                     if hasattr(channel, "stop"):
                         await channel.stop()
+
+        asyncio.run(main())
+
+
+@intake_app.command("run")
+def intake_run(seconds: Annotated[float | None, typer.Option(help="stop after this long")]
+               = None) -> None:
+    """Handle received messages from this process (beside or instead of the web process's)."""
+    import anyio
+
+    from bot.intake import Intake
+
+    with _runtime() as runtime:
+        settings = runtime.settings
+
+        async def main() -> None:
+            intake = Intake.from_settings(runtime)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, intake.stop)
+            if seconds is not None:
+                loop.call_later(seconds, intake.stop)
+            threads = settings.inbox_threads or (4 if runtime.store.is_postgres else 1)
+            await intake.run(anyio.CapacityLimiter(threads))
 
         asyncio.run(main())

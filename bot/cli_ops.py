@@ -30,7 +30,8 @@ def keys_rotate() -> None:
         done = rotate_all(session, vault_from_settings(settings))
     store.dispose()
     console.print(f"re-keyed {done.contacts} contacts, {done.recipients} recipients, "
-                  f"{done.outbox} queued messages, {done.dead_letters} dead letters; "
+                  f"{done.outbox} queued messages, {done.intake} received messages not yet "
+                  f"handled, {done.dead_letters} dead letters; "
                   "you can now remove the old key")
 
 

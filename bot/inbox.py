@@ -7,6 +7,7 @@ message fails that insert and is answered as a duplicate, in any process.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, cast
@@ -55,19 +56,25 @@ class Inbox:
     def content(self) -> Content:
         return self.content_source.current  # type: ignore[attr-defined, no-any-return]
 
-    def process(self, msg: MsgIn) -> Result:
-        """Handle ``msg`` exactly once; say how many replies it queued."""
+    def process(self, msg: MsgIn, also: Callable[[Session], object] | None = None) -> Result:
+        """Handle ``msg`` exactly once; say how many replies it queued.
+
+        ``also`` runs in the same transaction once the message is handled (the intake deletes
+        its row there, so a message is never both handled and still waiting).
+        """
         for _attempt in range(2):  # a second try only when two first messages race
             try:
-                return self._process_once(msg)
+                return self._process_once(msg, also)
             except _ContactRace:
                 continue
-        return self._process_once(msg)
+        return self._process_once(msg, also)
 
-    def _process_once(self, msg: MsgIn) -> Result:
+    def _process_once(self, msg: MsgIn, also: Callable[[Session], object] | None) -> Result:
         try:
             with self.store.session() as session:
                 result = self._handle(session, msg)
+                if also is not None:
+                    also(session)
         except IntegrityError as exc:
             if _is_duplicate(exc):
                 log.info("duplicate %s message %s ignored", msg.channel, msg.external_id)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.committee_models import rotate_report_texts
 from bot.crypto import Vault
-from bot.models import Contact, DeadLetter, OutboxMessage
+from bot.models import Contact, DeadLetter, IntakeMessage, OutboxMessage
 from bot.recipients import Recipient
 
 
@@ -24,6 +24,7 @@ class Rotated:
     recipients: int
     outbox: int
     dead_letters: int
+    intake: int = 0  # messages accepted and not yet handled
 
 
 def rotate_all(session: Session, vault: Vault) -> Rotated:
@@ -39,8 +40,12 @@ def rotate_all(session: Session, vault: Vault) -> Rotated:
     for letter in session.scalars(select(DeadLetter)):
         letter.payload_enc = vault.rotate(letter.payload_enc)
         dead += 1
+    intake = 0
+    for waiting in session.scalars(select(IntakeMessage)):  # accepted, not handled yet
+        waiting.payload_enc = vault.rotate(waiting.payload_enc)
+        intake += 1
     rotate_report_texts(session, vault)  # committee reports: description and raw SMS
-    return Rotated(contacts, recipients, outbox, dead)
+    return Rotated(contacts, recipients, outbox, dead, intake)
 
 
 def _repseudonymise(session: Session, vault: Vault, model: type[Contact] | type[Recipient]) -> int:

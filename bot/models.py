@@ -134,6 +134,30 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class IntakeMessage(Base):
+    """An inbound message accepted from its provider and not yet handled (bot/intake.py).
+
+    Written before the webhook answers, deleted in the transaction that handles it: a row here
+    is a message the provider no longer holds and we have not yet acted on.
+    """
+
+    __tablename__ = "intake"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_intake_channel_ext"),
+                      Index("ix_intake_route_id", "route", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    # The sender's keyed hash, shortened (as the outbox's route): one person's messages are
+    # handled one at a time and in order, in any process.
+    route: Mapped[str] = mapped_column(String(16))
+    # The neutral message (address and text included), encrypted.
+    payload_enc: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class DeadLetter(Base):
     """An inbound message that failed for good: kept aside (encrypted) instead of blocking."""
 
@@ -148,5 +172,6 @@ class DeadLetter(Base):
 
 
 __all__ = [
-    "Base", "Contact", "DeadLetter", "InboundMessage", "InfoRequest", "OutboxMessage", "utcnow",
+    "Base", "Contact", "DeadLetter", "InboundMessage", "InfoRequest", "IntakeMessage",
+    "OutboxMessage", "utcnow",
 ]

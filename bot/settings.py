@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     # The sender loop runs inside the web process; tests and CLI tools may turn it off.
     run_sender: bool = True
+    # Received messages are handled by a task of the web process; off where `hanya intake run`
+    # handles them in a process of its own (the web workers then only accept).
+    run_intake: bool = True
+    # A received message taken by a process that then died is taken again after this long
+    # (handling one takes milliseconds; a live process never holds one near this long).
+    intake_lease_seconds: float = Field(default=10.0, gt=0)
     # Inbound messages handled at once in one web process (0: 1 on SQLite, whose writes are
     # one at a time anyway; 4 on PostgreSQL, enough to overlap its round trips). More threads
     # only fight over the GIL and the connections: 40 handled 20 % fewer messages than 4.

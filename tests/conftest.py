@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 import bot.all_models  # noqa: F401 - every table, for wipe()
 from bot.migrate import upgrade
-from bot.models import Base, OutboxMessage
+from bot.models import Base, IntakeMessage, OutboxMessage
 from bot.settings import Settings
 from bot.store import Store
 from tests.fakes.telegram_api import FakeBotApi
@@ -157,9 +157,23 @@ def client(settings: Settings, store: Store) -> Iterator[TestClient]:
         yield test_client
 
 
-def wait_outbox_drained(store: Store, timeout: float = 10.0) -> None:
-    """Block until the sender has handed every due outbox row to its provider."""
+def wait_handled(store: Store, timeout: float = 10.0) -> None:
+    """Block until every accepted inbound message has been handled (the intake is empty)."""
     deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with store.session() as session:
+            waiting = session.scalar(select(func.count()).select_from(IntakeMessage))
+        if not waiting:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"intake still has {waiting} message(s) waiting")
+
+
+def wait_outbox_drained(store: Store, timeout: float = 10.0) -> None:
+    """Block until every accepted message is handled and the sender has handed every due
+    outbox row to its provider."""
+    deadline = time.monotonic() + timeout
+    wait_handled(store, timeout)
     while time.monotonic() < deadline:
         with store.session() as session:
             waiting = session.scalar(select(func.count()).select_from(OutboxMessage).where(

@@ -9,7 +9,13 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from bot.store import Store
-from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, WEBHOOK_SECRET, wait_outbox_drained
+from tests.conftest import (
+    PUBLIC_URL,
+    SERVICE_NUMBER,
+    WEBHOOK_SECRET,
+    wait_handled,
+    wait_outbox_drained,
+)
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_updates import callback_update, location_update, text_update
 from tests.fakes.twilio_api import FakeTwilio
@@ -33,6 +39,7 @@ class TelegramUser:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         response = self.client.post("/webhooks/telegram", json=update, headers=headers)
         self.last_status, self.last_body = response.status_code, response.json()
+        wait_handled(self.store)  # the intake handles it just after the 200
         return response
 
     def _replies(self) -> list[dict[str, Any]]:
@@ -91,7 +98,9 @@ class SmsUser:
         self.sids.append(sid)
         form, headers = signed_sms_form(url, token or self.api.auth_token, from_=self.number,
                                         to=SERVICE_NUMBER, body=body, message_sid=sid)
-        return self.client.post("/webhooks/twilio/sms", data=form, headers=headers)
+        response = self.client.post("/webhooks/twilio/sms", data=form, headers=headers)
+        wait_handled(self.store)  # the intake handles it just after the 200
+        return response
 
     def say_all(self, body: str, max_pages: int = 10) -> str:
         """Send ``body`` and follow the MORE pages to the end (the English word works in every

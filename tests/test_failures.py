@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.models import DeadLetter, InboundMessage
-from tests.conftest import WEBHOOK_SECRET, wait_outbox_drained
+from tests.conftest import WEBHOOK_SECRET, wait_handled, wait_outbox_drained
 from tests.fakes.telegram_updates import text_update
 from tests.support import SmsUser, TelegramUser
 
@@ -89,7 +89,8 @@ def test_a_poison_update_is_dead_lettered_and_does_not_block_the_next(client, st
 
     monkeypatch.setattr(engine, "handle", handle)
     response = user.post(text_update(800_000_010, CHAT, "poison"))
-    assert response.status_code == 200 and response.json()["dead_letter"] is True
+    assert response.status_code == 200  # accepted: the failure comes when it is handled
+    wait_handled(store)
     assert count(store, DeadLetter) == 1
     replies = user.say("hello")
     assert replies, "the person's next message was blocked behind the poison one"

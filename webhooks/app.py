@@ -20,6 +20,7 @@ from sqlalchemy import update
 from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
+from bot.intake import Intake
 from bot.logs import quiet_third_party_loggers
 from bot.messages import MsgIn
 from bot.models import DeadLetter, OutboxMessage
@@ -33,12 +34,11 @@ from webhooks.channels import channel_traits, senders
 log = logging.getLogger(__name__)
 
 
-async def _process(request: Request, msg: MsgIn) -> Any:
-    """Handle ``msg`` in a worker thread, a bounded number at once: more threads than the
-    store can serve only fight over the GIL and the connections, and lengthen the tail."""
-    runtime: Runtime = request.app.state.runtime
-    return await anyio.to_thread.run_sync(runtime.inbox.process, msg,
-                                          limiter=request.app.state.inbox_limiter)
+async def _accept(request: Request, msg: MsgIn) -> None:
+    """Keep ``msg`` (committed with the others arriving meanwhile) before the provider gets its
+    200; the intake task beside the app handles it right after (bot/intake.py)."""
+    intake: Intake = request.app.state.intake
+    await intake.accept(msg)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,8 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 type(exc).__name__)
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
+        # Messages handled at once: more threads than the store can serve only fight over the
+        # GIL and the connections, and lengthen the tail.
         threads = settings.inbox_threads or (4 if runtime.store.is_postgres else 1)
-        app.state.inbox_limiter = anyio.CapacityLimiter(threads)
+        inbox_limiter = anyio.CapacityLimiter(threads)
+        intake = Intake.from_settings(runtime, on_handled=outbox.wake)
+        app.state.intake, app.state.inbox_limiter = intake, inbox_limiter
         if settings.gc_freeze_at_start:
             # What is loaded at start (libraries, content, catalogs) lives as long as the
             # process: kept out of the cyclic GC's full passes, each of which otherwise
@@ -69,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.freeze()
         stopping = asyncio.Event()
         tasks = []
+        if settings.run_intake:
+            tasks.append(asyncio.create_task(intake.run(inbox_limiter), name="intake"))
         if settings.run_sender and channel_senders:
             tasks.append(asyncio.create_task(outbox.run(), name="sender"))
         tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox, stopping),
@@ -83,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if digests is not None:
                 await asyncio.to_thread(digests.stop)
-            # Let work in hand finish: a send cut in half could be sent twice after restart.
+            # Let work in hand finish: a send cut in half could be sent twice after restart
+            # (a message accepted and not handled stays in the intake for the next start).
+            intake.stop()
             outbox.stop()
             stopping.set()
             done, pending = await asyncio.wait(tasks, timeout=15)
@@ -128,15 +136,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except InboundError as exc:
             return _inbound_error(exc)
         try:
-            result = await _process(request, msg)
+            await _accept(request, msg)
         except StoreUnavailable:
             # Telegram retries a 5xx; the update will be processed once when the store is back.
             return JSONResponse({"detail": "store unavailable"}, status_code=503,
                                 headers={"Retry-After": "5"})
-        except Exception as exc:  # a poison update must not block this person's next ones
+        except Exception as exc:  # noqa: BLE001 - kept aside rather than answered with a 500
             return await _dead_letter(runtime, msg, data, exc)
-        if result.outcome is Outcome.PROCESSED:
-            request.app.state.sender.wake()
         if callback_id:
             return JSONResponse(telegram.callback_answer(callback_id))
         return JSONResponse({"ok": True})
@@ -151,17 +157,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except InboundError as exc:
             return _inbound_error(exc)
         try:
-            result = await _process(request, msg)
+            await _accept(request, msg)
         except StoreUnavailable:
             # Twilio will not retry for long: keep the signed message and ingest it later.
             await run_in_threadpool(runtime.spool.put, twilio_sms.CHANNEL, form)
             log.warning("store unavailable: inbound SMS %s spooled", msg.external_id)
             return _twiml()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - kept aside rather than answered with a 500
             await _dead_letter(runtime, msg, form, exc)
             return _twiml()
-        if result.outcome is Outcome.PROCESSED:
-            request.app.state.sender.wake()
         return _twiml()
 
     @app.post("/webhooks/twilio/status",

@@ -1,5 +1,6 @@
-"""SIGKILL the server while it takes inbound traffic: after restart and the provider's
-retries, every message is recorded once and answered; the only possible extra copies are the
+"""SIGKILL the server while it takes inbound traffic: every message answered 200 was kept
+(handled, or accepted and waiting in the intake); after restart and the provider's retries,
+every message is recorded once and answered; the only possible extra copies are the
 replies that were in flight at the instant of the kill (their lease expires, they go again)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage, OutboxMessage
+from bot.models import InboundMessage, IntakeMessage, OutboxMessage
 from tests.conftest import WEBHOOK_SECRET, wait_outbox_drained
 from tests.fakes.telegram_updates import text_update
 from tests.reliability.servers import Server, free_port
@@ -25,7 +26,8 @@ def test_sigkill_during_inbound_traffic_loses_nothing(settings, store, bot_api):
     acknowledged: set[int] = set()
     lock = threading.Lock()
     port = free_port()
-    first = Server.start(settings, port=port, OUTBOX_LEASE_SECONDS="2")
+    leases = {"OUTBOX_LEASE_SECONDS": "2", "INTAKE_LEASE_SECONDS": "2"}
+    first = Server.start(settings, port=port, **leases)
 
     def post(http: httpx.Client, update: dict) -> None:
         try:
@@ -45,19 +47,21 @@ def test_sigkill_during_inbound_traffic_loses_nothing(settings, store, bot_api):
             future.result()
     assert 0 < len(acknowledged) < N, "the kill did not land in the middle of the traffic"
     with store.session() as session:
+        # Handled, or accepted and waiting to be handled (the intake keeps it encrypted).
         stored = set(session.scalars(select(InboundMessage.external_id)))
+        stored |= set(session.scalars(select(IntakeMessage.external_id)))
         in_flight = session.scalar(select(func.count()).select_from(OutboxMessage)
                                    .where(OutboxMessage.status == "sending"))
     assert {str(u) for u in acknowledged} <= stored  # a 200 means it is in the store
 
-    second = Server.start(settings, port=port, OUTBOX_LEASE_SECONDS="2")
+    second = Server.start(settings, port=port, **leases)
     try:
         with httpx.Client(timeout=30) as http:  # Telegram retries what it saw no 200 for
             for update in updates:
                 if update["update_id"] not in acknowledged:
                     assert http.post(f"{second.url}/webhooks/telegram", json=update,
                                      headers=HEADERS).status_code == 200
-        time.sleep(2.5)  # let the leases of replies cut by the kill expire
+        time.sleep(2.5)  # let the leases of messages and replies cut by the kill expire
         wait_outbox_drained(store, timeout=60)
     finally:
         second.stop()

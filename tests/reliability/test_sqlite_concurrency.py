@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.models import InboundMessage
-from tests.conftest import PUBLIC_URL, SERVICE_NUMBER
+from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_handled
 from tests.fakes.twilio_signing import signed_sms_form
 from tests.reliability.servers import server
 
@@ -23,6 +23,7 @@ def test_200_concurrent_sms_on_one_server_are_all_stored(settings, store, twilio
         statuses = list(pool.map(
             lambda f: http.post(f"{app.url}/webhooks/twilio/sms", data=f[0],
                                 headers=f[1]).status_code, forms))
+        wait_handled(store, timeout=60)
         spooled = len(list(settings.spool_dir.glob("*.msg"))) if settings.spool_dir.exists() else 0
     assert statuses == [200] * 200
     assert spooled == 0, "a message fell back to the spool: the store refused a write"
@@ -48,6 +49,7 @@ def test_200_concurrent_committee_reports_are_all_stored_with_distinct_reference
         statuses = list(pool.map(
             lambda f: http.post(f"{app.url}/webhooks/twilio/sms", data=f[0],
                                 headers=f[1]).status_code, forms))
+        wait_handled(store, timeout=60)
     assert statuses == [200] * 200
     filed = reports(store)
     assert len(filed) == 200, "a report was lost (spooled, dead-lettered or refused)"

@@ -1,0 +1,256 @@
+"""Inbound messages accepted before the webhook answers, handled right after (courier's way).
+
+A webhook verifies and parses a message, then awaits ``Intake.accept(msg)``: the message is
+written, encrypted, in one commit shared by every request that arrived meanwhile (a group
+commit: a burst costs one commit per batch, not one per message), and only then does the
+provider get its 200. ``Intake.run()`` takes each person's first waiting message, hands it to
+``Inbox.process`` and deletes it in that same transaction.
+
+Why: handling a message (engine, contact, replies) costs about twenty times what accepting it
+does, and a provider kept waiting through a burst times out and delivers again. An accepted
+message is as durable as a handled one: a crash between the two leaves the row, handled after
+the restart (a lease lets another process take it); handling stays exactly-once through the
+inbox's unique key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import anyio
+import anyio.to_thread
+from sqlalchemy import Integer, Table, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.crypto import Vault
+from bot.errors import StoreUnavailable
+from bot.inbox import Inbox, Outcome
+from bot.messages import MsgIn
+from bot.models import DeadLetter, IntakeMessage, utcnow
+from bot.recipients import route_of
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+_INTAKE = cast(Table, IntakeMessage.__table__)
+
+
+def encode(msg: MsgIn) -> str:
+    """The message as JSON (before encryption): every field ``Inbox.process`` reads."""
+    return json.dumps({
+        "channel": msg.channel, "address": msg.address, "external_id": msg.external_id,
+        "kind": msg.kind, "text": msg.text, "choice": msg.choice,
+        "location": list(msg.location) if msg.location else None,
+        "media": list(msg.media) if msg.media else None,
+        "language_hint": msg.language_hint, "received_at": msg.received_at.isoformat()},
+        ensure_ascii=False)
+
+
+def decode(text: str) -> MsgIn:
+    data = json.loads(text)
+    location, media = data.pop("location"), data.pop("media")
+    return MsgIn(**{**data, "received_at": datetime.fromisoformat(data["received_at"])},
+                 location=(location[0], location[1]) if location else None,
+                 media=(media[0], media[1]) if media else None)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    payload_enc: str
+    attempts: int
+
+
+class Intake:
+    """Accepts messages in group commits and hands them, one per person at a time, to the inbox.
+
+    ``threads`` bounds the messages handled at once (the web process's inbox limiter);
+    ``on_handled`` is called in the event loop after a message queued replies (wakes the sender).
+    """
+
+    def __init__(self, store: Store, vault: Vault, inbox: Inbox, *, batch: int = 64,
+                 lease: float = 10.0, retry_after: float = 2.0, idle_poll: float = 1.0,
+                 on_handled: Callable[[], None] | None = None) -> None:
+        self.store, self.vault, self.inbox = store, vault, inbox
+        self.batch, self.lease = batch, timedelta(seconds=lease)
+        self.retry_after, self.idle_poll = timedelta(seconds=retry_after), idle_poll
+        self.on_handled = on_handled
+        self._insert = _insert_ignoring_duplicates(store)
+        self._claim_statement = _CLAIM_LOCKED if store.is_postgres else _CLAIM
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        # One write at a time: a second would only queue on the store's write lock.
+        self._write_limiter = anyio.CapacityLimiter(1)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    @classmethod
+    def from_settings(cls, runtime: Any, on_handled: Callable[[], None] | None = None) -> Intake:
+        return cls(runtime.store, runtime.vault, runtime.inbox,
+                   lease=runtime.settings.intake_lease_seconds, on_handled=on_handled)
+
+    # -- accepting: in the webhook -------------------------------------------------------
+    async def accept(self, msg: MsgIn) -> None:
+        """Return once ``msg`` is committed (with the others that arrived meanwhile).
+
+        Raises StoreUnavailable when it could not be written: the caller answers 503 or spools.
+        A second delivery of a message still waiting is dropped here; one already handled is
+        recognised by the inbox.
+        """
+        row = {"channel": msg.channel, "external_id": msg.external_id,
+               "route": route_of(self.vault.pseudonym(msg.address)),
+               "payload_enc": self.vault.encrypt(encode(msg)),
+               "received_at": msg.received_at, "claimed_until": None, "attempts": 0}
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_waiting(), name="intake-writer")
+        await done
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await anyio.to_thread.run_sync(self._write, [row for row, _ in batch],
+                                                   limiter=self._write_limiter)
+                except Exception as exc:  # noqa: BLE001 - each waiting webhook gets the error
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in batch:
+                        if not done.done():  # its request may have been cancelled meanwhile
+                            done.set_result(None)
+                    self.wake()
+        finally:
+            self._writer = None
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        with self.store.session() as session:
+            session.execute(self._insert, rows)
+
+    # -- handling: a task beside the web app ---------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, limiter: anyio.CapacityLimiter) -> None:
+        """Handle accepted messages until ``stop()``: those of this process and, after their
+        lease, those another process accepted and did not handle (it stopped or crashed)."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                claimed = await anyio.to_thread.run_sync(self._claim, limiter=limiter)
+            except StoreUnavailable:
+                claimed = []
+            except Exception:
+                log.exception("intake claim failed")
+                claimed = []
+            if claimed:
+                await asyncio.gather(*(self._handle(row, limiter) for row in claimed))
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
+
+    def _claim(self) -> list[Claimed]:
+        now = utcnow()
+        with self.store.session() as session:
+            rows = session.execute(self._claim_statement, {
+                "now": now, "until": now + self.lease, "take": self.batch})
+            return [Claimed(r.id, r.payload_enc, r.attempts) for r in rows]
+
+    async def _handle(self, row: Claimed, limiter: anyio.CapacityLimiter) -> None:
+        try:
+            queued = await anyio.to_thread.run_sync(self._process, row, limiter=limiter)
+        except StoreUnavailable:
+            await self._later(row)  # the message waits for the store; nothing is lost
+            return
+        except Exception as exc:  # a poison message must not block this person's next ones
+            log.exception("intake %s failed for good (%s); dead-lettered", row.id,
+                          type(exc).__name__)
+            await self._later(row, exc)
+            return
+        if queued and self.on_handled is not None:
+            self.on_handled()
+
+    def _process(self, row: Claimed) -> int:
+        msg = decode(self.vault.decrypt(row.payload_enc))
+        result = self.inbox.process(msg, also=lambda session: _forget(session, row.id))
+        if result.outcome is Outcome.DUPLICATE:  # handled before: its transaction rolled back
+            with self.store.session() as session:
+                _forget(session, row.id)
+        return result.queued
+
+    async def _later(self, row: Claimed, failure: Exception | None = None) -> None:
+        def write() -> None:
+            with self.store.session() as session:
+                if failure is None:
+                    session.execute(update(_INTAKE).where(_INTAKE.c.id == row.id).values(
+                        claimed_until=utcnow() + self.retry_after))
+                    return
+                stored = session.get(IntakeMessage, row.id)
+                if stored is not None:
+                    session.add(DeadLetter(channel=stored.channel,
+                                           external_id=stored.external_id,
+                                           payload_enc=stored.payload_enc,
+                                           error=type(failure).__name__[:200]))
+                _forget(session, row.id)
+
+        try:
+            await anyio.to_thread.run_sync(write)
+        except Exception:  # noqa: BLE001 - the lease runs out and the row is taken again
+            log.warning("intake %s: could not record the failure; retried after its lease",
+                        row.id)
+
+    def waiting(self) -> int:
+        """Messages accepted and not yet handled, in every process."""
+        with self.store.session() as session:
+            return int(session.scalar(select(func.count()).select_from(_INTAKE)) or 0)
+
+
+def _forget(session: Session, row_id: int) -> None:
+    session.execute(delete(_INTAKE).where(_INTAKE.c.id == row_id))
+
+
+def _insert_ignoring_duplicates(store: Store) -> Any:
+    dialect = postgresql if store.is_postgres else sqlite
+    return dialect.insert(_INTAKE).on_conflict_do_nothing(
+        index_elements=[_INTAKE.c.channel, _INTAKE.c.external_id])
+
+
+def _claim_statements() -> tuple[Any, Any]:
+    """Each person's first waiting message, oldest first, not leased by a live process.
+
+    "First" among all the person's rows, leased or not: a message is never handled before an
+    earlier one of the same person, in any process. The probe goes by ix_intake_route_id.
+    """
+    row, earlier = _INTAKE, _INTAKE.alias("earlier")
+    now = bindparam("now", type_=row.c.received_at.type)
+    free = or_(row.c.claimed_until.is_(None), row.c.claimed_until < now)
+    first = ~exists().where(earlier.c.route == row.c.route, earlier.c.id < row.c.id)
+    heads = (select(row.c.id).where(free, first).order_by(row.c.id)
+             .limit(bindparam("take", type_=Integer)))
+    leased = {"claimed_until": bindparam("until", type_=row.c.claimed_until.type),
+              "attempts": row.c.attempts + 1}
+    returned = (row.c.id, row.c.payload_enc, row.c.attempts)
+    plain = (update(row).where(row.c.id.in_(heads.scalar_subquery())).values(leased)
+             .returning(*returned))
+    # PostgreSQL: rows another process is claiming right now are skipped, not waited for.
+    locked = (update(row).where(row.c.id.in_(
+        heads.with_for_update(skip_locked=True).scalar_subquery()))
+        .values(leased).returning(*returned))
+    return plain, locked
+
+
+_CLAIM, _CLAIM_LOCKED = _claim_statements()

@@ -1,0 +1,200 @@
+"""Received messages are kept before the webhook answers and handled right after (bot/intake.py):
+kept encrypted, committed together under load, handled in each person's order by any number of
+threads and processes, and kept through a store outage or a poison message."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import anyio
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
+
+from bot.errors import StoreUnavailable
+from bot.intake import Intake
+from bot.models import DeadLetter, InboundMessage, IntakeMessage, OutboxMessage
+from tests.conftest import WEBHOOK_SECRET
+from tests.fakes.telegram_updates import text_update
+from tests.reliability.servers import ROOT, environment
+
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+
+def count(store, model) -> int:
+    with store.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def accepting_only(settings) -> TestClient:
+    """The web app with its intake task (and sender) off: messages are accepted, not handled."""
+    from webhooks.app import create_app
+
+    settings.run_intake, settings.run_sender = False, False
+    return TestClient(create_app(settings))
+
+
+def handle_all(runtime, *, processes: int = 1, threads: int = 1, timeout: float = 30.0,
+               **intake_options) -> list[Intake]:
+    """Run ``processes`` intakes side by side (as separate processes would) until none waits."""
+    async def main() -> list[Intake]:
+        intakes = [Intake(runtime.store, runtime.vault, runtime.inbox, **intake_options)
+                   for _ in range(processes)]
+        tasks = [asyncio.create_task(i.run(anyio.CapacityLimiter(threads))) for i in intakes]
+        deadline = time.monotonic() + timeout
+        while await asyncio.to_thread(intakes[0].waiting) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for intake in intakes:
+            intake.stop()
+        await asyncio.gather(*tasks)
+        return intakes
+
+    return asyncio.run(main())
+
+
+def test_the_webhook_answers_once_the_message_is_kept_encrypted_and_it_is_handled_after(
+        settings, store, bot_api):
+    chat = 8_400_000_001
+    with accepting_only(settings) as client:
+        response = client.post("/webhooks/telegram", headers=HEADERS,
+                               json=text_update(840_000_001, chat, "bonjour secret-words"))
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        assert response.status_code == 200
+        with store.session() as session:
+            kept = session.scalars(select(IntakeMessage)).one()
+        assert str(chat) not in kept.payload_enc and "secret" not in kept.payload_enc
+        assert str(chat) not in kept.route  # a keyed hash, as the outbox's
+        assert count(store, InboundMessage) == 0 and count(store, OutboxMessage) == 0
+
+        handle_all(runtime)
+    assert count(store, IntakeMessage) == 0
+    assert count(store, InboundMessage) == 1
+    assert count(store, OutboxMessage) >= 1  # the language menu, queued for the sender
+
+
+def test_webhooks_arriving_together_share_a_commit(settings, store):
+    with accepting_only(settings) as client:
+        engine = client.app.state.runtime.store.engine  # type: ignore[attr-defined]
+        commits = 0
+
+        @event.listens_for(engine, "commit")
+        def counted(_conn) -> None:
+            nonlocal commits
+            commits += 1
+
+        def post(n: int) -> int:
+            return client.post("/webhooks/telegram", headers=HEADERS,
+                               json=text_update(841_000_000 + n, 8_410_000_000 + n, "hi")
+                               ).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(post, range(96)))
+        event.remove(engine, "commit", counted)
+    assert statuses == [200] * 96
+    assert count(store, IntakeMessage) == 96
+    print(f"[intake] 96 webhooks, {commits} commits")
+    assert commits < 96 * 0.75, f"{commits} commits for 96 messages: no group commit"
+
+
+def test_each_person_s_messages_are_handled_in_order_by_parallel_threads_and_processes(
+        settings, store):
+    # Fewer people than threads: a free thread would take a person's next message at once.
+    people = [8_420_000_000 + p for p in range(2)]
+    updates = [(person, text_update(842_000_000 + 10 * p + i, person, f"message {i}"))
+               for i in range(5) for p, person in enumerate(people)]
+    with accepting_only(settings) as client:
+        for _, update in updates:
+            assert client.post("/webhooks/telegram", headers=HEADERS,
+                               json=update).status_code == 200
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        handle = runtime.inbox.process
+        overlap, running, lock = 0, set(), threading.Lock()
+
+        def slowed(msg, also=None):  # the first message of each person takes longest
+            nonlocal overlap
+            with lock:
+                overlap = max(overlap, len(running) + 1)
+                if msg.address in running:
+                    raise AssertionError("two messages of one person handled at once")
+                running.add(msg.address)
+            try:
+                time.sleep(0.05 if msg.text == "message 0" else 0.001)
+                return handle(msg, also)
+            finally:
+                with lock:
+                    running.discard(msg.address)
+
+        runtime.inbox.process = slowed
+        handle_all(runtime, processes=2, threads=3)
+    assert overlap > 1, "the messages were not handled side by side: the test proves nothing"
+    with store.session() as session:
+        handled = list(session.execute(select(InboundMessage.external_id, InboundMessage.contact_id)
+                                       .order_by(InboundMessage.id)))
+    assert len(handled) == len(updates) and count(store, IntakeMessage) == 0
+    for contact in {c for _, c in handled}:
+        ids = [int(e) for e, c in handled if c == contact]
+        assert ids == sorted(ids), f"a person's messages were handled out of order: {ids}"
+
+
+def test_a_message_waits_through_a_store_outage_and_is_handled_once_it_is_back(settings, store):
+    with accepting_only(settings) as client:
+        assert client.post("/webhooks/telegram", headers=HEADERS,
+                           json=text_update(843_000_001, 8_430_000_001, "hi")).status_code == 200
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        handle, failures = runtime.inbox.process, []
+
+        def down_twice(msg, also=None):
+            if len(failures) < 2:
+                failures.append(msg.external_id)
+                raise StoreUnavailable("connection refused")
+            return handle(msg, also)
+
+        runtime.inbox.process = down_twice
+        handle_all(runtime, retry_after=0.05)
+    assert failures == ["843000001", "843000001"]
+    assert count(store, InboundMessage) == 1 and count(store, DeadLetter) == 0
+    assert count(store, IntakeMessage) == 0
+
+
+def test_a_poison_message_is_dead_lettered_encrypted_and_the_person_s_next_is_handled(
+        settings, store):
+    chat = 8_440_000_001
+    with accepting_only(settings) as client:
+        for n, text in enumerate(["poison", "hi"]):
+            assert client.post("/webhooks/telegram", headers=HEADERS, json=text_update(
+                844_000_001 + n, chat, text)).status_code == 200
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        handle = runtime.inbox.process
+
+        def poisoned(msg, also=None):
+            if msg.text == "poison":
+                raise RuntimeError("a bug we have not found yet")
+            return handle(msg, also)
+
+        runtime.inbox.process = poisoned
+        handle_all(runtime)
+        with store.session() as session:
+            letter = session.scalars(select(DeadLetter)).one()
+        assert "poison" in runtime.vault.decrypt(letter.payload_enc)
+        assert "poison" not in letter.payload_enc and letter.error == "RuntimeError"
+    with store.session() as session:
+        handled = session.scalars(select(InboundMessage.external_id)).all()
+    assert handled == ["844000002"] and count(store, IntakeMessage) == 0
+
+
+def test_hanya_intake_run_handles_what_web_processes_accepted(settings, store):
+    with accepting_only(settings) as client:
+        for n in range(3):
+            assert client.post("/webhooks/telegram", headers=HEADERS, json=text_update(
+                845_000_001 + n, 8_450_000_001 + n, "hi")).status_code == 200
+    assert count(store, IntakeMessage) == 3
+    hanya = str(Path(sys.executable).parent / "hanya")  # the installed command
+    done = subprocess.run([hanya, "intake", "run", "--seconds", "4"],
+                          cwd=ROOT, env=environment(settings), capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 3
