@@ -107,8 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Hanya", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    dashboard.install(app)  # /dashboard pages, /api/v1, /static
-    app.include_router(preview.router)  # /preview for content editors
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -186,6 +184,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": "store unavailable"}, status_code=503)
         return Response(status_code=204)
 
+    # After the webhooks: routes are matched in order, and matching the dashboard's many
+    # routes first was a quarter of a webhook's CPU under load.
+    dashboard.install(app)  # /dashboard pages, /api/v1, /static
+    app.include_router(preview.router)  # /preview for content editors
     return app
 
 
