@@ -70,6 +70,7 @@ def test_the_webhook_answers_once_the_message_is_kept_encrypted_and_it_is_handle
         assert str(chat) not in kept.payload_enc and "secret" not in kept.payload_enc
         assert str(chat) not in kept.route  # a keyed hash, as the outbox's
         assert count(store, InboundMessage) == 0 and count(store, OutboxMessage) == 0
+        assert client.get("/readyz").json()["intake_waiting"] == 1  # what operators watch
 
         handle_all(runtime)
     assert count(store, IntakeMessage) == 0

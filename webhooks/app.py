@@ -119,7 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = {"database": "ok" if database else "unreachable",
                 "content": "ok" if runtime.content.last_error is None else "refused",
                 "content_error": runtime.content.last_error,
-                "spooled_sms": len(runtime.spool.pending())}
+                "spooled_sms": len(runtime.spool.pending()),
+                # Accepted and not yet handled, in every process: grows when handling lags.
+                "intake_waiting": _waiting(request.app.state.intake) if database else None}
         return JSONResponse(body, status_code=200 if database else 503)
 
     @app.post("/webhooks/telegram", openapi_extra=TELEGRAM_BODY)
@@ -242,6 +244,13 @@ def _inbound_error(exc: InboundError) -> JSONResponse:
     if isinstance(exc, Ignored):
         return JSONResponse({"ok": True, "ignored": exc.reason})
     return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
+
+
+def _waiting(intake: Intake) -> int | None:
+    try:
+        return intake.waiting()
+    except Exception:  # noqa: BLE001 - readiness reports, it does not fail
+        return None
 
 
 def _twiml() -> Response:
