@@ -118,6 +118,10 @@ def inbound_sections(args: argparse.Namespace, kinds: list[str], folder: Path,
                                  latency_stream, workers=1,
                                  profile_it=rep == 0 and "profile" not in args.skip)
                     run["shape"] = Shape.read(url)
+                with fresh_database(kind) as url:  # the web worker of the split layout
+                    accepting = {**hanya_env(url, fakes, sender=False), "HANYA_RUN_INTAKE": "false"}
+                    run["accept_only"] = _serve(HANYA, accepting, args, request_file, None,
+                                                workers=1)
                 with fresh_database(kind) as url:
                     run["raw"] = raw_rate(url, run["shape"], seconds=min(5.0, args.seconds))
                 runs.setdefault(kind, []).append(run)
@@ -230,6 +234,17 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
                         f"handling included: its intake task handled {during:.0f} msg/s "
                         f"meanwhile and {waiting:.0f} waited when wrk stopped; {bound}; "
                         f"{bad} non-2xx/errors"))
+        only = [r["accept_only"]["wrk"].rps for r in hanya]
+        only_ratios = [r["accept_only"]["wrk"].rps / b["wrk"].rps
+                       for r, b in zip(hanya, bare, strict=True)]
+        only_cpu = median([r["accept_only"]["cpu"] for r in hanya])
+        rows.append(Row("1", f"Hanya webhooks on {kind}, accepting only (HANYA_RUN_INTAKE=false):"
+                             " closed loop (req/s)", spread(only), spread(bare_rps) + " bare",
+                        spread(only_ratios, "{:.2f}"), "≥ 0.5",
+                        verdict(median(only_ratios) >= 0.5),
+                        f"the web worker of the split layout (`hanya intake run` handles "
+                        f"elsewhere): {1000 * only_cpu / median(only):.2f} ms CPU per accepted "
+                        "message: verify, parse, encrypt, group commit, answer"))
         drain = median([r["open_drain"] for r in hanya])
         left = median([float(r["open_left"]) for r in hanya])
         rows.append(_latency_row("1", f"Hanya on {kind}", [r["open"] for r in hanya], args,
