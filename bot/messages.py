@@ -26,7 +26,8 @@ class MsgIn:
     location: tuple[float, float] | None = None
     # A photo or voice note: (kind, provider file id). Kept as the provider's id, not downloaded.
     media: tuple[str, str] | None = None
-    # Provider hint of the person's language (Telegram language_code); never stored.
+    # Provider hint of the person's language (Telegram language_code); stored only in the
+    # intake's encrypted copy until the message is handled.
     language_hint: str | None = None
     received_at: datetime = field(default_factory=utcnow)
 

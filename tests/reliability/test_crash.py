@@ -49,7 +49,8 @@ def test_sigkill_during_inbound_traffic_loses_nothing(settings, store, bot_api):
     with store.session() as session:
         # Handled, or accepted and waiting to be handled (the intake keeps it encrypted).
         stored = set(session.scalars(select(InboundMessage.external_id)))
-        stored |= set(session.scalars(select(IntakeMessage.external_id)))
+        waiting = set(session.scalars(select(IntakeMessage.external_id)))
+        stored |= waiting
         in_flight = session.scalar(select(func.count()).select_from(OutboxMessage)
                                    .where(OutboxMessage.status == "sending"))
     assert {str(u) for u in acknowledged} <= stored  # a 200 means it is in the store
@@ -72,5 +73,5 @@ def test_sigkill_during_inbound_traffic_loses_nothing(settings, store, bot_api):
     duplicates = sum(per_chat) - N
     print(f"crash figures: sent={N} acknowledged_before_kill={len(acknowledged)} "
           f"stored={N} lost=0 replies={sum(per_chat)} duplicates={duplicates} "
-          f"in_flight_at_kill={in_flight}")
+          f"in_flight_at_kill={in_flight} waiting_in_intake_at_kill={len(waiting)}")
     assert duplicates <= in_flight, "more duplicates than replies in flight at the kill"
