@@ -68,3 +68,28 @@ def test_what_is_loaded_at_start_is_kept_out_of_full_collections(settings, store
     finally:
         gc.unfreeze()  # this test process starts many apps: give the objects back
     assert frozen > 10_000  # the libraries, content and catalogs, not a handful
+
+
+def test_webhook_posts_take_the_direct_path_and_everything_else_the_router(client, monkeypatch):
+    from webhooks.app import DirectWebhooks
+
+    passed_on: list[str] = []
+    router_path = DirectWebhooks.__call__
+
+    async def watched(self, scope, receive, send):  # the real dispatch, observed
+        if scope["type"] == "http" and scope["path"] not in self.endpoints:
+            passed_on.append(scope["path"])
+        elif scope["type"] == "http" and scope["method"] != "POST":
+            passed_on.append(scope["path"])
+        await router_path(self, scope, receive, send)
+
+    monkeypatch.setattr(DirectWebhooks, "__call__", watched)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    assert client.post("/webhooks/telegram", json=text_update(901_000_001, 7_100_001, "hi"),
+                       headers=headers).status_code == 200
+    assert client.get("/webhooks/telegram").status_code == 405  # the router's answer
+    assert client.post("/webhooks/nothing").status_code == 404
+    assert client.post("/webhooks/telegram", content=b"{" + b" " * 70_000 + b"}",
+                       headers={**headers, "Content-Type": "application/json"}
+                       ).status_code == 413  # the body limit wraps the direct path too
+    assert passed_on == ["/webhooks/telegram", "/webhooks/nothing"]

@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.store.dispose()
 
     app = FastAPI(title="Hanya", version="0.1.0", lifespan=lifespan)
+    webhook_endpoints: dict[str, Any] = {}
+    # Inner first: BodyLimit (added after) wraps the webhooks' direct path too.
+    app.add_middleware(DirectWebhooks, endpoints=webhook_endpoints)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz")
@@ -186,6 +189,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": "store unavailable"}, status_code=503)
         return Response(status_code=204)
 
+    webhook_endpoints.update({"/webhooks/telegram": telegram_webhook,
+                              "/webhooks/twilio/sms": twilio_sms_webhook})
     # After the webhooks: routes are matched in order, and matching the dashboard's many
     # routes first was a quarter of a webhook's CPU under load.
     dashboard.install(app)  # /dashboard pages, /api/v1, /static
@@ -296,6 +301,26 @@ async def _flush_spool_forever(runtime: Runtime, sender: Sender, stopping: async
                 log.exception("spool flush failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=every)
+
+
+class DirectWebhooks:
+    """POSTs to the inbound webhooks go straight to their endpoint, past FastAPI's router and
+    request machinery (still declared as routes, for the schema and for other methods).
+
+    The endpoints take a Request and return a Response, and need nothing else FastAPI does.
+    """
+
+    def __init__(self, app: Any, endpoints: dict[str, Any]) -> None:
+        self.app, self.endpoints = app, endpoints
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        endpoint = (self.endpoints.get(scope["path"])
+                    if scope["type"] == "http" and scope["method"] == "POST" else None)
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        response = await endpoint(Request(scope, receive))
+        await response(scope, receive, send)
 
 
 class BodyLimit:
