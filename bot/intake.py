@@ -134,8 +134,8 @@ class Intake:
             self._writer = None
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        with self.store.session() as session:
-            session.execute(self._insert, rows)
+        with self.store.transaction() as connection:
+            connection.execute(self._insert, rows)
 
     # -- handling: a task beside the web app ---------------------------------------------
     def wake(self) -> None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +77,18 @@ class Store:
         try:
             with self._sessions() as session, session.begin():
                 yield session
+        except (OperationalError, DBAPIError) as exc:
+            if _is_connection_failure(exc):
+                raise StoreUnavailable(type(exc.orig).__name__ if exc.orig else str(exc)) from exc
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in a transaction, committed on success: for the hot writes that
+        need no ORM session (its set-up and tear-down cost more than a small insert)."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
         except (OperationalError, DBAPIError) as exc:
             if _is_connection_failure(exc):
                 raise StoreUnavailable(type(exc.orig).__name__ if exc.orig else str(exc)) from exc

@@ -20,7 +20,8 @@ NUMBER = "+22791234567"
 
 @contextmanager
 def store_outage(client):
-    """Every new session of the app's store fails as if the database server were gone."""
+    """Every new session or transaction of the app's store fails as if the database server
+    were gone."""
     store = client.app.state.runtime.store
     real = store._sessions
 
@@ -28,10 +29,12 @@ def store_outage(client):
         raise OperationalError("BEGIN", {}, ConnectionRefusedError("connection refused"))
 
     store._sessions = refuse
+    store.engine.begin = refuse  # the intake's writes (Store.transaction)
     try:
         yield
     finally:
         store._sessions = real
+        del store.engine.begin  # the Engine's own method again
 
 
 def count(store, model) -> int:
