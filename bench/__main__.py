@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
+
 from bench import digests, outbound, profile
 from bench.databases import fresh_database, postgres_available
 from bench.load import OpenLoopResult, open_loop, run_wrk
@@ -144,55 +147,54 @@ def _serve(app: str, env: dict[str, str], args: argparse.Namespace, request_file
            profile_it: bool = False) -> dict[str, Any]:
     run: dict[str, Any] = {}
     url = env.get("HANYA_DATABASE_URL")
+    # Counted through a plain engine, opened once: no BEGIN IMMEDIATE, so the counting never
+    # takes SQLite's write lock from the server it measures.
+    counts = create_engine(url) if url and latency_stream is not None else None
     with Server(app, env, workers=workers, factory=app == HANYA) as server:
         run["rss_start"] = server.rss_mb()
         if latency_stream is not None:
             run["open"] = open_loop("127.0.0.1", server.port, latency_stream, rate=args.rate,
                                     seconds=args.latency_seconds)
-            if url:  # how long the intake took to handle what the open loop left waiting
-                run["open_left"], run["open_drain"] = _drain_time(url, limit=30.0)
-        before = _handled(url) if url and latency_stream is not None else None
+            if counts is not None:  # how long the intake took to handle what the open loop left
+                run["open_left"], run["open_drain"] = _drain_time(counts, limit=30.0)
+        before = _handled(counts) if counts is not None else None
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
         spy = profile.start(server.pids[0], args.seconds - 1) if profile_it else None
         run["wrk"] = run_wrk(server.url, request_file, seconds=args.seconds,
                              connections=args.connections)
         run["cpu"] = (server.cpu_seconds() - cpu0) / (time.monotonic() - t0)
-        if url and before is not None:
+        if counts is not None and before is not None:
             # Handled while wrk ran, then at the intake's own pace once the requests stop.
-            during = _handled(url)
+            during = _handled(counts)
             window = min(3.0, args.seconds)  # the backlog outlasts it: thousands wait
             time.sleep(window)
-            after = _handled(url)
+            after = _handled(counts)
             run["handled_during"] = (during[0] - before[0]) / run["wrk"].seconds
             run["handled_rate"] = (after[0] - during[0]) / window
             run["waiting_after"] = during[1]
         run["rss_after"] = server.rss_mb()
         if profile_it:
             run["profile"] = profile.summary(spy)
+    if counts is not None:
+        counts.dispose()
     return run
 
 
-def _handled(url: str) -> tuple[int, int]:
+def _handled(counts: Engine) -> tuple[int, int]:
     """(messages handled, messages accepted and still waiting) in the server's store."""
-    from sqlalchemy import func, select
-
     from bot.models import InboundMessage, IntakeMessage
-    from bot.store import Store
 
-    store = Store(url)
-    try:
-        with store.session() as session:
-            return (int(session.scalar(select(func.count()).select_from(InboundMessage)) or 0),
-                    int(session.scalar(select(func.count()).select_from(IntakeMessage)) or 0))
-    finally:
-        store.dispose()
+    with counts.connect() as connection:
+        handled = connection.scalar(select(func.count()).select_from(InboundMessage))
+        waiting = connection.scalar(select(func.count()).select_from(IntakeMessage))
+    return int(handled or 0), int(waiting or 0)
 
 
-def _drain_time(url: str, limit: float) -> tuple[int, float]:
+def _drain_time(counts: Engine, limit: float) -> tuple[int, float]:
     """Messages waiting now, and the seconds until none is (``limit`` if never)."""
     started = time.monotonic()
-    left = _handled(url)[1]
-    while _handled(url)[1] and time.monotonic() - started < limit:
+    left = _handled(counts)[1]
+    while _handled(counts)[1] and time.monotonic() - started < limit:
         time.sleep(0.05)
     return left, time.monotonic() - started
 

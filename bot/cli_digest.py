@@ -282,12 +282,9 @@ def outbox_run(seconds: Annotated[float | None, typer.Option(help="stop after th
 def intake_run(seconds: Annotated[float | None, typer.Option(help="stop after this long")]
                = None) -> None:
     """Handle received messages from this process (beside or instead of the web process's)."""
-    import anyio
-
-    from bot.intake import Intake
+    from bot.intake import Intake, handling_limiter
 
     with _runtime() as runtime:
-        settings = runtime.settings
 
         async def main() -> None:
             intake = Intake.from_settings(runtime)
@@ -295,7 +292,6 @@ def intake_run(seconds: Annotated[float | None, typer.Option(help="stop after th
             loop.add_signal_handler(signal.SIGTERM, intake.stop)
             if seconds is not None:
                 loop.call_later(seconds, intake.stop)
-            threads = settings.inbox_threads or (4 if runtime.store.is_postgres else 1)
-            await intake.run(anyio.CapacityLimiter(threads))
+            await intake.run(handling_limiter(runtime.settings, runtime.store))
 
         asyncio.run(main())

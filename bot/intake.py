@@ -28,6 +28,7 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import Integer, Table, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.crypto import Vault
@@ -65,13 +66,18 @@ def decode(text: str) -> MsgIn:
 class Claimed:
     id: int
     payload_enc: str
-    attempts: int
+
+
+def handling_limiter(settings: Any, store: Store) -> anyio.CapacityLimiter:
+    """Messages handled at once in one process (``inbox_threads``; 0: 1 on SQLite, 4 on
+    PostgreSQL): more threads than the store can serve only fight over the GIL and the
+    connections, and lengthen the tail."""
+    return anyio.CapacityLimiter(settings.inbox_threads or (4 if store.is_postgres else 1))
 
 
 class Intake:
     """Accepts messages in group commits and hands them, one per person at a time, to the inbox.
 
-    ``threads`` bounds the messages handled at once (the web process's inbox limiter);
     ``on_handled`` is called in the event loop after a message queued replies (wakes the sender).
     """
 
@@ -86,7 +92,7 @@ class Intake:
         self._claim_statement = _CLAIM_LOCKED if store.is_postgres else _CLAIM
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        # One write at a time: a second would only queue on the store's write lock.
+        # The writer's own thread token: a group commit never waits behind other threads.
         self._write_limiter = anyio.CapacityLimiter(1)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -165,21 +171,21 @@ class Intake:
 
     def _claim(self) -> list[Claimed]:
         now = utcnow()
-        with self.store.session() as session:
-            rows = session.execute(self._claim_statement, {
+        with self.store.transaction() as connection:
+            rows = connection.execute(self._claim_statement, {
                 "now": now, "until": now + self.lease, "take": self.batch})
-            return [Claimed(r.id, r.payload_enc, r.attempts) for r in rows]
+            return [Claimed(r.id, r.payload_enc) for r in rows]
 
     async def _handle(self, row: Claimed, limiter: anyio.CapacityLimiter) -> None:
         try:
             queued = await anyio.to_thread.run_sync(self._process, row, limiter=limiter)
-        except StoreUnavailable:
-            await self._later(row)  # the message waits for the store; nothing is lost
+        except StoreUnavailable:  # the message waits for the store; nothing is lost
+            await self._record_failure(self._retry_later, row)
             return
         except Exception as exc:  # a poison message must not block this person's next ones
             log.exception("intake %s failed for good (%s); dead-lettered", row.id,
                           type(exc).__name__)
-            await self._later(row, exc)
+            await self._record_failure(self._dead_letter, row, exc)
             return
         if queued and self.on_handled is not None:
             self.on_handled()
@@ -188,39 +194,40 @@ class Intake:
         msg = decode(self.vault.decrypt(row.payload_enc))
         result = self.inbox.process(msg, also=lambda session: _forget(session, row.id))
         if result.outcome is Outcome.DUPLICATE:  # handled before: its transaction rolled back
-            with self.store.session() as session:
-                _forget(session, row.id)
+            with self.store.transaction() as connection:
+                _forget(connection, row.id)
         return result.queued
 
-    async def _later(self, row: Claimed, failure: Exception | None = None) -> None:
-        def write() -> None:
-            with self.store.session() as session:
-                if failure is None:
-                    session.execute(update(_INTAKE).where(_INTAKE.c.id == row.id).values(
-                        claimed_until=utcnow() + self.retry_after))
-                    return
-                stored = session.get(IntakeMessage, row.id)
-                if stored is not None:
-                    session.add(DeadLetter(channel=stored.channel,
-                                           external_id=stored.external_id,
-                                           payload_enc=stored.payload_enc,
-                                           error=type(failure).__name__[:200]))
-                _forget(session, row.id)
-
+    async def _record_failure(self, write: Callable[..., None], *args: Any) -> None:
         try:
-            await anyio.to_thread.run_sync(write)
+            await anyio.to_thread.run_sync(write, *args)
         except Exception:  # noqa: BLE001 - the lease runs out and the row is taken again
             log.warning("intake %s: could not record the failure; retried after its lease",
-                        row.id)
+                        args[0].id)
+
+    def _retry_later(self, row: Claimed) -> None:
+        with self.store.transaction() as connection:
+            connection.execute(update(_INTAKE).where(_INTAKE.c.id == row.id).values(
+                claimed_until=utcnow() + self.retry_after))
+
+    def _dead_letter(self, row: Claimed, failure: Exception) -> None:
+        """The message kept aside as it was stored (encrypted), and gone from the intake."""
+        with self.store.session() as session:
+            stored = session.get(IntakeMessage, row.id)
+            if stored is not None:
+                session.add(DeadLetter(channel=stored.channel, external_id=stored.external_id,
+                                       payload_enc=stored.payload_enc,
+                                       error=type(failure).__name__[:200]))
+            _forget(session, row.id)
 
     def waiting(self) -> int:
         """Messages accepted and not yet handled, in every process."""
-        with self.store.session() as session:
-            return int(session.scalar(select(func.count()).select_from(_INTAKE)) or 0)
+        with self.store.transaction() as connection:
+            return int(connection.scalar(select(func.count()).select_from(_INTAKE)) or 0)
 
 
-def _forget(session: Session, row_id: int) -> None:
-    session.execute(delete(_INTAKE).where(_INTAKE.c.id == row_id))
+def _forget(db: Session | Connection, row_id: int) -> None:
+    db.execute(delete(_INTAKE).where(_INTAKE.c.id == row_id))
 
 
 def _insert_ignoring_duplicates(store: Store) -> Any:
@@ -243,7 +250,7 @@ def _claim_statements() -> tuple[Any, Any]:
              .limit(bindparam("take", type_=Integer)))
     leased = {"claimed_until": bindparam("until", type_=row.c.claimed_until.type),
               "attempts": row.c.attempts + 1}
-    returned = (row.c.id, row.c.payload_enc, row.c.attempts)
+    returned = (row.c.id, row.c.payload_enc)
     plain = (update(row).where(row.c.id.in_(heads.scalar_subquery())).values(leased)
              .returning(*returned))
     # PostgreSQL: rows another process is claiming right now are skipped, not waited for.

@@ -74,25 +74,15 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed on success, rolled back on error."""
-        try:
-            with self._sessions() as session, session.begin():
-                yield session
-        except (OperationalError, DBAPIError) as exc:
-            if _is_connection_failure(exc):
-                raise StoreUnavailable(type(exc.orig).__name__ if exc.orig else str(exc)) from exc
-            raise
+        with _outage_as_unavailable(), self._sessions() as session, session.begin():
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A Core connection in a transaction, committed on success: for the hot writes that
         need no ORM session (its set-up and tear-down cost more than a small insert)."""
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except (OperationalError, DBAPIError) as exc:
-            if _is_connection_failure(exc):
-                raise StoreUnavailable(type(exc.orig).__name__ if exc.orig else str(exc)) from exc
-            raise
+        with _outage_as_unavailable(), self.engine.begin() as connection:
+            yield connection
 
     def ping(self) -> bool:
         try:
@@ -104,6 +94,17 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _outage_as_unavailable() -> Iterator[None]:
+    """A lost or refused connection becomes StoreUnavailable; any other error passes as is."""
+    try:
+        yield
+    except (OperationalError, DBAPIError) as exc:
+        if _is_connection_failure(exc):
+            raise StoreUnavailable(type(exc.orig).__name__ if exc.orig else str(exc)) from exc
+        raise
 
 
 def _is_connection_failure(exc: DBAPIError) -> bool:

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -20,7 +19,7 @@ from sqlalchemy import update
 from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
-from bot.intake import Intake
+from bot.intake import Intake, handling_limiter
 from bot.logs import quiet_third_party_loggers
 from bot.messages import MsgIn
 from bot.models import DeadLetter, OutboxMessage
@@ -59,10 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 type(exc).__name__)
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
-        # Messages handled at once: more threads than the store can serve only fight over the
-        # GIL and the connections, and lengthen the tail.
-        threads = settings.inbox_threads or (4 if runtime.store.is_postgres else 1)
-        inbox_limiter = anyio.CapacityLimiter(threads)
+        inbox_limiter = handling_limiter(settings, runtime.store)
         intake = Intake.from_settings(runtime, on_handled=outbox.wake)
         app.state.intake, app.state.inbox_limiter = intake, inbox_limiter
         if settings.gc_freeze_at_start:
