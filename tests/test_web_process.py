@@ -71,18 +71,17 @@ def test_what_is_loaded_at_start_is_kept_out_of_full_collections(settings, store
 
 
 def test_webhook_posts_take_the_direct_path_and_everything_else_the_router(client, monkeypatch):
-    from webhooks.app import DirectWebhooks
+    from fastapi import FastAPI
 
     passed_on: list[str] = []
-    router_path = DirectWebhooks.__call__
+    stack = FastAPI.__call__
 
-    async def watched(self, scope, receive, send):  # the real dispatch, observed
-        http = scope["type"] == "http"
-        if http and (scope["path"] not in self.endpoints or scope["method"] != "POST"):
+    async def watched(self, scope, receive, send):  # FastAPI's own stack, observed
+        if scope["type"] == "http":
             passed_on.append(scope["path"])
-        await router_path(self, scope, receive, send)
+        await stack(self, scope, receive, send)
 
-    monkeypatch.setattr(DirectWebhooks, "__call__", watched)
+    monkeypatch.setattr(FastAPI, "__call__", watched)
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
     assert client.post("/webhooks/telegram", json=text_update(901_000_001, 7_100_001, "hi"),
                        headers=headers).status_code == 200
@@ -92,3 +91,17 @@ def test_webhook_posts_take_the_direct_path_and_everything_else_the_router(clien
                        headers={**headers, "Content-Type": "application/json"}
                        ).status_code == 413  # the body limit wraps the direct path too
     assert passed_on == ["/webhooks/telegram", "/webhooks/nothing"]
+
+
+def test_an_unexpected_error_on_the_direct_path_is_a_bare_500(client, monkeypatch, caplog):
+    from webhooks import app as web
+
+    def broken(body):
+        raise RuntimeError("a bug, not the sender's fault")
+
+    monkeypatch.setattr(web, "_json_body", broken)
+    response = client.post("/webhooks/telegram", json=text_update(901_000_002, 7_100_002, "hi"),
+                           headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"  # no trace to the caller
+    assert "RuntimeError" in caplog.text  # the trace is in the log
