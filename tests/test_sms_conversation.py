@@ -128,3 +128,11 @@ def test_delivery_status_is_recorded(user, client, twilio_api, store):
     with store.session() as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.provider_id == sid)).one()
         assert row.delivery_status == "delivered"
+
+
+def test_a_body_that_is_not_a_form_is_refused_and_nothing_stored(client, store):
+    for body in (b"\xff\xfe not utf-8", b"&".join(b"f%d=1" % i for i in range(1500))):
+        response = client.post("/webhooks/twilio/sms", content=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+        assert response.status_code == 403
+    assert count(store, InboundMessage) == 0
