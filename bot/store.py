@@ -66,6 +66,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_postgres(self) -> bool:
@@ -82,6 +83,13 @@ class Store:
         """A Core connection in a transaction, committed on success: for the hot writes that
         need no ORM session (its set-up and tear-down cost more than a small insert)."""
         with _outage_as_unavailable(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A Core connection whose every statement commits on its own (PostgreSQL): for a hot
+        write that is one statement, one round trip instead of BEGIN, statement, COMMIT."""
+        with _outage_as_unavailable(), self._autocommit.connect() as connection:
             yield connection
 
     def ping(self) -> bool:

@@ -30,11 +30,13 @@ def store_outage(client):
 
     store._sessions = refuse
     store.engine.begin = refuse  # the intake's writes (Store.transaction)
+    store._autocommit.connect = refuse  # and on PostgreSQL (Store.autocommit)
     try:
         yield
     finally:
         store._sessions = real
-        del store.engine.begin  # the Engine's own method again
+        del store.engine.begin  # the Engine's own methods again
+        del store._autocommit.connect
 
 
 def count(store, model) -> int:

@@ -5,6 +5,7 @@ threads and processes, and kept through a store outage or a poison message."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import threading
@@ -199,3 +200,39 @@ def test_hanya_intake_run_handles_what_web_processes_accepted(settings, store):
                           cwd=ROOT, env=environment(settings), capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 3
+
+
+def test_every_field_comes_back_from_the_row_and_its_short_payload():
+    from datetime import UTC, datetime
+
+    from bot.intake import decode, encode
+    from bot.messages import MsgIn
+
+    when = datetime(2026, 12, 2, 6, 30, 15, 123456, tzinfo=UTC)
+    messages = [MsgIn("telegram", "telegram:42", "9001", received_at=when),
+                MsgIn("telegram", "telegram:42", "9002", kind="callback", choice="topic:rights",
+                      language_hint="ha", received_at=when),
+                MsgIn("telegram", "telegram:42", "9003", kind="location",
+                      location=(16.97, 7.99), received_at=when),
+                MsgIn("sms", "tel:+22790000001", "SM1", text="Sannu « à » \u2014 ok",
+                      media=("photo", "file-1"), received_at=when)]
+    for msg in messages:
+        payload = encode(msg)
+        assert not {"channel", "external_id", "received_at"} & set(json.loads(payload))
+        assert decode(payload, msg.channel, msg.external_id, when) == msg
+    assert len(encode(messages[1])) < 90  # what is encrypted and written for a menu tap
+
+
+def test_a_row_accepted_before_the_payload_was_shortened_is_still_read():
+    from datetime import UTC, datetime
+
+    from bot.intake import decode
+    from bot.messages import MsgIn
+
+    old = ('{"channel": "sms", "address": "tel:+22790000001", "external_id": "SM7", '
+           '"kind": "text", "text": "INFO", "choice": null, "location": null, "media": null, '
+           '"language_hint": null, "received_at": "2026-12-01T10:00:00+00:00"}')
+    column_time = datetime(2026, 12, 1, 10, 0, 0, 500, tzinfo=UTC)
+    assert decode(old, "sms", "SM7", column_time) == MsgIn(
+        "sms", "tel:+22790000001", "SM7", text="INFO",
+        received_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
