@@ -147,7 +147,7 @@ class Intake:
         """
         row = {"channel": msg.channel, "external_id": msg.external_id,
                "route": route_of(self.vault.pseudonym(msg.address)),
-               "payload_enc": self.vault.encrypt(encode(msg)),
+               "payload_enc": self.vault.seal(encode(msg)),
                "received_at": msg.received_at, "claimed_until": None, "attempts": 0}
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((row, done))

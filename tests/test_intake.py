@@ -265,3 +265,22 @@ def test_a_batch_keeps_every_column_and_drops_a_repeated_delivery(settings, stor
         assert row.received_at == msg.received_at
         assert decode(runtime.vault.decrypt(row.payload_enc), row.channel, row.external_id,
                       row.received_at) == msg
+
+
+def test_a_waiting_message_is_re_keyed_by_a_rotation_and_read_under_the_new_key(settings, store):
+    from bot.crypto import SEALED, Vault
+    from bot.keys import rotate_all
+
+    with accepting_only(settings) as client:
+        assert client.post("/webhooks/telegram", headers=HEADERS,
+                           json=text_update(842_000_001, 8_420_000_001, "hi")).status_code == 200
+        old = client.app.state.runtime.vault  # type: ignore[attr-defined]
+    with store.session() as session:
+        before = session.scalars(select(IntakeMessage)).one().payload_enc
+        assert before.startswith(SEALED)
+        new = Vault(b"a-brand-new-key", (settings.secret_key_or_dev(),))
+        assert rotate_all(session, new).intake == 1
+    with store.session() as session:
+        after = session.scalars(select(IntakeMessage)).one().payload_enc
+    assert after != before and after.startswith(SEALED)
+    assert Vault(b"a-brand-new-key").decrypt(after) == old.decrypt(before)
