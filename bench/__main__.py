@@ -78,7 +78,7 @@ def cpu_reference_ms() -> float:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--reps", type=int, default=3, help="repetitions (median of them)")
-    parser.add_argument("--seconds", type=float, default=5, help="each closed-loop wrk run")
+    parser.add_argument("--seconds", type=float, default=4, help="each closed-loop wrk run")
     parser.add_argument("--rate", type=float, default=200, help="open-loop offered req/s")
     parser.add_argument("--latency-seconds", type=float, default=8,
                         help="each open-loop run (8 s at 200/s: the p99 is 16 requests)")
