@@ -125,6 +125,8 @@ class Intake:
         # Group commits in flight at once. PostgreSQL: two, so that a batch fills and goes
         # while the previous one waits for its round trip and WAL flush (with one, the
         # server idled through each commit). SQLite: one, its writes are serialised anyway.
+        # A person's order holds: a message that waits for its 200 before the next is sent is
+        # committed, with a lower id, before the next is accepted.
         self._writers_max = 2 if store.is_postgres else 1
         self._writers: set[asyncio.Task[None]] = set()
         # The writers' own thread tokens: a group commit never waits behind other threads.
@@ -303,6 +305,8 @@ def _insert_batch() -> Any:
 
 def _batch_document(rows: list[dict[str, Any]]) -> str:
     """The rows as json_to_recordset reads them: one object each, the time in ISO 8601 UTC."""
+    if any(row["received_at"].tzinfo is None for row in rows):  # as UTCDateTime refuses it
+        raise ValueError("naive datetime given to the store")
     return json.dumps([{"channel": row["channel"], "external_id": row["external_id"],
                         "route": row["route"], "payload_enc": row["payload_enc"],
                         "received_at": row["received_at"].astimezone(UTC).isoformat()}
