@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import os
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 # seal()'s tokens: never confused with Fernet's, which are URL-safe base64 ("." is not in it).
 SEALED = "g1."
+_UNREADABLE = "cannot decrypt with the configured keys"
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:
@@ -65,7 +65,7 @@ class Vault:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:  # a wrong key must not look like an empty address
-            raise ValueError("cannot decrypt with the configured keys") from exc
+            raise ValueError(_UNREADABLE) from exc
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a ciphertext under the current key (a sealed one stays sealed)."""
@@ -76,17 +76,17 @@ class Vault:
     def _unseal(self, token: str) -> str:
         try:
             sealed = base64.urlsafe_b64decode(token[len(SEALED):])
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError("cannot decrypt with the configured keys") from exc
+        except ValueError as exc:  # binascii.Error: not base64
+            raise ValueError(_UNREADABLE) from exc
         nonce, ciphertext = sealed[:12], sealed[12:]
         if len(ciphertext) < 16:  # shorter than GCM's tag: not one of ours
-            raise ValueError("cannot decrypt with the configured keys")
+            raise ValueError(_UNREADABLE)
         for aead in self._aeads:  # current key first, then the retired ones
             try:
                 return aead.decrypt(nonce, ciphertext, None).decode()
             except InvalidTag:
                 continue
-        raise ValueError("cannot decrypt with the configured keys")
+        raise ValueError(_UNREADABLE)
 
 
 def short_ref(pseudonym: str) -> str:

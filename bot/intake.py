@@ -119,7 +119,6 @@ class Intake:
         self.batch, self.lease = batch, timedelta(seconds=lease)
         self.retry_after, self.idle_poll = timedelta(seconds=retry_after), idle_poll
         self.on_handled = on_handled
-        self._insert = _insert_ignoring_duplicates(store)
         self._claim_statement = _CLAIM_LOCKED if store.is_postgres else _CLAIM
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         # Group commits in flight at once. PostgreSQL: two, so that a batch fills and goes
@@ -180,15 +179,13 @@ class Intake:
             self._writers.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        if self.store.is_postgres:
-            # One statement, so autocommit: as atomic and durable as a transaction, in one
-            # round trip where BEGIN, the insert and COMMIT take three (each costs more CPU
-            # here than encrypting a message).
-            with self.store.autocommit() as connection:
+        # One statement (Store.statement): on PostgreSQL one round trip, where BEGIN, the
+        # insert and COMMIT took three, each costing more CPU here than encrypting a message.
+        with self.store.statement() as connection:
+            if self.store.is_postgres:
                 connection.execute(_INSERT_BATCH, {"rows": _batch_document(rows)})
-            return
-        with self.store.transaction() as connection:
-            connection.execute(self._insert, rows)
+            else:
+                connection.execute(_INSERT_SQLITE, rows)
 
     # -- handling: a task beside the web app ---------------------------------------------
     def wake(self) -> None:
@@ -218,9 +215,7 @@ class Intake:
 
     def _claim(self) -> list[Claimed]:
         now = utcnow()
-        # One statement: in autocommit on PostgreSQL (one round trip, as the write).
-        connect = self.store.autocommit if self.store.is_postgres else self.store.transaction
-        with connect() as connection:
+        with self.store.statement() as connection:  # one UPDATE … RETURNING
             rows = connection.execute(self._claim_statement, {
                 "now": now, "until": now + self.lease, "take": self.batch})
             return [Claimed(r.id, r.channel, r.external_id, r.received_at, r.payload_enc)
@@ -281,10 +276,9 @@ def _forget(db: Session | Connection, row_id: int) -> None:
     db.execute(delete(_INTAKE).where(_INTAKE.c.id == row_id))
 
 
-def _insert_ignoring_duplicates(store: Store) -> Any:
-    dialect = postgresql if store.is_postgres else sqlite
-    return dialect.insert(_INTAKE).on_conflict_do_nothing(
-        index_elements=[_INTAKE.c.channel, _INTAKE.c.external_id])
+# SQLite: the batch by executemany, a waiting duplicate dropped.
+_INSERT_SQLITE = sqlite.insert(_INTAKE).on_conflict_do_nothing(
+    index_elements=[_INTAKE.c.channel, _INTAKE.c.external_id])
 
 
 _BATCH_COLUMNS = ("channel", "external_id", "route", "payload_enc", "received_at")

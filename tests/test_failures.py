@@ -30,7 +30,7 @@ def store_outage(client):
 
     store._sessions = refuse
     store.engine.begin = refuse  # the intake's writes (Store.transaction)
-    store._autocommit.connect = refuse  # and on PostgreSQL (Store.autocommit)
+    store._autocommit.connect = refuse  # and on PostgreSQL (Store.statement)
     try:
         yield
     finally:

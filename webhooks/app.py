@@ -336,24 +336,16 @@ class DirectWebhooks:
         self.endpoints = endpoints
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        started = False
-
-        async def tracked(message: Any) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
         try:
             response = await self.endpoints[scope["path"]](Request(scope, receive))
-            await response(scope, receive, tracked)
         except _TooLarge:
             raise  # BodyLimit answers it
         except Exception:
             # As Starlette's error middleware would: the trace in the log, a bare 500 out.
             log.exception("webhook %s failed", scope["path"])
-            if not started:
-                await Response("Internal Server Error", status_code=500,
-                               media_type="text/plain")(scope, receive, send)
+            response = Response("Internal Server Error", status_code=500,
+                                media_type="text/plain")
+        await response(scope, receive, send)  # a failure while sending goes to uvicorn
 
 
 class BodyLimit:
