@@ -9,23 +9,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import guard, texts
+from bot import guard, texts, turn_writes
 from bot.content import Content
 from bot.crypto import Vault, short_ref
 from bot.engine import ChannelTraits, Engine, Turn
 from bot.messages import MsgIn, Outgoing
-from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
+from bot.models import Contact, utcnow
 from bot.recipients import route_of
 from bot.render import render
 from bot.sms_encoding import sms_cost
 from bot.store import Store
+from bot.turn_writes import TurnWrites
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,7 @@ class Inbox:
     def _process_once(self, msg: MsgIn, also: Callable[[Session], object] | None) -> Result:
         try:
             with self.store.session() as session:
-                result = self._handle(session, msg)
-                if also is not None:
-                    also(session)
+                result = self._handle(session, msg, also)
         except IntegrityError as exc:
             if _is_duplicate(exc):
                 log.info("duplicate %s message %s ignored", msg.channel, msg.external_id)
@@ -82,13 +82,9 @@ class Inbox:
             raise _ContactRace() from exc
         return result
 
-    def _handle(self, session: Session, msg: MsgIn) -> Result:
+    def _handle(self, session: Session, msg: MsgIn,
+                also: Callable[[Session], object] | None = None) -> Result:
         contact = self._contact(session, msg)
-        # The unique (channel, external_id) key decides here: a second delivery fails this
-        # insert and the whole transaction, contact changes included, rolls back.
-        session.execute(_RECORD, {
-            "channel": msg.channel, "external_id": msg.external_id, "kind": msg.kind,
-            "received_at": msg.received_at, "contact_id": contact.id})
         content = self.content
         turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings, self.vault)
         flood = self._flood(contact, msg)
@@ -101,44 +97,46 @@ class Inbox:
         new_pages = not all(r.preformatted for r in turn.replies)
         if turn.channel.max_segments is not None and turn.replies and new_pages:
             contact.state_data = {**contact.state_data, "more": rendered.more}
-        contact.last_seen_at = utcnow()
-        if not turn.forget:
-            _write_contact(session, contact)
-        self._count_requests(session, turn)
-        queued = self._queue(session, turn, rendered.messages)
+        contact.last_seen_at = now = utcnow()
+        # The record's unique (channel, external_id) key decides here: a second delivery fails
+        # this write and the whole transaction, the handlers' own writes included, rolls back.
+        writes = TurnWrites(
+            inbound={"channel": msg.channel, "external_id": msg.external_id, "kind": msg.kind,
+                     "received_at": msg.received_at, "contact_id": contact.id},
+            contact_id=contact.id,
+            contact_changes={} if turn.forget else _contact_changes(session, contact),
+            requests=self._requests(turn), outbox=self._outbox(turn, rendered.messages, now),
+            also=also)
+        turn_writes.write(session, writes, postgres=self.store.is_postgres)
+        queued = len(writes.outbox)
         if turn.forget:  # the inbound row's link goes with it (ON DELETE SET NULL)
             session.delete(contact)
             log.info("contact %s erased on request", short_ref(contact.pseudonym))
         return Result(Outcome.PROCESSED, queued)
 
     @staticmethod
-    def _count_requests(session: Session, turn: Turn) -> None:
-        if not turn.topics_served:
-            return
+    def _requests(turn: Turn) -> list[dict[str, Any]]:
+        """The topics served, as info_requests rows (no person in them)."""
         contact, point = turn.contact, turn.content.points.get(turn.contact.point_id or "")
-        session.execute(_COUNT_REQUEST, [
-            {"channel": turn.msg.channel, "language": turn.language.code,
-             "point_id": contact.point_id, "region": point.region if point else None,
-             "topic": topic, "at": turn.msg.received_at}
-            for topic in turn.topics_served])
+        return [{"at": turn.msg.received_at, "channel": turn.msg.channel,
+                 "language": turn.language.code, "point_id": contact.point_id,
+                 "region": point.region if point else None, "topic": topic}
+                for topic in turn.topics_served]
 
     @staticmethod
-    def _queue(session: Session, turn: Turn, messages: list[Outgoing]) -> int:
-        """Write the replies to the outbox in one plain multi-row insert; return how many.
-
-        No ids come back: nothing on the hot path reads them, and RETURNING one row at a time
-        cost more than the insert itself (``hanya chat`` finds its rows by route).
-        """
+    def _outbox(turn: Turn, messages: list[Outgoing], now: datetime) -> list[dict[str, Any]]:
+        """The replies as outbox rows, every column a new row needs set (PostgreSQL writes
+        them from JSON, where no Python-side default applies). No ids come back: nothing on
+        the hot path reads them (``hanya chat`` finds its rows by route)."""
         if not messages:
-            return 0
+            return []
         contact_id = None if turn.forget else turn.contact.id
         route = route_of(turn.contact.pseudonym)
-        session.execute(_QUEUE, [
-            {"channel": turn.msg.channel, "address_enc": turn.contact.address_enc,
-             "contact_id": contact_id, "payload": m.to_payload(), "priority": 0,
-             "route": route}
-            for m in messages])
-        return len(messages)
+        return [{"channel": turn.msg.channel, "address_enc": turn.contact.address_enc,
+                 "contact_id": contact_id, "payload": m.to_payload(), "priority": 0,
+                 "route": route, "status": "pending", "attempts": 0, "next_attempt_at": now,
+                 "created_at": now}
+                for m in messages]
 
     def _flood(self, contact: Contact, msg: MsgIn) -> guard.FloodVerdict:
         if msg.kind == "text" and self.content.keywords.leading(msg.text)[0] == "sos":
@@ -192,9 +190,10 @@ _CONTACT_COLUMNS = tuple(c.key for c in _CONTACTS.columns if c.key != "id")
 _UPDATE_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("contact_id"))
 
 
-def _write_contact(session: Session, contact: Contact) -> None:
-    """Write the turn's changes to the contact with one plain UPDATE, then let the session
-    forget the object: the ORM's flush of this one row was a fifth of a message's CPU.
+def _contact_changes(session: Session, contact: Contact) -> dict[str, Any]:
+    """The turn's changes to the contact, then the session forgets the object: they are
+    written by one plain UPDATE (or part of one statement), where the ORM's flush of this one
+    row was a fifth of a message's CPU.
 
     The changes are those the session itself would flush (each attribute's history since the
     last flush), so a value changed and flushed mid-turn, then changed back, is written too.
@@ -202,10 +201,16 @@ def _write_contact(session: Session, contact: Contact) -> None:
     attrs = inspect(contact).attrs
     changed = {key: getattr(contact, key) for key in _CONTACT_COLUMNS
                if attrs[key].history.has_changes()}
+    session.expunge(contact)  # nothing left for the unit of work to find dirty
+    return changed
+
+
+def _write_contact(session: Session, contact: Contact) -> None:
+    """The turn's changes to the contact written now (one UPDATE)."""
     with session.no_autoflush:  # else this very statement would flush the object first
+        changed = _contact_changes(session, contact)
         if changed:
             session.execute(_UPDATE_CONTACT, {"contact_id": contact.id, **changed})
-        session.expunge(contact)  # nothing left for the unit of work to find dirty
 
 
 # Built once: constructing the statement per message cost more than running it.
@@ -214,10 +219,6 @@ _FIND_CONTACT = select(Contact).where(
 _FIND_CONTACT_LOCKED = _FIND_CONTACT.with_for_update()
 _FIND_ONE = select(Contact).where(Contact.pseudonym == bindparam("pseudonym"))
 _FIND_ONE_LOCKED = _FIND_ONE.with_for_update()
-# Table-level inserts: an insert of the ORM entity takes SQLAlchemy's slower ORM bulk path.
-_RECORD = insert(cast(Table, InboundMessage.__table__))
-_COUNT_REQUEST = insert(cast(Table, InfoRequest.__table__))
-_QUEUE = insert(cast(Table, OutboxMessage.__table__))
 
 
 class _ContactRace(Exception):

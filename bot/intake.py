@@ -53,6 +53,7 @@ from bot.messages import MsgIn
 from bot.models import DeadLetter, IntakeMessage, utcnow
 from bot.recipients import route_of
 from bot.store import Store
+from bot.turn_writes import DeleteRow
 
 log = logging.getLogger(__name__)
 _INTAKE = cast(Table, IntakeMessage.__table__)
@@ -238,7 +239,7 @@ class Intake:
     def _process(self, row: Claimed) -> int:
         msg = decode(self.vault.decrypt(row.payload_enc), row.channel, row.external_id,
                      row.received_at)
-        result = self.inbox.process(msg, also=lambda session: _forget(session, row.id))
+        result = self.inbox.process(msg, also=DeleteRow(_INTAKE, row.id))
         if result.outcome is Outcome.DUPLICATE:  # handled before: its transaction rolled back
             with self.store.transaction() as connection:
                 _forget(connection, row.id)
