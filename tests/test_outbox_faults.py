@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.crypto import Vault
+from bot.errors import Throttled
 from bot.messages import Outgoing
 from bot.models import Contact, OutboxMessage
 from bot.outbox import Limits, Sender
@@ -158,6 +159,31 @@ def test_twilio_rate_limit_is_retried_after_a_pause(store, vault, twilio_api):
     sender = Sender(store, vault, {"sms": twilio(twilio_api)}, limits=FAST)
     asyncio.run(deliver_all(sender, store))
     assert [m.body for m in twilio_api.sent("+22790000002")] == ["patience"]
+
+
+def test_twilio_429s_back_off_briefly_then_doubling_and_start_again_after_a_send(twilio_api):
+    # Twilio's 429 has no Retry-After; its documentation asks for a short wait, backed off.
+    adapter = twilio(twilio_api)
+    twilio_api.script(status=429, code=20429, times=3)
+
+    async def waits() -> list[float | str]:
+        seen: list[float | str] = []
+        for _ in range(4):
+            try:
+                seen.append(await adapter.send("tel:+22790000003", Outgoing(text="x")) or "")
+            except Throttled as exc:
+                seen.append(exc.retry_after)
+        twilio_api.script(status=429, code=20429)
+        try:
+            await adapter.send("tel:+22790000003", Outgoing(text="y"))
+        except Throttled as exc:
+            seen.append(exc.retry_after)
+        return seen
+
+    seen = asyncio.run(waits())
+    assert seen[:3] == [0.1, 0.2, 0.4]
+    assert isinstance(seen[3], str) and seen[3].startswith("SM")  # the fourth went through
+    assert seen[4] == 0.1  # a new run of 429s starts short again
 
 
 # --- lanes and limits ---------------------------------------------------------------------------
