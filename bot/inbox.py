@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -187,12 +187,11 @@ class Inbox:
 # The mapped tables, typed as tables (``__table__`` is declared as a FromClause).
 _CONTACTS = cast(Table, Contact.__table__)
 _CONTACT_COLUMNS = tuple(c.key for c in _CONTACTS.columns if c.key != "id")
-_UPDATE_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("contact_id"))
 
 
 def _contact_changes(session: Session, contact: Contact) -> dict[str, Any]:
     """The turn's changes to the contact, then the session forgets the object: they are
-    written by one plain UPDATE (or part of one statement), where the ORM's flush of this one
+    written with the turn's other rows (``turn_writes``), where the ORM's flush of this one
     row was a fifth of a message's CPU.
 
     The changes are those the session itself would flush (each attribute's history since the
@@ -203,14 +202,6 @@ def _contact_changes(session: Session, contact: Contact) -> dict[str, Any]:
                if attrs[key].history.has_changes()}
     session.expunge(contact)  # nothing left for the unit of work to find dirty
     return changed
-
-
-def _write_contact(session: Session, contact: Contact) -> None:
-    """The turn's changes to the contact written now (one UPDATE)."""
-    with session.no_autoflush:  # else this very statement would flush the object first
-        changed = _contact_changes(session, contact)
-        if changed:
-            session.execute(_UPDATE_CONTACT, {"contact_id": contact.id, **changed})
 
 
 # Built once: constructing the statement per message cost more than running it.

@@ -33,7 +33,6 @@ from sqlalchemy import (
     Text,
     bindparam,
     column,
-    delete,
     exists,
     func,
     literal,
@@ -274,7 +273,7 @@ class Intake:
 
 
 def _forget(db: Session | Connection, row_id: int) -> None:
-    db.execute(delete(_INTAKE).where(_INTAKE.c.id == row_id))
+    DeleteRow(_INTAKE, row_id)(db)
 
 
 # SQLite: the batch by executemany, a waiting duplicate dropped.

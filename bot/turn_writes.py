@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, text, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
@@ -40,8 +41,8 @@ class DeleteRow:
     table: Table
     row_id: int
 
-    def __call__(self, session: Session) -> None:
-        session.execute(delete(self.table).where(self.table.c.id == self.row_id))
+    def __call__(self, db: Session | Connection) -> None:
+        db.execute(delete(self.table).where(self.table.c.id == self.row_id))
 
 
 @dataclass
@@ -59,15 +60,19 @@ def write(session: Session, writes: TurnWrites, *, postgres: bool) -> None:
         _write_one_statement(session, writes)
         return
     session.execute(_RECORD, writes.inbound)
-    if writes.contact_changes:
-        session.execute(_UPDATE_CONTACT, {"contact_id": writes.contact_id,
-                                          **writes.contact_changes})
+    update_contact(session, writes.contact_id, writes.contact_changes)
     if writes.requests:
         session.execute(_COUNT_REQUEST, writes.requests)
     if writes.outbox:
         session.execute(_QUEUE, writes.outbox)
     if writes.also is not None:
         writes.also(session)
+
+
+def update_contact(session: Session, contact_id: int | None, changes: dict[str, Any]) -> None:
+    """The contact's changes alone, as one plain UPDATE (nothing when there are none)."""
+    if changes:
+        session.execute(_UPDATE_CONTACT, {"contact_id": contact_id, **changes})
 
 
 # Table-level inserts: an insert of the ORM entity takes SQLAlchemy's slower ORM bulk path.

@@ -1,12 +1,14 @@
 """The contact's changes are written by one plain UPDATE at the end of a turn (not by the ORM's
-flush): what the session would have written must reach the store, no more, no less."""
+flush; on PostgreSQL that UPDATE is part of the turn's one statement): what the session would
+have written must reach the store, no more, no less."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.inbox import _write_contact
+from bot.inbox import _contact_changes
 from bot.models import Contact
+from bot.turn_writes import update_contact
 
 
 def _new_contact(store) -> int:
@@ -28,7 +30,7 @@ def test_the_turn_s_changes_are_stored_and_the_rest_untouched(store):
     with store.session() as session:
         contact = session.get(Contact, contact_id)
         contact.step, contact.state_data = "menu", {"more": ["page 2"]}
-        _write_contact(session, contact)
+        update_contact(session, contact.id, _contact_changes(session, contact))
         assert contact not in session  # the unit of work has nothing left to flush
     stored = _read(store, contact_id)
     assert (stored.step, stored.state_data, stored.channel) == ("menu", {"more": ["page 2"]},
@@ -42,5 +44,5 @@ def test_a_value_flushed_mid_turn_then_changed_back_is_written_back(store):
         contact.step = "report_category"
         session.flush()  # a handler's query autoflushed it
         contact.step = "start"  # ... and the turn went back to where it began
-        _write_contact(session, contact)
+        update_contact(session, contact.id, _contact_changes(session, contact))
     assert _read(store, contact_id).step == "start"
