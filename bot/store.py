@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,6 +71,7 @@ class Store:
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._write_lock = _sqlite_write_lock(url)
 
     @property
     def is_postgres(self) -> bool:
@@ -75,14 +80,15 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed on success, rolled back on error."""
-        with _outage_as_unavailable(), self._sessions() as session, session.begin():
+        with self._locked(), _outage_as_unavailable(), self._sessions() as session, \
+                session.begin():
             yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A Core connection in a transaction, committed on success: for the hot writes that
         need no ORM session (its set-up and tear-down cost more than a small insert)."""
-        with _outage_as_unavailable(), self.engine.begin() as connection:
+        with self._locked(), _outage_as_unavailable(), self.engine.begin() as connection:
             yield connection
 
     @contextmanager
@@ -100,7 +106,7 @@ class Store:
 
     def ping(self) -> bool:
         try:
-            with self.engine.connect() as conn:
+            with self._locked(), self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             return True
         except Exception:  # noqa: BLE001 - readiness reports any failure as not ready
@@ -108,6 +114,69 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def _locked(self) -> AbstractContextManager[object]:
+        return self._write_lock.held() if self._write_lock is not None else nullcontext()
+
+
+class _FileWriteLock:
+    """SQLite's write lock, taken first as a lock on a file beside the database (flock).
+
+    Every SQLite transaction here begins IMMEDIATE, so one process writes at a time. A
+    process that finds the database locked sleeps in SQLite's busy handler, in steps of
+    1 to 100 ms, and so sees a release late. That happens when `hanya intake run` handles
+    beside the web worker: the web worker slept through the intake's turns and accepted a
+    third fewer messages. A process blocked on this flock wakes as soon as it is released.
+    There is one lock per file in a process, and one open file per thread, because flock
+    also serialises threads that hold different open files. The depth count lets a thread
+    nest a transaction in another, as it could before.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth == 0:
+            if getattr(local, "file", None) is None:
+                local.file = _LockFile(self.path)
+            fcntl.flock(local.file.fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+        local.depth = depth + 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            if local.depth == 0:
+                fcntl.flock(local.file.fd, fcntl.LOCK_UN)
+
+
+class _LockFile:
+    """An open lock file, closed when its thread's locals go (a thread ends)."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def __del__(self) -> None:
+        os.close(self.fd)
+
+
+_FILE_LOCKS: dict[Path, _FileWriteLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_write_lock(url: str) -> _FileWriteLock | None:
+    """The process's lock for this SQLite file (None for PostgreSQL and in-memory databases)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:") \
+            or "mode=memory" in str(parsed.query):
+        return None
+    path = Path(parsed.database).resolve()
+    lock_path = path.with_name(path.name + ".lock")
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(lock_path, _FileWriteLock(lock_path))
 
 
 @contextmanager
