@@ -281,17 +281,9 @@ def outbox_run(seconds: Annotated[float | None, typer.Option(help="stop after th
 @intake_app.command("run")
 def intake_run(seconds: Annotated[float | None, typer.Option(help="stop after this long")]
                = None) -> None:
-    """Handle received messages from this process (beside or instead of the web process's)."""
-    from bot.intake import Intake, handling_limiter
+    """Handle received messages from this process (web processes started with
+    HANYA_RUN_INTAKE=false only accept them), watching the content as they do."""
+    from bot.intake_process import handle_until_stopped
 
     with _runtime() as runtime:
-
-        async def main() -> None:
-            intake = Intake.from_settings(runtime)
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, intake.stop)
-            if seconds is not None:
-                loop.call_later(seconds, intake.stop)
-            await intake.run(handling_limiter(runtime.settings, runtime.store))
-
-        asyncio.run(main())
+        asyncio.run(handle_until_stopped(runtime, seconds=seconds))

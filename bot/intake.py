@@ -109,16 +109,18 @@ def handling_limiter(settings: Any, store: Store) -> anyio.CapacityLimiter:
 class Intake:
     """Accepts messages in group commits and hands them, one per person at a time, to the inbox.
 
-    ``on_handled`` is called in the event loop after a message queued replies (wakes the sender).
+    ``on_handled`` is called in the event loop after a message queued replies (wakes the sender);
+    ``on_accepted`` after each group commit (wakes a handling process, bot/intake_process.py).
     """
 
     def __init__(self, store: Store, vault: Vault, inbox: Inbox, *, batch: int = 64,
                  lease: float = 10.0, retry_after: float = 2.0, idle_poll: float = 1.0,
-                 on_handled: Callable[[], None] | None = None) -> None:
+                 on_handled: Callable[[], None] | None = None,
+                 on_accepted: Callable[[], None] | None = None) -> None:
         self.store, self.vault, self.inbox = store, vault, inbox
         self.batch, self.lease = batch, timedelta(seconds=lease)
         self.retry_after, self.idle_poll = timedelta(seconds=retry_after), idle_poll
-        self.on_handled = on_handled
+        self.on_handled, self.on_accepted = on_handled, on_accepted
         self._claim_statement = _CLAIM_LOCKED if store.is_postgres else _CLAIM
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         # Group commits in flight at once. PostgreSQL: two, so that a batch fills and goes
@@ -134,9 +136,12 @@ class Intake:
         self._stopping = False
 
     @classmethod
-    def from_settings(cls, runtime: Any, on_handled: Callable[[], None] | None = None) -> Intake:
+    def from_settings(cls, runtime: Any, on_handled: Callable[[], None] | None = None,
+                      on_accepted: Callable[[], None] | None = None) -> Intake:
         return cls(runtime.store, runtime.vault, runtime.inbox,
-                   lease=runtime.settings.intake_lease_seconds, on_handled=on_handled)
+                   lease=runtime.settings.intake_lease_seconds,
+                   idle_poll=runtime.settings.idle_poll_seconds,
+                   on_handled=on_handled, on_accepted=on_accepted)
 
     # -- accepting: in the webhook -------------------------------------------------------
     async def accept(self, msg: MsgIn) -> None:
@@ -173,6 +178,8 @@ class Intake:
                         if not done.done():  # its request may have been cancelled meanwhile
                             done.set_result(None)
                     self.wake()
+                    if self.on_accepted is not None:
+                        self.on_accepted()
         finally:
             # Here, not in a done callback: an accept() between this task's end and the
             # callback would count it as running, and its row would wait for the next one.

@@ -139,6 +139,9 @@ def settings(database_url: str, bot_api: FakeBotApi, twilio_api: FakeTwilio,
         spool_dir=tmp_path / "spool",
         # Digests start only in the tests that ask for them (tests/test_digest_*.py).
         run_scheduler=False,
+        # Handled in a task of the app under test, whose state tests read and patch; the
+        # handling process of `hanya serve` has its own tests (tests/test_handling_process.py).
+        intake_process=False,
         chart_dir=tmp_path / "charts",
         # Conversation tests are not about provider pacing (tests/test_outbox_* set real
         # limits): let replies to one chat go out without waiting a second each.

@@ -21,6 +21,7 @@ from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
 from bot.intake import Intake, handling_limiter
+from bot.intake_process import IntakeProcess
 from bot.logs import quiet_third_party_loggers
 from bot.messages import MsgIn
 from bot.models import DeadLetter, OutboxMessage
@@ -60,8 +61,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
         inbox_limiter = handling_limiter(settings, runtime.store)
-        intake = Intake.from_settings(runtime, on_handled=outbox.wake)
+        # Handling in a second process, or in a task here (bot/intake_process.py says why).
+        handling = (IntakeProcess(settings, on_queued=outbox.wake)
+                    if settings.run_intake and settings.intake_process else None)
+        intake = Intake.from_settings(
+            runtime, on_handled=outbox.wake,
+            on_accepted=handling.notify_accepted if handling is not None else None)
         app.state.intake, app.state.inbox_limiter = intake, inbox_limiter
+        app.state.handling_process = handling
         if settings.gc_freeze_at_start:
             # What is loaded at start (libraries, content, catalogs) lives as long as the
             # process: kept out of the cyclic GC's full passes, each of which otherwise
@@ -70,10 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gc.freeze()
         stopping = asyncio.Event()
         tasks = []
-        if settings.run_intake:
+        if handling is not None:
+            tasks.append(asyncio.create_task(handling.run(), name="handling-process"))
+        elif settings.run_intake:
             tasks.append(asyncio.create_task(intake.run(inbox_limiter), name="intake"))
         if settings.run_sender and channel_senders:
-            tasks.append(asyncio.create_task(outbox.run(), name="sender"))
+            tasks.append(asyncio.create_task(outbox.run(idle=settings.idle_poll_seconds),
+                                             name="sender"))
         tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox, stopping),
                                          name="spool"))
         if settings.content_reload:  # editors' changes served without a restart
@@ -89,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Let work in hand finish: a send cut in half could be sent twice after restart
             # (a message accepted and not handled stays in the intake for the next start).
             intake.stop()
+            if handling is not None:
+                handling.stop()
             outbox.stop()
             stopping.set()
             done, pending = await asyncio.wait(tasks, timeout=15)
@@ -119,7 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "content_error": runtime.content.last_error,
                 "spooled_sms": len(runtime.spool.pending()),
                 # Accepted and not yet handled, in every process: grows when handling lags.
-                "intake_waiting": _waiting(request.app.state.intake) if database else None}
+                "intake_waiting": _waiting(request.app.state.intake) if database else None,
+                "handling": _handling(request.app.state.handling_process, settings)}
         return JSONResponse(body, status_code=200 if database else 503)
 
     @app.post("/webhooks/telegram", openapi_extra=TELEGRAM_BODY)
@@ -248,6 +261,15 @@ def _inbound_error(exc: InboundError) -> JSONResponse:
     if isinstance(exc, Ignored):
         return JSONResponse({"ok": True, "ignored": exc.reason})
     return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
+
+
+def _handling(process: IntakeProcess | None, settings: Settings) -> str:
+    """Where received messages are handled: "process running" ("process starting" until it
+    is ready, "process restarting" after it died), "in process", or "elsewhere" (`hanya
+    intake run`)."""
+    if process is not None:
+        return f"process {process.state()}"
+    return "in process" if settings.run_intake else "elsewhere"
 
 
 def _waiting(intake: Intake) -> int | None:

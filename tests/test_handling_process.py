@@ -1,0 +1,123 @@
+"""`hanya serve`'s layout: the web process accepts, a second process it starts handles
+(bot/intake_process.py). Real uvicorn servers, the real child, the fake Bot API.
+
+The idle polls are set to a minute, so a reply within seconds proves the two processes wake
+each other (accepted → handling process, replies queued → the web process's sender)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.intake_process import settings_document
+from bot.settings import Settings
+from tests.conftest import WEBHOOK_SECRET
+from tests.fakes.telegram_updates import text_update
+from tests.reliability.servers import server
+
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+TWO_PROCESSES = {"INTAKE_PROCESS": "true", "IDLE_POLL_SECONDS": "60"}
+
+
+def _handling_pids(parent: int) -> list[int]:
+    """The children of ``parent`` that run bot.intake_process."""
+    pids = []
+    for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if b"bot.intake_process" in cmdline:
+            pids.append(int(pid))
+    return pids
+
+
+def _wait(predicate, timeout: float = 15.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _ready(url: str) -> bool:
+    return httpx.get(f"{url}/readyz", timeout=10).json()["handling"] == "process running"
+
+
+def _say(url: str, update_id: int, chat_id: int, text: str) -> int:
+    return httpx.post(f"{url}/webhooks/telegram", json=text_update(update_id, chat_id, text),
+                      headers=HEADERS, timeout=10).status_code
+
+
+def test_a_second_process_handles_and_the_reply_comes_at_once(settings, bot_api):
+    with server(settings, **TWO_PROCESSES) as app:
+        children = _wait(lambda: _handling_pids(app.process.pid))
+        _wait(lambda: _ready(app.url))  # its first look at the intake is behind it
+        started = time.monotonic()
+        assert _say(app.url, 610_000_001, 61_001, "hi") == 200
+        bot_api.wait_sent(1, chat_id=61_001, timeout=15)
+        took = time.monotonic() - started
+    assert len(children) == 1
+    assert took < 15  # without the wakes: the next idle poll, a minute later
+
+
+def test_a_handling_process_that_dies_is_started_again_and_nothing_is_lost(settings, bot_api):
+    with server(settings, **TWO_PROCESSES) as app:
+        first = _wait(lambda: _handling_pids(app.process.pid))[0]
+        os.kill(first, signal.SIGKILL)
+        # Accepted while no process handles: kept in the intake, handled by the next one.
+        assert _say(app.url, 610_000_002, 61_002, "hi") == 200
+        second = _wait(lambda: [p for p in _handling_pids(app.process.pid) if p != first])[0]
+        bot_api.wait_sent(1, chat_id=61_002, timeout=20)
+    assert second != first
+
+
+def test_the_handling_process_ends_with_the_web_process(settings):
+    # Stopped: the web process asks it to finish and waits for it.
+    with server(settings, **TWO_PROCESSES) as app:
+        child = _wait(lambda: _handling_pids(app.process.pid))[0]
+        app.process.send_signal(signal.SIGTERM)
+        app.process.wait(timeout=30)
+        assert _wait(lambda: not _alive(child))
+    # Killed: the handling process sees its socket close and stops by itself.
+    with server(settings, **TWO_PROCESSES) as app:
+        child = _wait(lambda: _handling_pids(app.process.pid))[0]
+        app.process.send_signal(signal.SIGKILL)
+        app.process.wait(timeout=30)
+        assert _wait(lambda: not _alive(child))
+
+
+def test_the_child_gets_the_same_settings_secrets_included(settings):
+    settings.old_secret_keys = [SecretStr("an-old-key")]
+    again = Settings(**json.loads(settings_document(settings)))
+    assert again.secret_key is not None and settings.secret_key is not None
+    assert again.secret_key.get_secret_value() == settings.secret_key.get_secret_value()
+    assert [k.get_secret_value() for k in again.old_secret_keys] == ["an-old-key"]
+    assert again.model_dump() == settings.model_dump()
+
+
+@pytest.mark.parametrize("layout", ["one process", "two processes"])
+def test_readyz_says_which_layout_handles(settings, layout):
+    extra = TWO_PROCESSES if layout == "two processes" else {"INTAKE_PROCESS": "false"}
+    with server(settings, **extra) as app:
+        if layout == "two processes":
+            assert _wait(lambda: _ready(app.url))
+        body = httpx.get(f"{app.url}/readyz", timeout=10).json()
+    assert body["handling"] == ("process running" if layout == "two processes" else "in process")
