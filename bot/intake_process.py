@@ -6,6 +6,13 @@ with handling (1.5 ms of CPU a message, ten times accepting) taking its share of
 core. With handling in a second process each has a core: the web process accepts at two
 thirds of bare FastAPI's rate and the handling process handles more, not less (BENCHMARKS.md).
 
+The handling process runs at a lower CPU priority (``handling_nice``, 10): when a burst fills
+the cores, accepting comes first. A webhook kept waiting can be lost (Twilio gives up on an
+incoming SMS after 15 s and does not call again), a message waiting in the intake cannot, and
+it is handled as soon as a core is free. Below saturation the priority changes nothing. On
+PostgreSQL, the web process had waited for a core a third of the time behind the handling
+process's threads; at nice 10 it accepted about a fifth more (BENCHMARKS.md).
+
 The web process starts this process and watches it (``IntakeProcess``): it is started again if
 it dies, and stopped with the web process. Nothing is lost meanwhile: accepted messages wait in
 the intake table, as they wait across a restart. The two talk over a socket pair, one byte at a
@@ -24,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -222,6 +230,7 @@ def main() -> None:
 
     configure_logging()
     settings = Settings(**json.loads(sys.stdin.buffer.read()))
+    os.nice(settings.handling_nice)
     peer = socket.socket(fileno=int(sys.argv[1]))
     runtime = build_runtime(settings, channel_traits(settings))
     if settings.gc_freeze_at_start:  # as in the web process (webhooks/app.py)

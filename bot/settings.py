@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # so that accepting and handling each get a core; false: in a task of the web process
     # itself (one process, ~140 MB less, a third of the accepting rate under a burst).
     intake_process: bool = True
+    # That process's niceness (os.nice): under a burst that fills the cores, accepting first
+    # (bot/intake_process.py says why); 0: the same priority as the web process.
+    handling_nice: int = Field(default=10, ge=0, le=19)
     # The intake and the sender look at the store this often when nothing wakes them, for
     # work another process left (woken, they look at once).
     idle_poll_seconds: float = Field(default=1.0, gt=0)

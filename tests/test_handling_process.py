@@ -70,12 +70,14 @@ def test_a_second_process_handles_and_the_reply_comes_at_once(settings, bot_api)
     with server(settings, **TWO_PROCESSES) as app:
         children = _wait(lambda: _handling_pids(app.process.pid))
         _wait(lambda: _ready(app.url))  # its first look at the intake is behind it
+        niceness = int(Path(f"/proc/{children[0]}/stat").read_text().rsplit(")", 1)[1].split()[16])
         started = time.monotonic()
         assert _say(app.url, 610_000_001, 61_001, "hi") == 200
         bot_api.wait_sent(1, chat_id=61_001, timeout=15)
         took = time.monotonic() - started
     assert len(children) == 1
     assert took < 15  # without the wakes: the next idle poll, a minute later
+    assert niceness == 10  # accepting comes first when the cores are full
 
 
 def test_a_handling_process_that_dies_is_started_again_and_nothing_is_lost(settings, bot_api):
