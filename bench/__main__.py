@@ -121,9 +121,10 @@ def inbound_sections(args: argparse.Namespace, kinds: list[str], folder: Path,
                                  latency_stream, workers=1,
                                  profile_it=rep == 0 and "profile" not in args.skip)
                     run["shape"] = Shape.read(url)
-                with fresh_database(kind) as url:  # the web worker of the split layout
-                    accepting = {**hanya_env(url, fakes, sender=False), "HANYA_RUN_INTAKE": "false"}
-                    run["accept_only"] = _serve(HANYA, accepting, args, request_file, None,
+                with fresh_database(kind) as url:  # the layout before: handling in a task
+                    alone = {**hanya_env(url, fakes, sender=False),
+                             "HANYA_INTAKE_PROCESS": "false"}
+                    run["one_process"] = _serve(HANYA, alone, args, request_file, None,
                                                 workers=1)
                 with fresh_database(kind) as url:
                     run["raw"] = raw_rate(url, run["shape"], seconds=min(5.0, args.seconds))
@@ -149,9 +150,10 @@ def _serve(app: str, env: dict[str, str], args: argparse.Namespace, request_file
     url = env.get("HANYA_DATABASE_URL")
     # Counted through a plain engine, opened once: no BEGIN IMMEDIATE, so the counting never
     # takes SQLite's write lock from the server it measures.
-    counts = create_engine(url) if url and latency_stream is not None else None
+    counts = create_engine(url) if url else None
     with Server(app, env, workers=workers, factory=app == HANYA) as server:
         run["rss_start"] = server.rss_mb()
+        run["handling_rss_start"] = server.handling_rss_mb()
         if latency_stream is not None:
             run["open"] = open_loop("127.0.0.1", server.port, latency_stream, rate=args.rate,
                                     seconds=args.latency_seconds)
@@ -159,22 +161,32 @@ def _serve(app: str, env: dict[str, str], args: argparse.Namespace, request_file
                 run["open_left"], run["open_drain"] = _drain_time(counts, limit=30.0)
         before = _handled(counts) if counts is not None else None
         cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        handling0 = server.handling_cpu_seconds()
         spy = profile.start(server.pids[0], args.seconds - 1) if profile_it else None
+        handlers = server.handling_pids
+        spy_handling = (profile.start(handlers[0], args.seconds - 1)
+                        if profile_it and handlers else None)
         run["wrk"] = run_wrk(server.url, request_file, seconds=args.seconds,
                              connections=args.connections)
         run["cpu"] = (server.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        run["handling_cpu"] = (server.handling_cpu_seconds() - handling0) / (time.monotonic() - t0)
         if counts is not None and before is not None:
-            # Handled while wrk ran, then at the intake's own pace once the requests stop.
+            # Handled while wrk ran, then (the main runs) at the handling's own pace once the
+            # requests stop.
             during = _handled(counts)
-            window = min(3.0, args.seconds)  # the backlog outlasts it: thousands wait
-            time.sleep(window)
-            after = _handled(counts)
             run["handled_during"] = (during[0] - before[0]) / run["wrk"].seconds
-            run["handled_rate"] = (after[0] - during[0]) / window
             run["waiting_after"] = during[1]
+            if latency_stream is not None:
+                window = min(3.0, args.seconds)  # the backlog outlasts it: thousands wait
+                time.sleep(window)
+                after = _handled(counts)
+                run["handled_rate"] = (after[0] - during[0]) / window
         run["rss_after"] = server.rss_mb()
+        run["handling_rss_after"] = server.handling_rss_mb()
         if profile_it:
             run["profile"] = profile.summary(spy)
+            if spy_handling is not None:
+                run["profile_handling"] = profile.summary(spy_handling)
     if counts is not None:
         counts.dispose()
     return run
@@ -223,31 +235,35 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
         rps = [r["wrk"].rps for r in hanya]
         ratios = [h["wrk"].rps / b["wrk"].rps for h, b in zip(hanya, bare, strict=True)]
         cpu = median([r["cpu"] for r in hanya])
+        handling_cpu = median([r["handling_cpu"] for r in hanya])
         ms_cpu = 1000 * cpu / median(rps)
-        bound = ("CPU-bound in one process (GIL)" if cpu > 0.8
-                 else "threads wait on the store more than they compute")
         bad = sum(r["wrk"].non_2xx + r["wrk"].errors for r in hanya)
         during = median([r["handled_during"] for r in hanya])
         waiting = median([float(r["waiting_after"]) for r in hanya])
         rows.append(Row("1", f"Hanya webhooks on {kind}, closed loop: accepted (req/s)",
                         spread(rps), spread(bare_rps) + " bare", spread(ratios, "{:.2f}"),
                         "≥ 0.5", verdict(median(ratios) >= 0.5),
-                        f"server process at {cpu:.0%} of a core, {ms_cpu:.2f} ms CPU per "
-                        f"accepted message (bare {1000 * bare_cpu / median(bare_rps):.2f} ms), "
-                        f"handling included: its intake task handled {during:.0f} msg/s "
-                        f"meanwhile and {waiting:.0f} waited when wrk stopped; {bound}; "
+                        f"`hanya serve`'s layout: the web process at {cpu:.0%} of a core, "
+                        f"{ms_cpu:.2f} ms CPU per accepted message (bare "
+                        f"{1000 * bare_cpu / median(bare_rps):.2f} ms: verify, parse, encrypt, "
+                        f"group commit, answer); its handling process at {handling_cpu:.0%} of "
+                        f"a core handled {during:.0f} msg/s meanwhile and {waiting:.0f} waited "
+                        "when wrk stopped. Two cores for wrk, both processes and "
+                        f"{'PostgreSQL' if kind == 'postgres' else 'SQLite'}; "
                         f"{bad} non-2xx/errors"))
-        only = [r["accept_only"]["wrk"].rps for r in hanya]
-        only_ratios = [r["accept_only"]["wrk"].rps / b["wrk"].rps
-                       for r, b in zip(hanya, bare, strict=True)]
-        only_cpu = median([r["accept_only"]["cpu"] for r in hanya])
-        rows.append(Row("1", f"Hanya webhooks on {kind}, accepting only (HANYA_RUN_INTAKE=false):"
-                             " closed loop (req/s)", spread(only), spread(bare_rps) + " bare",
-                        spread(only_ratios, "{:.2f}"), "≥ 0.5",
-                        verdict(median(only_ratios) >= 0.5),
-                        f"the web worker of the split layout (`hanya intake run` handles "
-                        f"elsewhere): {1000 * only_cpu / median(only):.2f} ms CPU per accepted "
-                        "message: verify, parse, encrypt, group commit, answer"))
+        one = [r["one_process"] for r in hanya]
+        one_rps = [r["wrk"].rps for r in one]
+        one_ratios = [r["wrk"].rps / b["wrk"].rps for r, b in zip(one, bare, strict=True)]
+        one_cpu = median([r["cpu"] for r in one])
+        rows.append(Row("1", f"Hanya on {kind} in one process (HANYA_INTAKE_PROCESS=false): "
+                             "accepted (req/s)", spread(one_rps), spread(bare_rps) + " bare",
+                        spread(one_ratios, "{:.2f}"), "≥ 0.5",
+                        verdict(median(one_ratios) >= 0.5),
+                        f"`make run`'s layout until 2026-12-02, kept as an option: the process at "
+                        f"{one_cpu:.0%} of a core, {1000 * one_cpu / median(one_rps):.2f} ms CPU "
+                        "per accepted message, handling included: it handled "
+                        f"{median([r['handled_during'] for r in one]):.0f} msg/s meanwhile "
+                        "(one GIL for both)"))
         drain = median([r["open_drain"] for r in hanya])
         left = median([float(r["open_left"]) for r in hanya])
         rows.append(_latency_row("1", f"Hanya on {kind}", [r["open"] for r in hanya], args,
@@ -262,24 +278,32 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
         rows.append(Row("2", f"Hanya handling vs raw store writes on {kind} (msg/s)",
                         spread(handled), spread(raw) + " raw", spread(raw_ratios, "{:.2f}"),
                         "≥ 0.5", verdict(median(raw_ratios) >= 0.5),
-                        f"the intake task alone for {min(3.0, args.seconds):g} s after wrk "
-                        "(its backlog); "
+                        f"the handling process alone for {min(3.0, args.seconds):g} s after "
+                        "wrk (its backlog); "
                         f"raw = the same rows per message ({shape.outbox / per:.2f} outbox, "
                         f"{shape.info_requests / per:.2f} info "
                         "request, 1 inbound, contact upsert), SQLAlchemy Core, one commit each, "
                         "8 threads"))
         rss0 = [r["rss_start"] for r in hanya]
         rss1 = [r["rss_after"] for r in hanya]
+        hrss0 = [r["handling_rss_start"] for r in hanya]
+        hrss1 = [r["handling_rss_after"] for r in hanya]
         rows.append(Row("5", f"resident memory, one worker on {kind} (MB)",
-                        f"{spread(rss0)} at start → {spread(rss1)} after the inbound run",
-                        f"{spread([r['rss_start'] for r in bare])} bare", "", "≤ 200 MB",
-                        verdict(max(median(rss0), median(rss1)) <= 200),
-                        "imports (PTB, twilio, SQLAlchemy, babel catalogs, content) at start; "
-                        "the growth is pools and caches under load"))
+                        f"web {spread(rss0)} at start → {spread(rss1)} after the inbound run; "
+                        f"handling {spread(hrss0)} → {spread(hrss1)}",
+                        f"{spread([r['rss_start'] for r in bare])} bare", "",
+                        "≤ 200 MB a process",
+                        verdict(max(median(rss0), median(rss1), median(hrss0),
+                                    median(hrss1)) <= 200),
+                        "imports (PTB, twilio, SQLAlchemy, babel catalogs, content) at start, "
+                        "in each process; the growth is pools and caches under load"))
         if hanya[0].get("profile"):
-            notes.append(f"Profile of Hanya on {kind} under wrk (py-spy --gil, share of "
-                         "samples holding the GIL that pass through each function or "
+            notes.append(f"Profile of Hanya's web process on {kind} under wrk (py-spy --gil, "
+                         "share of samples holding the GIL that pass through each function or "
                          "library): " + "; ".join(hanya[0]["profile"]))
+        if hanya[0].get("profile_handling"):
+            notes.append(f"Profile of its handling process meanwhile, {kind}: "
+                         + "; ".join(hanya[0]["profile_handling"]))
         wrapped = sum(r["wrk"].wrapped for r in hanya)
         if wrapped:
             notes.append(f"{kind}: wrk went past the end of the {len(stream)}-request stream "
@@ -289,24 +313,29 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
         one = [r["one"] for r in runs["postgres-2"]]
         ratios = [t / o["wrk"].rps for t, o in zip(two, one, strict=True)]
         cpu2 = median([r["cpu"] for r in runs["postgres-2"]])
+        handling2 = median([r["handling_cpu"] for r in runs["postgres-2"]])
         rows.append(Row("6", "two workers vs one on postgres (req/s)", spread(two),
                         spread([r["wrk"].rps for r in one]) + " one worker",
                         spread(ratios, "{:.2f}"), "report", "",
-                        f"the workers used {cpu2:.2f} cores of 2, which PostgreSQL, wrk and the "
-                        "fake providers share: the machine, not the code, caps the gain"))
+                        f"the two web workers used {cpu2:.2f} cores and their two handling "
+                        f"processes {handling2:.2f}, of the 2 that PostgreSQL, wrk and the fake "
+                        "providers share: the machine, not the code, caps the gain"))
     notes.append(f"Inbound traffic: {args.users} Telegram users walking hi → language → place "
                  f"→ two topics, and {args.sms_users} SMS numbers walking the same menus with "
                  "signed requests (twilio RequestValidator), built before the clock starts; "
                  f"wrk -t1 -c{args.connections} for {args.seconds:g} s closed loop; our open-loop "
                  f"generator at {args.rate:g} req/s for {args.latency_seconds:g} s, latency from "
                  "each request's scheduled time (no coordinated omission). Fresh database for "
-                 "every run. The server runs as `make run` does (its intake task handles what the "
-                 "webhooks accept, in the same process) but without its in-process sender "
+                 "every run. The server runs as `make run` does (its web process accepts, the "
+                 "handling process it starts handles: bot/intake_process.py) but without its "
+                 "sender "
                  "(HANYA_RUN_SENDER=false): replies stay queued in the outbox, as the raw store's "
                  "rows do, and sending is measured in row 3. Since 2026-12-02 a webhook answers "
                  "once its message is committed to the intake (bot/intake.py) and handling "
                  "follows; before, it answered once the message was handled, so the accepted "
-                 "rate was the handled rate.")
+                 "rate was the handled rate. Since the fourth session of 2026-12-02 the handling "
+                 "runs in a second process at nice 10; before, in a task of the web process "
+                 "(the one-process rows).")
     return rows
 
 

@@ -146,7 +146,8 @@ class Server:
                 raise RuntimeError(f"server exited: {self.log_tail()}")
             try:
                 ready = httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200
-                if ready and (self.workers == 1 or len(children(self.proc.pid)) >= self.workers):
+                if ready and (self.workers == 1 or len(children(self.proc.pid)) >= self.workers) \
+                        and self._handling_ready():
                     time.sleep(0.5)  # let the lifespan's tasks settle
                     return
             except httpx.HTTPError:
@@ -159,17 +160,49 @@ class Server:
         self.log.seek(0)
         return self.log.read()[-chars:]
 
+    def _handling_ready(self) -> bool:
+        """Hanya's handling processes (bot/intake_process.py) have taken their first look."""
+        try:
+            response = httpx.get(self.url + "/readyz", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        if response.status_code == 404:  # not Hanya (the bare app)
+            return True
+        if self.workers > 1 and len(self.handling_pids) < self.workers:
+            return False  # /readyz reached one worker; each worker has its own
+        return response.json().get("handling") != "process starting"
+
     @property
     def pids(self) -> list[int]:
         """The processes that serve requests (the workers, or the single process)."""
-        kids = children(self.proc.pid) if self.workers > 1 else []
+        kids = [p for p in children(self.proc.pid) if p not in self.handling_pids] \
+            if self.workers > 1 else []
         return kids or [self.proc.pid]
+
+    @property
+    def handling_pids(self) -> list[int]:
+        """The handling processes the web processes started (`hanya serve`'s layout)."""
+        found = []
+        for parent in [self.proc.pid, *children(self.proc.pid)]:
+            for pid in children(parent):
+                try:
+                    if b"bot.intake_process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        found.append(pid)
+                except FileNotFoundError:
+                    continue
+        return found
 
     def rss_mb(self) -> float:
         return sum(rss_mb(pid) for pid in self.pids)
 
+    def handling_rss_mb(self) -> float:
+        return sum(rss_mb(pid) for pid in self.handling_pids)
+
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pids)
+
+    def handling_cpu_seconds(self) -> float:
+        return cpu_seconds(self.handling_pids)
 
     def close(self) -> None:
         _end(self.proc, timeout=20.0)
