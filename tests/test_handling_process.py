@@ -123,3 +123,29 @@ def test_readyz_says_which_layout_handles(settings, layout):
             assert _wait(lambda: _ready(app.url))
         body = httpx.get(f"{app.url}/readyz", timeout=10).json()
     assert body["handling"] == ("process running" if layout == "two processes" else "in process")
+
+
+def test_the_handling_process_serves_an_editor_s_change_without_a_restart(
+        settings, store, bot_api, tmp_path):
+    """The replies are written in the handling process: it watches the content too."""
+    import shutil
+
+    from bot.settings import ROOT
+    from tests.support import TelegramUser, texts
+
+    old, new = "In danger? Call at once.", "In danger? Call now, day or night."
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    editable = {"CONTENT_DIR": str(tmp_path / "content"), "LOCALES_DIR": str(tmp_path / "locales"),
+                "CONTENT_RELOAD": "true", "CONTENT_RELOAD_SECONDS": "0.2"}
+    with server(settings, **TWO_PROCESSES, **editable) as app, \
+            httpx.Client(base_url=app.url, timeout=10) as http:
+        _wait(lambda: _ready(app.url))
+        user = TelegramUser(http, bot_api, store, 61_003)  # type: ignore[arg-type]
+        user.say("/start")
+        user.tap("lang:en")
+        user.tap("point:agadez")
+        assert old in texts(user.tap("topic:emergency"))
+        topics = tmp_path / "content" / "en" / "topics.yaml"
+        topics.write_text(topics.read_text("utf-8").replace(old, new), "utf-8")
+        assert _wait(lambda: new in texts(user.tap("topic:emergency")), timeout=10)
