@@ -25,7 +25,14 @@ def _telegram_stats(api: FakeBotApi) -> dict[str, Any]:
             "errors": sum(1 for c in sends if not c.ok and c.status != 429),
             "distinct": len(texts), "texts": list(texts.elements()) if len(ok) <= 20000 else [],
             "first_at": min((c.at for c in ok), default=None),
-            "last_at": max((c.at for c in ok), default=None)}
+            "last_at": max((c.at for c in ok), default=None),
+            # When each 429 came, in seconds after the first send (at start, or all along?).
+            "rejected_429_after": _after_first(sends, [c for c in sends if c.status == 429])}
+
+
+def _after_first(calls: list[Any], picked: list[Any]) -> list[float]:
+    first = min((c.at for c in calls), default=0.0)
+    return sorted(round(c.at - first, 3) for c in picked)
 
 
 def _per_chat_429s(sends: list[Any]) -> int:
@@ -48,7 +55,9 @@ def _twilio_stats(api: FakeTwilio) -> dict[str, Any]:
             "errors": sum(1 for c in api.calls if not c.ok and c.status != 429),
             "distinct": len(bodies), "texts": list(bodies.elements()) if len(sent) <= 20000 else [],
             "first_at": min((m.at for m in sent), default=None),
-            "last_at": max((m.at for m in sent), default=None)}
+            "last_at": max((m.at for m in sent), default=None),
+            "rejected_429_after": _after_first(api.calls,
+                                               [c for c in api.calls if c.status == 429])}
 
 
 def main() -> None:
