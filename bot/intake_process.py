@@ -133,15 +133,20 @@ class IntakeProcess:
         try:
             while not self._stopping.is_set():
                 started = time.monotonic()
-                proc = await self._start()
-                code = await proc.wait()
-                self._close_peer()
-                if self._stopping.is_set():
-                    break
-                if time.monotonic() - started > 60:
-                    backoff = self.first_backoff
-                log.warning("handling process %s exited with %s; started again in %.0f s",
-                            proc.pid, code, backoff)
+                try:
+                    proc = await self._start()
+                except OSError as exc:  # no process could be made (fds, memory): try again
+                    log.warning("handling process could not start (%s); trying again in "
+                                "%.0f s", type(exc).__name__, backoff)
+                else:
+                    code = await proc.wait()
+                    self._close_peer()
+                    if self._stopping.is_set():
+                        break
+                    if time.monotonic() - started > 60:
+                        backoff = self.first_backoff
+                    log.warning("handling process %s exited with %s; started again in %.0f s",
+                                proc.pid, code, backoff)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -167,6 +172,9 @@ class IntakeProcess:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.intake_process", str(theirs.fileno()),
                 stdin=asyncio.subprocess.PIPE, pass_fds=(theirs.fileno(),))
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
         assert proc.stdin is not None

@@ -149,3 +149,35 @@ def test_the_handling_process_serves_an_editor_s_change_without_a_restart(
         topics = tmp_path / "content" / "en" / "topics.yaml"
         topics.write_text(topics.read_text("utf-8").replace(old, new), "utf-8")
         assert _wait(lambda: new in texts(user.tap("topic:emergency")), timeout=10)
+
+
+def test_a_handling_process_that_cannot_be_made_is_tried_again(settings, monkeypatch):
+    """No process could be made (out of file descriptors, of memory): the supervisor waits
+    and tries again, instead of leaving the service with nothing handling."""
+    import asyncio
+
+    from bot.intake_process import IntakeProcess
+
+    real, calls = asyncio.create_subprocess_exec, 0
+
+    async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError(24, "Too many open files")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", flaky)
+
+    async def supervise() -> IntakeProcess:
+        handling = IntakeProcess(settings, on_queued=lambda: None, first_backoff=0.05)
+        task = asyncio.create_task(handling.run())
+        deadline = time.monotonic() + 30
+        while not handling.ready and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        handling.stop()
+        await asyncio.wait_for(task, 30)
+        return handling
+
+    handling = asyncio.run(supervise())
+    assert (calls, handling.starts, handling.ready) == (2, 1, True)
