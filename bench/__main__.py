@@ -339,13 +339,17 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
     return rows
 
 
-def _when(results: list[outbound.OutboundResult]) -> str:
-    """When the 429s came, each repetition's in turn: at start, or all along?"""
-    if not any(r.rejected_429_after for r in results):
-        return "no 429 in any repetition"
+def _why_429s(results: list[outbound.OutboundResult]) -> str:
+    """Whose window the 429s came from, and when (at start, or all along?)."""
+    if not any(r.rejected_429 for r in results):
+        return ("no 429 in any repetition: the pacer kept every chat's window and the overall "
+                "one within the limit, as the provider counted them")
+    per_chat = median([float(r.rejected_429_per_chat) for r in results])
     times = "; ".join(", ".join(f"{t:.1f}" for t in r.rejected_429_after) or "none"
                       for r in results)
-    return f"seconds after the first send at which they came, repetition by repetition: {times}"
+    return (f"{per_chat:.0f} of the 429s (median) from a chat's own window, the rest from the "
+            "overall one: sends arriving closer together than they left; seconds after the "
+            f"first send at which they came, repetition by repetition: {times}")
 
 
 def _latency_row(section: str, name: str, runs: list[OpenLoopResult], args: argparse.Namespace,
@@ -401,9 +405,7 @@ def outbound_section(args: argparse.Namespace, notes: list[str]) -> list[Row]:
         rows.append(Row("3", f"{channel}: 429s received / lost / sent twice",
                         f"{spread(r429)} / {lost} / {dup}", "", "",
                         "a handful / 0 / 0", verdict(median(r429) <= 10 and not lost and not dup),
-                        f"{median([float(r.rejected_429_per_chat) for r in res]):.0f} of the "
-                        "429s (median) from a chat's own window, the rest from the overall one: "
-                        "sends arriving closer together than they left; " + _when(res)))
+                        _why_429s(res)))
     notes.append("Outbound: rows queued before the sender starts, each person's messages "
                  "consecutive (as a multi-part reply is queued), on SQLite; the fake providers "
                  "run in their own process. Messages not accepted by the deadline "
