@@ -175,8 +175,7 @@ class Server:
     @property
     def pids(self) -> list[int]:
         """The processes that serve requests (the workers, or the single process)."""
-        kids = [p for p in children(self.proc.pid) if p not in self.handling_pids] \
-            if self.workers > 1 else []
+        kids = children(self.proc.pid) if self.workers > 1 else []  # handling: the workers' own
         return kids or [self.proc.pid]
 
     @property

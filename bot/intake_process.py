@@ -99,7 +99,6 @@ class IntakeProcess:
                  first_backoff: float = 1.0, max_backoff: float = 30.0) -> None:
         self.settings, self.on_queued = settings, on_queued
         self.first_backoff, self.max_backoff = first_backoff, max_backoff
-        self.pid: int | None = None
         self.starts = 0
         self.ready = False  # its first look at the intake is done
         self._proc: asyncio.subprocess.Process | None = None
@@ -182,7 +181,7 @@ class IntakeProcess:
         with contextlib.suppress(ConnectionError):  # it died at once: run() sees its exit
             await proc.stdin.drain()
         proc.stdin.close()
-        self._proc, self._peer, self.pid, self.ready = proc, ours, proc.pid, False
+        self._proc, self._peer, self.ready = proc, ours, False
         self.starts += 1
         _on_bytes(ours, self._from_child, lambda: None)
         return proc
@@ -204,7 +203,8 @@ async def handle_until_stopped(runtime: Any, peer: socket.socket | None = None,
     from bot.intake import Intake, handling_limiter
 
     settings = runtime.settings
-    intake = Intake.from_settings(runtime, on_handled=lambda: _nudge(peer, QUEUED))
+    intake = Intake.from_settings(
+        runtime, on_handled=(lambda: _nudge(peer, QUEUED)) if peer is not None else None)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, intake.stop)
