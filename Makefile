@@ -1,13 +1,16 @@
 # Two commands on a fresh machine: `make run` and `make test`.
-PYTHON ?= python3.11
+# Any Python >= 3.11 on the PATH (newest first); `make PYTHON=/path/to/python3 ...` to choose.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck migrate chat locales-extract locales-update locales-check content-check bench clean
+.PHONY: run test browser lint typecheck migrate chat locales-extract locales-update locales-check content-check bench clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Hanya needs Python 3.11 or newer and found none (tried python3.13, python3.12, python3.11, python3): apt-get install python3, or make PYTHON=/path/to/python3.11"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -19,14 +22,28 @@ migrate: $(STAMP)
 	$(BIN)/hanya db upgrade
 
 ## Serve on 127.0.0.1:8000 with the embedded SQLite database under var/ (no credentials needed).
+## `make run PORT=8080` (and HOST=0.0.0.0 to listen beyond this machine).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/hanya serve --host 127.0.0.1 --port 8000
+	$(BIN)/hanya serve --host $(HOST) --port $(PORT)
 
 ## The whole test suite (SQLite unless HANYA_DATABASE_URL says otherwise), on TEST_WORKERS
 ## processes (pytest-xdist; each worker has its own database). TEST_WORKERS=0 runs in one.
 TEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+
+## The browser tests drive Debian's Chromium (never `playwright install`): installed here when
+## missing and we are root, else one line says what to run.
+browser:
+	@test -x /usr/bin/chromium && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		{ apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } \
+		|| { echo "could not install chromium: run 'sudo apt-get install chromium'"; exit 1; }; \
+	else echo "the browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; fi
 
 chat: $(STAMP)
 	$(BIN)/hanya chat --channel sms
