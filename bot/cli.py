@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.cli_committee import app as committee_app
 from bot.cli_content import content_app
 from bot.cli_digest import digest_app, idea_app, intake_app, outbox_app
-from bot.cli_ops import keys_app, retention_app
+from bot.cli_ops import backup, keys_app, restore, retention_app
 from bot.cli_users import app as users_app
 from bot.logs import configure as configure_logging
 from bot.messages import MsgIn, Outgoing
@@ -40,6 +40,8 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(intake_app, name="intake")
 app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
+app.command()(backup)
+app.command()(restore)
 console = Console()
 
 

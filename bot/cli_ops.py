@@ -1,10 +1,14 @@
-"""Operator commands: key rotation and the retention purge."""
+"""Operator commands: key rotation, the retention purge, backups."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from bot import backup as backups
 from bot.keys import rotate_all, vault_from_settings
 from bot.models import utcnow
 from bot.retention import purge
@@ -46,3 +50,39 @@ def retention_purge(days: int | None = None) -> None:
     console.print(f"erased {done.contacts} inactive contacts, unlinked "
                   f"{done.inbound_unlinked} message rows, deleted {done.outbox_deleted} sent "
                   f"messages and {done.dead_letters} dead letters")
+
+
+def backup(
+    to: Annotated[Path | None, typer.Option(help="folder (default HANYA_BACKUP_DIR)")] = None,
+    keep: Annotated[int | None, typer.Option(help="backups kept (default HANYA_BACKUP_KEEP)")]
+    = None,
+) -> None:
+    """Back up the whole store (SQLite online backup, PostgreSQL pg_dump) and prune old ones.
+
+    A backup is useless without HANYA_SECRET_KEY: keep the key too, somewhere else.
+    """
+    settings = get_settings()
+    folder = to or settings.backup_dir
+    try:
+        done = backups.take(settings.database_url, folder)
+    except backups.BackupError as error:
+        console.print(f"[red]backup failed: {error}[/red]")
+        raise typer.Exit(1) from None
+    pruned = backups.prune(folder, keep or settings.backup_keep)
+    console.print(f"wrote {done.path} ({done.size:,} bytes); removed {len(pruned)} older")
+
+
+def restore(
+    path: Annotated[Path, typer.Argument(help="a file written by `hanya backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+) -> None:
+    """Replace the whole store by a backup. Stop the service first."""
+    settings = get_settings()
+    if not yes:
+        typer.confirm(f"Replace everything in the store by {path.name}?", abort=True)
+    try:
+        backups.restore(settings.database_url, path)
+    except backups.BackupError as error:
+        console.print(f"[red]restore failed: {error}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"restored {path.name}; start the service with the same HANYA_SECRET_KEY")
