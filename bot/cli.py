@@ -14,8 +14,9 @@ from sqlalchemy import select
 from bot.cli_committee import app as committee_app
 from bot.cli_content import content_app
 from bot.cli_digest import digest_app, idea_app, intake_app, outbox_app
-from bot.cli_ops import backup, keys_app, restore, retention_app
+from bot.cli_ops import backup, doctor, keys_app, restore, retention_app
 from bot.cli_users import app as users_app
+from bot.doctor import preflight
 from bot.logs import configure as configure_logging
 from bot.messages import MsgIn, Outgoing
 from bot.migrate import upgrade
@@ -42,6 +43,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
 app.command()(backup)
 app.command()(restore)
+app.command()(doctor)
 console = Console()
 
 
@@ -57,7 +59,8 @@ def db_upgrade() -> None:
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> None:
-    """Migrate, then serve the webhooks and health checks."""
+    """Migrate, then serve the webhooks and health checks (after `hanya doctor`'s checks when
+    HANYA_PRODUCTION is true: an unsafe set-up does not start)."""
     import uvicorn
 
     from webhooks.app import create_app
@@ -68,6 +71,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
         store = Store(settings.database_url)
         upgrade(store)
         store.dispose()
+    if settings.production:
+        blocking = preflight(settings, console.print)
+        if blocking:
+            console.print(f"[red]not starting: {len(blocking)} finding(s) above make this set-up "
+                          "unsafe (HANYA_PRODUCTION=true); fix them, then start again[/red]")
+            raise typer.Exit(1)
     if settings.telegram_token is None and settings.twilio_auth_token is None:
         console.print("[yellow]No provider credentials: webhooks answer, nothing is sent. "
                       "Try `hanya chat` to talk to the bot.[/yellow]")

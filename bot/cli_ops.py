@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from bot import backup as backups
+from bot import doctor as checks
 from bot.keys import rotate_all, vault_from_settings
 from bot.models import utcnow
 from bot.retention import purge
@@ -86,3 +87,18 @@ def restore(
         console.print(f"[red]restore failed: {error}[/red]")
         raise typer.Exit(1) from None
     console.print(f"restored {path.name}; start the service with the same HANYA_SECRET_KEY")
+
+
+def doctor(
+    offline: Annotated[bool, typer.Option("--offline", help="do not ask the providers")] = False,
+) -> None:
+    """Is this a safe production set-up? A line each, with its fix; exit 1 on any error."""
+    findings = checks.diagnose(get_settings(), network=not offline)
+    colour = {"ok": "green", "warning": "yellow", "error": "red"}
+    for finding in findings:
+        console.print(f"[{colour[finding.level]}]{finding.level:<7}[/] {finding.check}: "
+                      f"{finding.message}", highlight=False, soft_wrap=True)
+    errors = sum(f.level == "error" for f in findings)
+    console.print(f"{errors} error(s), {sum(f.level == 'warning' for f in findings)} warning(s)")
+    if errors:
+        raise typer.Exit(1)

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     sos_alert_cooldown_minutes: int = Field(default=15, ge=0)
     # The bot's @username, for the enrolment deep link t.me/<username>?start=<code>.
     telegram_bot_username: str | None = None
+    # Production: `hanya serve` runs `hanya doctor` first and refuses to start on an unsafe
+    # configuration (bot/doctor.py says which findings block).
+    production: bool = False
     # `hanya backup` writes here and keeps this many (a daily timer: two weeks).
     backup_dir: Path = ROOT / "var" / "backups"
     backup_keep: int = Field(default=14, ge=1)

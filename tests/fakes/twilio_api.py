@@ -52,6 +52,9 @@ Behaviour:
 * ``delay``: the message is created and recorded first, then the answer is held back.
 * ``GET .../Messages/{Sid}.json`` returns a stored message; ``fake.set_status(sid, ...)``
   changes what it reports.
+* ``GET .../IncomingPhoneNumbers.json?PhoneNumber=+...`` lists the account's numbers set with
+  ``own_number(number, sms_url)`` (Twilio's page shape: ``incoming_phone_numbers`` with
+  ``phone_number`` and ``sms_url``), as ``hanya doctor`` reads them.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakes._server import (
     FakeServerBase,
@@ -90,6 +93,7 @@ _ALNUM_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _SHORTCODE = re.compile(r"^\d{3,8}$")
 _CREATE_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 _FETCH_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<msid>[^/]+)\.json$")
+_NUMBERS_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/IncomingPhoneNumbers\.json$")
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -226,6 +230,7 @@ class FakeTwilio(FakeServerBase):
         self._calls: list[TwilioCall] = []
         self._scripts: deque[_Script] = deque()
         self._unsubscribed: set[str] = set()
+        self._numbers: dict[str, dict[str, Any]] = {}
         self._windows: dict[str, SlidingWindow] = {}
         self.rejections_429 = 0
 
@@ -304,6 +309,14 @@ class FakeTwilio(FakeServerBase):
         with self._lock:
             self._scripts.append(_Script(status, code, message, times, to))
 
+    def own_number(self, number: str, sms_url: str | None) -> None:
+        """Make ``number`` one of the account's, its incoming-SMS webhook at ``sms_url``."""
+        with self._lock:
+            self._numbers[number] = {
+                "sid": "PN" + secrets.token_hex(16), "account_sid": self.account_sid,
+                "phone_number": number, "friendly_name": number, "sms_url": sms_url,
+                "sms_method": "POST", "capabilities": {"sms": True, "mms": False}}
+
     def unsubscribe(self, number: str) -> None:
         """The recipient texted STOP: sends to it answer 400/21610."""
         with self._lock:
@@ -344,7 +357,7 @@ class FakeTwilio(FakeServerBase):
         try:
             if handler.command == "POST":
                 params, _ = parse_body(handler.headers.get("Content-Type", ""), body, multi=True)
-            status, payload = self._dispatch(handler, path, params, at)
+            status, payload = self._dispatch(handler, path, params, at, split.query)
         except (ValueError, UnicodeDecodeError):
             status, payload = 400, TwilioApiError(400, 20001, "Could not parse body").payload()
         extra = {"Twilio-Request-Id": "RQ" + secrets.token_hex(16)}
@@ -356,7 +369,7 @@ class FakeTwilio(FakeServerBase):
         handler.send_json(status, payload, extra)
 
     def _dispatch(
-        self, handler: _Handler, path: str, params: dict[str, Any], at: float
+        self, handler: _Handler, path: str, params: dict[str, Any], at: float, query: str = ""
     ) -> tuple[int, dict[str, Any]]:
         method = handler.command
         with self._lock:
@@ -365,6 +378,13 @@ class FakeTwilio(FakeServerBase):
                     raise TwilioApiError(401, 20003)
                 create = _CREATE_RE.match(path) if method == "POST" else None
                 fetch = _FETCH_RE.match(path) if method == "GET" else None
+                numbers = _NUMBERS_RE.match(path) if method == "GET" else None
+                if numbers and numbers["sid"] == self.account_sid:
+                    wanted = parse_qs(query).get("PhoneNumber", [None])[0]
+                    found = [n for k, n in self._numbers.items() if wanted in (None, k)]
+                    self._calls.append(TwilioCall(method, path, params, at, True, 200))
+                    return 200, {"incoming_phone_numbers": found, "page": 0,
+                                 "page_size": 50, "uri": path}
                 match = create or fetch
                 if match is None or match["sid"] != self.account_sid:
                     raise TwilioApiError(404, 20404, f"The requested resource {path} was not found")
