@@ -65,8 +65,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
 
     from webhooks.app import create_app
 
-    configure_logging()
     settings = get_settings()
+    configure_logging(json_lines=settings.log_format == "json")
     if migrate:
         store = Store(settings.database_url)
         upgrade(store)
@@ -80,7 +80,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
     if settings.telegram_token is None and settings.twilio_auth_token is None:
         console.print("[yellow]No provider credentials: webhooks answer, nothing is sent. "
                       "Try `hanya chat` to talk to the bot.[/yellow]")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # In JSON, uvicorn's own loggers (access log included) go through ours, not its config.
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                log_config=log_config)
 
 
 @app.command()

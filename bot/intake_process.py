@@ -236,8 +236,8 @@ def main() -> None:
     from bot.runtime import build_runtime
     from webhooks.channels import channel_traits
 
-    configure_logging()
     settings = Settings(**json.loads(sys.stdin.buffer.read()))
+    configure_logging(json_lines=settings.log_format == "json")
     os.nice(settings.handling_nice)
     peer = socket.socket(fileno=int(sys.argv[1]))
     runtime = build_runtime(settings, channel_traits(settings))

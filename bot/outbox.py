@@ -48,6 +48,7 @@ from typing import Any, Protocol
 from sqlalchemy import Integer, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from bot import metrics
 from bot.crypto import Vault
 from bot.errors import ContactStopped, PermanentSendError, SendError, StoreUnavailable, Throttled
 from bot.messages import Outgoing
@@ -395,6 +396,7 @@ class Sender:
             try:
                 provider_id = await channel.send(address, Outgoing.from_payload(row.payload))
             except SendError as exc:
+                _count_refusal(row.channel, exc)
                 if isinstance(exc, Throttled) and rules:
                     self.pacer.hold(rules[-1].key, exc.retry_after)  # the narrowest key
                 await asyncio.to_thread(self._failed, row, exc)
@@ -403,6 +405,7 @@ class Sender:
                 log.exception("outbox %s: adapter failed unexpectedly", row.id)
                 await asyncio.to_thread(self._failed, row, SendError(type(exc).__name__))
                 return None
+        metrics.sends.labels(row.channel).inc()
         # The chat's later messages are due when its own pace allows, not before: claims
         # then go round the chats waiting longest instead of back to the same few.
         own = self.pacer.delay(rules[1:])
@@ -573,6 +576,12 @@ class Sender:
         """Exponential backoff with jitter: half fixed, half random, so retries spread out."""
         ceiling = min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
+
+
+def _count_refusal(channel: str, exc: SendError) -> None:
+    if isinstance(exc, Throttled):
+        metrics.throttled.labels(channel).inc()
+    metrics.send_errors.labels(channel, str(exc.code or type(exc).__name__)).inc()
 
 
 class _ClaimStatements:

@@ -6,6 +6,7 @@ import logging
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -137,6 +138,11 @@ class Settings(BaseSettings):
     # Production: `hanya serve` runs `hanya doctor` first and refuses to start on an unsafe
     # configuration (bot/doctor.py says which findings block).
     production: bool = False
+    # "json": one JSON object a log line (journald, Loki, ELK); "text" for people.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics answers a request bearing this token; unset, only a request from this machine
+    # (the proxy in deploy/ does not pass /metrics on).
+    metrics_token: SecretStr | None = None
     # `hanya backup` writes here and keeps this many (a daily timer: two weeks).
     backup_dir: Path = ROOT / "var" / "backups"
     backup_keep: int = Field(default=14, ge=1)

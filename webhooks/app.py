@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -15,8 +16,10 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import update
 
+from bot import metrics
 from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
@@ -30,6 +33,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, get_settings
 from webhooks import dashboard, preview, telegram, twilio_sms
+from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,16 @@ async def _accept(request: Request, msg: MsgIn) -> None:
     200; the intake task beside the app handles it right after (bot/intake.py)."""
     intake: Intake = request.app.state.intake
     await intake.accept(msg)
+    metrics.accepted.labels(msg.channel).inc()
+
+
+def _may_scrape(settings: Settings, request: Request) -> bool:
+    """A bearer of HANYA_METRICS_TOKEN, or (none set) a request from this machine."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return hmac.compare_digest(given.encode(), token.encode())
+    return request.client is not None and request.client.host in ("127.0.0.1", "::1")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 type(exc).__name__)
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
+        app.state.metrics = metrics_page.store_registry(runtime.store)
         inbox_limiter = handling_limiter(settings, runtime.store)
         # Handling in a second process, or in a task here (bot/intake_process.py says why).
         handling = (IntakeProcess(settings, on_queued=outbox.wake)
@@ -134,6 +149,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "intake_waiting": _waiting(request.app.state.intake) if database else None,
                 "handling": _handling(request.app.state.handling_process, settings)}
         return JSONResponse(body, status_code=200 if database else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(request: Request) -> Response:
+        if not _may_scrape(settings, request):
+            return Response(status_code=404)  # as if absent: says nothing to a prober
+        registry = request.app.state.metrics
+        return Response(metrics_page.exposition(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/webhooks/telegram", openapi_extra=TELEGRAM_BODY)
     async def telegram_webhook(request: Request) -> Response:
