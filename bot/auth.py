@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "content": frozenset({"admin", "editor"}),
     "export.aggregates": frozenset({"admin", "officer", "partner"}),
     "export.reports": frozenset({"admin", "officer"}),
+    "setup": frozenset({"admin"}),
 }
 
 

@@ -97,7 +97,7 @@ def doctor(
     colour = {"ok": "green", "warning": "yellow", "error": "red"}
     for finding in findings:
         console.print(f"[{colour[finding.level]}]{finding.level:<7}[/] {finding.check}: "
-                      f"{finding.message}", highlight=False, soft_wrap=True)
+                      f"{finding.message()}", highlight=False, soft_wrap=True)
     errors = sum(f.level == "error" for f in findings)
     console.print(f"{errors} error(s), {sum(f.level == 'warning' for f in findings)} warning(s)")
     if errors:

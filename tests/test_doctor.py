@@ -52,7 +52,7 @@ def test_a_correct_production_set_up_passes(production: Settings):
     findings = doctor.diagnose(production)
     assert _errors(findings) == []
     checks = {f.check for f in findings if f.level == "ok"}
-    assert {"secret key", "public url", "migrations", "telegram", "twilio", "clock",
+    assert {"secret key", "public url", "migrations", "Telegram", "Twilio", "clock",
             "backups", "permissions", "time zone", "disk"} <= checks
 
 
@@ -67,18 +67,18 @@ MISCONFIGURED = {
     "http": (lambda s: _change(s, public_url="http://hanya.example.org"), "public url", "https"),
     "localhost": (lambda s: _change(s, public_url="https://127.0.0.1"), "public url",
                   "public host name"),
-    "no telegram secret": (lambda s: _change(s, telegram_webhook_secret=None), "telegram",
+    "no telegram secret": (lambda s: _change(s, telegram_webhook_secret=None), "Telegram",
                            "HANYA_TELEGRAM_WEBHOOK_SECRET"),
     "wrong telegram token": (lambda s: _change(s, telegram_token=s.telegram_token.__class__(
-        "123:wrong")), "telegram", "@BotFather"),
+        "123:wrong")), "Telegram", "@BotFather"),
     "telegram webhook elsewhere": (lambda s: _change(s, public_url="https://other.example.org"),
-                                   "telegram", "hanya telegram set-webhook"),
-    "twilio number missing": (lambda s: _change(s, twilio_number=None), "twilio",
+                                   "Telegram", "hanya telegram set-webhook"),
+    "twilio number missing": (lambda s: _change(s, twilio_number=None), "Twilio",
                               "HANYA_TWILIO_NUMBER"),
     "wrong twilio token": (lambda s: _change(s, twilio_auth_token=s.twilio_auth_token.__class__(
-        "nope")), "twilio", "Twilio console"),
+        "nope")), "Twilio", "Twilio console"),
     "a number of another account": (lambda s: _change(s, twilio_number="+22780000999"),
-                                    "twilio", "not a number of this Twilio account"),
+                                    "Twilio", "not a number of this Twilio account"),
     "bad time zone": (lambda s: _change(s, timezone="Niamey"), "time zone", "Africa/Niamey"),
 }
 
@@ -110,7 +110,7 @@ def test_data_open_to_other_users_is_an_error(production):
 def test_an_unmigrated_database_is_a_blocking_error(production, tmp_path):
     empty = _change(production, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     [finding] = [f for f in doctor.diagnose(empty, network=False) if f.check == "migrations"]
-    assert finding.level == "error" and finding.blocking and "hanya db upgrade" in finding.message
+    assert finding.level == "error" and finding.blocking and "hanya db upgrade" in finding.message()
 
 
 def test_a_full_disk_is_an_error(production, monkeypatch):
@@ -119,21 +119,21 @@ def test_a_full_disk_is_an_error(production, monkeypatch):
 
     monkeypatch.setattr(doctor.shutil, "disk_usage", lambda _path: Usage)
     errors = _errors(doctor.diagnose(production, network=False))
-    assert any(e.startswith("error   disk: only 0.2 GiB free") for e in errors), errors
+    assert any(e.startswith("error   disk: only 0.2 GiB free for") for e in errors), errors
 
 
 def test_no_recent_backup_is_said(production):
     later = datetime.now(UTC) + timedelta(days=3)
     [finding] = [f for f in doctor.diagnose(production, network=False, now=later)
                  if f.check == "backups"]
-    assert finding.level == "warning" and "hanya-backup.timer" in finding.message
+    assert finding.level == "warning" and "hanya-backup.timer" in finding.message()
 
 
 def test_an_unreachable_provider_is_an_error_that_does_not_block_the_start(production):
     findings = doctor.diagnose(_change(production, telegram_api_url="http://127.0.0.1:9"))
-    [telegram] = [f for f in findings if f.check == "telegram"]
+    [telegram] = [f for f in findings if f.check == "Telegram"]
     assert telegram.level == "error" and not telegram.blocking
-    assert "cannot reach Telegram" in telegram.message
+    assert "cannot reach Telegram" in telegram.message()
 
 
 def _hanya(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -157,3 +157,39 @@ def test_hanya_serve_in_production_refuses_an_unsafe_set_up(tmp_path):
                   HANYA_SPOOL_DIR=str(tmp_path / "spool"))
     assert done.returncode == 1
     assert "not starting" in done.stdout and "HANYA_SECRET_KEY" in done.stdout
+
+
+@pytest.fixture
+def dash(production, store):
+    from starlette.testclient import TestClient
+
+    from webhooks.app import create_app
+
+    with TestClient(create_app(production.model_copy(update={"run_sender": False})),
+                    base_url="https://testserver") as client:
+        yield client
+
+
+def test_an_admin_reads_the_set_up_check_in_french_with_each_fix(dash, store, bot_api):
+    from tests.dashboard_support import signed_in
+
+    bot_api.webhook = None  # Telegram's webhook lost: the page must say so, and the fix
+    signed_in(dash, store, "admin1", "admin")
+    page = dash.get("/dashboard/setup").text
+    assert "Vérification de l'installation" in page
+    assert "1 erreur : cette installation n'est pas sûre pour la production." in page
+    assert "le webhook est enregistré sur -, pas https://hanya.example.org/webhooks/telegram" \
+        in page and "hanya telegram set-webhook" in page
+    assert "clé secrète" in page and "définie" in page  # the checks that pass are listed too
+    assert "Traceback" not in page
+    dash.get("/dashboard/language/en?next=/dashboard")
+    assert "1 error: this set-up is not safe for production." in dash.get("/dashboard/setup").text
+
+
+@pytest.mark.parametrize("role", ["officer", "partner", "editor"])
+def test_only_admins_may_see_the_set_up_check(dash, store, role):
+    from tests.dashboard_support import signed_in
+
+    signed_in(dash, store, f"{role}1", role)
+    assert dash.get("/dashboard/setup").status_code == 403
+    assert "/dashboard/setup" not in dash.get("/dashboard").text

@@ -18,6 +18,7 @@ from webhooks.dashboard import (
     admin_recipients,
     api,
     exports,
+    health,
     ideas,
     overview,
     reports,
@@ -33,7 +34,8 @@ from webhooks.dashboard.web import (
 )
 
 ROUTERS = [signin.router, overview.router, reports.router, ideas.router, exports.router,
-           admin.router, admin_committees.router, admin_recipients.router, api.router]
+           admin.router, admin_committees.router, admin_recipients.router, api.router,
+           health.router]
 
 
 def install(app: FastAPI) -> None:

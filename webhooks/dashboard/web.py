@@ -128,6 +128,7 @@ CanManageRecipients = Annotated[Viewer, require("recipients")]
 CanEditContent = Annotated[Viewer, require("content")]
 CanExport = Annotated[Viewer, require("export.aggregates")]
 CanExportReports = Annotated[Viewer, require("export.reports")]
+CanCheckSetup = Annotated[Viewer, require("setup")]
 
 
 async def check_csrf(request: Request, viewer: SignedIn) -> Viewer:
