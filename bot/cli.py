@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from sqlalchemy import select
 
@@ -22,7 +24,7 @@ from bot.messages import MsgIn, Outgoing
 from bot.migrate import upgrade
 from bot.models import OutboxMessage
 from bot.recipients import route_of
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, get_settings, settings_problems
 from bot.sms_encoding import sms_cost
 from bot.store import Store
 
@@ -45,6 +47,17 @@ app.command()(backup)
 app.command()(restore)
 app.command()(doctor)
 console = Console()
+
+
+@app.callback()
+def _settings_first() -> None:
+    """Read the settings before any command: a wrong one is a line naming it, not a traceback."""
+    try:
+        get_settings()
+    except (ValidationError, SettingsError) as exc:
+        for line in settings_problems(exc):
+            console.print(f"[red]{line}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

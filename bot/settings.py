@@ -2,45 +2,72 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
+def _comma_list(value: Any) -> Any:
+    """``a,b`` or a JSON list (``["a", "b"]``) for a list setting: people write the former."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+# NoDecode: pydantic-settings would otherwise insist on JSON and fail with a traceback.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HANYA_", env_file=".env", extra="ignore")
 
+    # The store: SQLite under var/ by default; production: postgresql+psycopg://... (DEPLOY.md).
     database_url: str = f"sqlite:///{ROOT / 'var' / 'hanya.db'}"
     # Keys HMAC pseudonyms and encrypts addresses. No default on purpose: unset means a
     # throw-away development key (see ``secret_key_or_dev``).
     secret_key: SecretStr | None = None
+    # The public https base URL: Twilio signs it, Telegram's webhook is registered on it.
     public_url: str = "http://127.0.0.1:8000"
+    # Where people read times (digests, alerts, the dashboard); the store keeps UTC.
     timezone: str = "Africa/Niamey"
 
+    # Telegram: the bot's token from @BotFather, and the secret Telegram sends back with each
+    # update (then `hanya telegram set-webhook`); the API's base URL (tests use a local fake).
     telegram_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
 
+    # SMS through Twilio: the account, its auth token and the number people text; point the
+    # number's webhook at /webhooks/twilio/sms (the API's base URL: tests use a local fake).
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
 
+    # The language of a person who has not chosen one yet.
     default_language: str = "fr"
+    # SMS segments one reply may take before the rest waits behind MORE (each segment is paid).
     sms_max_segments: int = Field(default=3, ge=1, le=10)
+    # The editors' files (content/README.md) and the translations.
     content_dir: Path = ROOT / "content"
     locales_dir: Path = ROOT / "locales"
+    # Signed SMS received while the store is down wait here, encrypted (bot/spool.py).
     spool_dir: Path = ROOT / "var" / "spool"
     # Information-point conversation logs are purged after this many days.
     retention_days: int = 90
+    # The privacy notice's version: a person is shown it again when it changes.
     privacy_notice_version: str = "2026-11"
     # Radius beyond which a shared location is "not near" any point.
     nearest_point_max_km: float = 150.0
@@ -80,7 +107,7 @@ class Settings(BaseSettings):
     # Partners see counts below this as "<N" (statistical disclosure control).
     dashboard_small_count: int = Field(default=5, ge=1)
     # Dashboard identifiers (officers) named to read sensitive idea-box feedback.
-    dashboard_sensitive_viewers: list[str] = Field(default_factory=list)
+    dashboard_sensitive_viewers: CommaList = Field(default_factory=list)
     # Outbox: provider limits (messages per second unless named otherwise), tries, lease.
     telegram_rate_overall: float = Field(default=30.0, gt=0)
     telegram_rate_per_chat: float = Field(default=1.0, gt=0)
@@ -89,6 +116,8 @@ class Settings(BaseSettings):
     twilio_rate_per_number: float = Field(default=10.0, gt=0)
     # Messages a Telegram chat may get at once (one reply of several parts) before 1/s applies.
     telegram_chat_burst: int = Field(default=3, ge=1)
+    # Tries of a message before it fails for good, and the first wait between two (seconds,
+    # doubling, with jitter).
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_backoff_base: float = Field(default=2.0, gt=0)
     # Longer than a provider call can take: a row leased this long is taken as abandoned.
@@ -104,9 +133,10 @@ class Settings(BaseSettings):
     digest_silent_days: int = Field(default=7, ge=1)
     # Recipients outside the SP/CCM core see counts below this as "<N".
     digest_small_cell: int = Field(default=5, ge=1)
+    # The weekly digest's chart images.
     chart_dir: Path = ROOT / "var" / "charts"
     # Recipient names told (reference only) when sensitive feedback arrives in the idea box.
-    idea_sensitive_officers: list[str] = Field(default_factory=list)
+    idea_sensitive_officers: CommaList = Field(default_factory=list)
     # Floods: past this many messages from one person in the window, one polite notice, then
     # silence until the window ends (SOS is never throttled).
     flood_max_messages: int = Field(default=30, ge=1)
@@ -116,10 +146,11 @@ class Settings(BaseSettings):
     loop_window_seconds: int = Field(default=300, ge=1)
     # SMS pumping: countries whose numbers are served freely; any other country code shares a
     # daily budget of reply segments.
-    sms_home_countries: list[str] = Field(default_factory=lambda: ["NE"])
+    sms_home_countries: CommaList = Field(default_factory=lambda: ["NE"])
     sms_foreign_daily_segments: int = Field(default=200, ge=0)
     # Previous secret keys, still accepted to recognise and answer contacts after a rotation.
-    old_secret_keys: list[SecretStr] = Field(default_factory=list)
+    old_secret_keys: Annotated[list[SecretStr], NoDecode, BeforeValidator(_comma_list)] = Field(
+        default_factory=list)
     # Content editors: a service whose verified_on is older than this is due for review.
     review_days: int = Field(default=180, ge=1)
     # The web process watches content/ and locales/ and serves a change that passes the checks.
@@ -180,6 +211,29 @@ def _dev_key(var_dir: Path) -> bytes:
         path,
     )
     return key.encode()
+
+
+def settings_problems(exc: Exception) -> list[str]:
+    """One line per wrong setting, naming the variable and a value of the right form."""
+    errors = exc.errors() if isinstance(exc, ValidationError) else []
+    lines = []
+    for error in errors:
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = Settings.model_fields.get(name)
+        variable = f"HANYA_{name.upper()}"
+        lines.append(f"{variable}: {error['msg']} (for example {variable}={_example(field)})")
+    return lines or [f"the settings cannot be read: {exc}"]
+
+
+def _example(field: Any) -> str:
+    if field is None:
+        return "..."
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, list):
+        return ",".join(map(str, default)) if default else "Aissa,Moussa"
+    if isinstance(default, bool):
+        return "true"
+    return str(default) if default is not None else "..."
 
 
 @lru_cache(maxsize=1)
