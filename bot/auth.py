@@ -6,6 +6,7 @@ functions inside a store session, and the tests can drive them without HTTP.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import logging
@@ -239,12 +240,25 @@ class Actor(Protocol):
     def identifier(self) -> str: ...
 
 
-def audit(session: Session, user: Actor | None, action: str, *,
+def terminal_actor() -> str:
+    """Who acts at the terminal (``hanya`` commands), as the audit log names them."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name (a container's anonymous uid)
+        return "cli"
+
+
+def audit(session: Session, user: Actor | str | None, action: str, *,
           object_type: str | None = None, object_id: str | int | None = None,
           detail: str | None = None) -> None:
-    """Record who did what to which object, in the caller's transaction."""
+    """Record who did what to which object, in the caller's transaction. ``user`` is a
+    dashboard user, or the name of one acting elsewhere (``cli:<login>`` at the terminal)."""
+    if isinstance(user, str):
+        user_id, identifier = None, user
+    else:
+        user_id, identifier = (user.id, user.identifier) if user else (None, "-")
     session.add(AuditEntry(
-        user_id=user.id if user else None, identifier=user.identifier if user else "-",
+        user_id=user_id, identifier=identifier[:64],
         action=action[:40], object_type=object_type,
         object_id=str(object_id)[:40] if object_id is not None else None,
         detail=detail[:200] if detail else None))

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
-from bot import committee_admin
+from bot import auth, committee_admin
 from bot.committee_models import Committee, find_committee
 from bot.content import load_content
 from bot.keys import vault_from_settings
@@ -38,10 +39,11 @@ def _store() -> Store:
     return Store(_settings().database_url)
 
 
-def _committee(session: object, name: str) -> Committee:
-    found = find_committee(session, name)  # type: ignore[arg-type]
+def _committee(session: Session, name: str) -> Committee:
+    found = find_committee(session, name)
     if found is None:
-        raise typer.BadParameter(f"no committee {name!r} (see `hanya committee list`)")
+        raise typer.BadParameter(f"no committee {name!r}: give its slug, id, name or point "
+                                 "(see `hanya committee list`)")
     return found
 
 
@@ -58,6 +60,8 @@ def create(point: Annotated[str, typer.Option(help="point id from content/points
         with store.session() as session:
             committee = committee_admin.create_committee(session, content, point=point,
                                                          name=name, slug=slug)
+            auth.audit(session, auth.terminal_actor(), "committee.add", object_type="committee",
+                       object_id=committee.id, detail=committee.slug)
             place = content.points[committee.point_id]
             console.print(f"committee [bold]{committee.slug}[/bold] created at {place.name} "
                           f"({place.region or 'outside Niger'}), id {committee.id}")
@@ -73,8 +77,12 @@ def list_committees() -> None:
     store = _store()
     try:
         with store.session() as session:
-            table = Table("id", "slug", "name", "point", "region", "active members")
-            for committee, members in committee_admin.committees_with_counts(session):
+            rows = committee_admin.committees_with_counts(session)
+            # Slugs are what `invite` and `members` take: never cut them, however narrow.
+            widest = max((len(c.slug) for c, _ in rows), default=4)
+            table = Table("id", Column("slug", no_wrap=True, min_width=widest), "name", "point",
+                          "region", "active members")
+            for committee, members in rows:
                 table.add_row(str(committee.id), committee.slug, committee.name,
                               committee.point_id, committee.region or "", str(members))
             console.print(table)
@@ -94,6 +102,8 @@ def invite(committee: Annotated[str, typer.Argument(help="slug, id or name")],
             found = _committee(session, committee)
             invitation = committee_admin.invite(session, vault_from_settings(settings), found,
                                                 lifetime, settings.telegram_bot_username)
+            auth.audit(session, auth.terminal_actor(), "committee.code", object_type="committee",
+                       object_id=found.id, detail=f"expires in {expires_in}")
     finally:
         store.dispose()
     console.print(f"code for [bold]{invitation.committee}[/bold] (single use, expires "
@@ -132,6 +142,8 @@ def revoke(member: Annotated[int, typer.Argument(help="member number (see `membe
     try:
         with store.session() as session:
             committee_admin.revoke_member(session, member)
+            auth.audit(session, auth.terminal_actor(), "member.revoke", object_type="member",
+                       object_id=member)
         console.print(f"member {member} revoked")
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc

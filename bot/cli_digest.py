@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from bot import auth
 from bot.crypto import Vault
 from bot.digest import DIGESTS, build_digest, period_for, period_key, send_digest
 from bot.digest_render import DigestRenderer, category_labels
@@ -85,6 +86,8 @@ def recipients_add(
                                           language=language, core=not partner,
                                           subscriptions=_words(subscriptions))
                 number = recipient.id
+                auth.audit(session, auth.terminal_actor(), "recipient.add",
+                           object_type="recipient", object_id=number)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         console.print(f"recipient {number} saved")
@@ -121,6 +124,8 @@ def recipients_remove(recipient_id: int) -> None:
             if recipient is None:
                 raise typer.BadParameter(f"no recipient {recipient_id}")
             session.delete(recipient)
+            auth.audit(session, auth.terminal_actor(), "recipient.remove",
+                       object_type="recipient", object_id=recipient_id)
         console.print(f"recipient {recipient_id} removed")
 
 

@@ -187,14 +187,20 @@ def active_membership(session: Session, contact_id: int) -> CommitteeMember | No
 
 
 def find_committee(session: Session, name_or_slug: str) -> Committee | None:
-    """A committee by slug, numeric id or exact name (case-insensitive)."""
+    """A committee by slug, numeric id, exact name (case-insensitive), or its point's id when
+    that point has one committee only (``assamaka``)."""
     text = name_or_slug.strip()
     if text.isdigit():
         found = session.get(Committee, int(text))
         if found is not None:
             return found
-    return session.scalars(select(Committee).where(
+    found = session.scalars(select(Committee).where(
         (Committee.slug == text.lower()) | (func.lower(Committee.name) == text.lower()))).first()
+    if found is not None:
+        return found
+    at_point = session.scalars(select(Committee).where(Committee.point_id == text.lower())
+                               .limit(2)).all()
+    return at_point[0] if len(at_point) == 1 else None
 
 
 def link_related(session: Session, report: Report, window: timedelta) -> list[ReportLink]:

@@ -73,3 +73,43 @@ def test_members_are_listed_by_pseudonym_and_revoke_keeps_the_row(
                                                ("2w", 1209600)])
 def test_durations_read_as_officers_write_them(text, seconds):
     assert bot.cli_committee.parse_duration(text).total_seconds() == seconds
+
+
+def test_invite_takes_the_point_when_it_has_one_committee(cli):
+    cli("create", "--point", "assamaka", "--name", "Comité de veille d'Assamaka")
+    output = cli("invite", "assamaka")
+    assert "code for Comité de veille d'Assamaka" in output and "JOIN " in output
+
+
+def test_two_committees_at_one_point_are_not_guessed(settings, store, monkeypatch, cli):
+    cli("create", "--point", "assamaka", "--name", "Comité A", "--slug", "assamaka-a")
+    cli("create", "--point", "assamaka", "--name", "Comité B", "--slug", "assamaka-b")
+    result = runner.invoke(app, ["committee", "invite", "assamaka"])
+    assert result.exit_code == 2 and "give its slug, id, name or point" in result.output
+
+
+def test_the_list_shows_slugs_whole_in_a_narrow_terminal(settings, store, monkeypatch, cli):
+    cli("create", "--point", "assamaka", "--name", "Comité de veille d'Assamaka")
+    monkeypatch.setattr(bot.cli_committee, "get_settings", lambda: settings)
+    narrow = runner.invoke(app, ["committee", "list"], env={"COLUMNS": "60"}).output
+    assert "comite-de-veille-dassamaka" in narrow
+
+
+def test_committee_actions_at_the_terminal_fill_the_audit_log(cli, client, twilio_api, store):
+    from bot.dashboard_models import AuditEntry
+
+    cli("create", "--point", "arlit", "--name", "Comité Arlit", "--slug", "arlit")
+    code = re.search(r"JOIN (\w{8})", cli("invite", "arlit")).group(1)
+    SmsUser(client, twilio_api, store, NUMBER).say(f"JOIN {code}")
+    with store.session() as session:
+        member = session.scalars(select(CommitteeMember)).one().id
+    cli("revoke", str(member))
+    with store.session() as session:
+        entries = session.execute(select(AuditEntry.identifier, AuditEntry.action,
+                                         AuditEntry.object_type)
+                                  .order_by(AuditEntry.id)).all()
+    assert [(action, kind) for _who, action, kind in entries] == [
+        ("committee.add", "committee"), ("committee.code", "committee"),
+        ("member.revoke", "member")]
+    assert all(who.startswith("cli") for who, _action, _kind in entries)
+    assert not any(code in str(entry) for entry in entries)  # the code itself is never logged
