@@ -63,3 +63,9 @@ def test_the_proxy_passes_the_public_routes_and_nothing_else(client) -> None:
         assert client.get(path, follow_redirects=False).status_code != 404, pattern
     assert client.get("/preview", follow_redirects=False).status_code != 404  # kept inside
     assert "respond 404" in caddy
+
+
+def test_the_bare_address_leads_to_the_dashboard_sign_in(client) -> None:
+    first = client.get("/", follow_redirects=False)
+    assert first.status_code == 307 and first.headers["location"] == "/dashboard"
+    assert client.get("/").url.path == "/dashboard/sign-in"

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import update
 
@@ -132,6 +132,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = HanyaApp(title="Hanya", version="0.1.0", lifespan=lifespan,
                    max_body_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        # A person who opens the bare address lands on the dashboard (its sign-in page).
+        return RedirectResponse("/dashboard", status_code=307)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
