@@ -215,3 +215,23 @@ def test_dashboard_strings_never_reach_the_bots_catalogs(settings):
 
     bundle = load_content(settings.content_dir, settings.locales_dir)
     assert bundle.translator("fr").gettext("Reports verified") == "Reports verified"
+
+
+def test_the_content_page_counts_topics_as_content_stats_does(dash, store, settings):
+    import re
+
+    from bot.content import load_content
+    from bot.content_stats import topic_coverage
+
+    signed_in(dash, store, "editor-2", "editor")
+    dash.get("/dashboard/language/en?next=/dashboard/content")
+    page = dash.get("/dashboard/content").text
+    content = load_content(settings.content_dir, settings.locales_dir)
+    for code in content.languages:
+        c = topic_coverage(content, code)
+        row = re.search(rf"\({code}\)</td>(.*?)</tr>", page).group(1)  # type: ignore[union-attr]
+        cells = re.findall(r'<td class="n">([^<]*)</td>', row)
+        assert cells == [f"{c.translated} / {c.total}", str(c.draft), str(c.missing),
+                         str(len(c.stale))], code
+    hausa = topic_coverage(content, "ha")
+    assert hausa.missing > 0  # Hausa has few topics of its own: never shown as complete

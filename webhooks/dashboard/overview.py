@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from bot import indicators as ind
+from bot.content_stats import topic_coverage
 from bot.models import DeadLetter, OutboxMessage
 from webhooks.dashboard import feature_data
 from webhooks.dashboard.charts import bar_chart, shaded_map
@@ -78,12 +79,10 @@ def operations(request: Request, viewer: CanOperate) -> Response:
 @router.get("/dashboard/content")
 def content(request: Request, viewer: CanEditContent) -> Response:
     bundle = runtime(request).content.current
-    source = bundle.topics.get("fr", {})
-    coverage = []
-    for code, language in bundle.languages.items():
-        topics = bundle.topics.get(code, {})
-        drafts = sum(1 for entry in topics.values() if entry.get("status") == "draft")
-        coverage.append((language, len(topics), len(source), drafts))
+    # The same count as `hanya content stats`: a topic of the menu is the language's own only
+    # when its text is there; a missing one is served in the fallback language.
+    coverage = [(language, topic_coverage(bundle, code))
+                for code, language in bundle.languages.items()]
     due = _services_due(bundle.services, ind.today_in(timezone(request)))
     return render(request, "content.html", viewer, coverage=coverage, due=due,
                   points=bundle.points)
