@@ -231,3 +231,18 @@ def _crawl_as_admin_after_real_traffic(dash, store, vault, twilio_api):
 ])
 def test_cells_are_neutralised_against_formulas_and_bidi(value, expected):
     assert safe_cell(value) == expected
+
+
+def test_times_are_shown_in_niamey_time_with_the_zone_named(dash, store):
+    from datetime import UTC, datetime
+
+    from tests.dashboard_support import add_committee, add_report, signed_in
+
+    committee = add_committee(store, "Comité Agadez")
+    # 23:30 UTC on the 30th is 00:30 on the 1st in Niamey (UTC+1): the day changes too.
+    reference = add_report(store, committee, datetime(2026, 11, 30, 23, 30, tzinfo=UTC),
+                           total=12)
+    signed_in(dash, store, "officer-tz", "officer")
+    page = dash.get(f"/dashboard/reports/{reference}").text
+    assert "2026-12-01 00:30 (Niamey)" in page and "UTC" not in page
+    assert "2026-12-01" in dash.get("/dashboard/reports").text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from bot import auth
 from bot.i18n import compile_po
@@ -156,7 +157,20 @@ def _environment(locales_dir: Path, lang: str) -> Environment:
                       lstrip_blocks=True)
     env.install_gettext_translations(_catalog(locales_dir, lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["count"] = _count_filter
+    env.filters["local"] = _local_time
     return env
+
+
+@pass_context
+def _local_time(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M",
+                named: bool = True) -> str:
+    """A stored (UTC) time as people read it: in HANYA_TIMEZONE, the zone's city named."""
+    if value is None:
+        return ""
+    zone: ZoneInfo = context.get("zone") or ZoneInfo("UTC")
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone)
+    city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{local.strftime(fmt)} ({city})" if named else local.strftime(fmt)
 
 
 def _count_filter(value: int | None, threshold: int | None = None) -> str:
@@ -184,6 +198,7 @@ def render(request: Request, template: str, viewer: Viewer | None, status_code: 
     env = _environment(settings_of(request).locales_dir, lang)
     html = env.get_template(f"dashboard/{template}").render(
         viewer=viewer, lang=lang, languages=LANGUAGES, path=request.url.path,
+        zone=timezone(request),
         here=quote(str(request.url.path)), **context)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
