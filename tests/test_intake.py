@@ -313,8 +313,11 @@ def test_a_row_the_store_refuses_fails_alone_and_the_rest_of_its_batch_is_handle
             return await asyncio.gather(*(intake.accept(m) for m in messages),
                                         return_exceptions=True)
 
+        started = time.perf_counter()
         answers = asyncio.run(accept_together())
+        took = time.perf_counter() - started
         refused = [n for n, answer in enumerate(answers) if answer is not None]
+        print(f"[intake] 161 accepted together, {len(refused)} refused, {took * 1000:.0f} ms")
         assert refused == [40], f"{len(refused)} of 161 refused: the bad row took others along"
         assert count(store, IntakeMessage) == 160
         handle_all(runtime)
