@@ -9,6 +9,7 @@ import logging
 from datetime import datetime
 
 import pytest
+from rich.console import Console
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
@@ -29,6 +30,8 @@ runner = CliRunner()
 @pytest.fixture
 def cli(settings, monkeypatch):
     monkeypatch.setattr(bot.cli_dead_letters, "get_settings", lambda: settings)
+    # As wide as any terminal whatever runs the tests (a table wraps to fit a narrow one).
+    monkeypatch.setattr(bot.cli_dead_letters, "console", Console(width=200))
 
     def run(*args: str, code: int = 0) -> str:
         result = runner.invoke(app, ["dead-letters", *args], env={"COLUMNS": "200"})
