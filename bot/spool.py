@@ -59,6 +59,10 @@ class Spool:
     def pending(self) -> list[Path]:
         return sorted(self.directory.glob("*.msg")) if self.directory.exists() else []
 
+    def set_aside(self) -> list[Path]:
+        """Files that could not be ingested, kept for the operator (``/readyz`` counts them)."""
+        return sorted(self.directory.glob("*.failed")) if self.directory.exists() else []
+
     def flush(self, ingest: Ingest) -> int:
         """Ingest every spooled message, oldest first; a file is removed only once the store
         has it. One that cannot be read or ingested is set aside (``.failed``), not retried:

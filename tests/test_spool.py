@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import InboundMessage, IntakeMessage
-from tests.conftest import PUBLIC_URL, SERVICE_NUMBER
+from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_handled
 from tests.fakes.twilio_signing import signed_sms_form
 from tests.test_failures import store_outage
 from tests.test_intake import accepting_only, count, handle_all
@@ -56,3 +56,22 @@ def test_spooled_sms_go_through_the_intake_in_their_order_and_once(settings, sto
         handled = session.scalars(select(InboundMessage.external_id)
                                   .order_by(InboundMessage.id)).all()
     assert handled == SIDS  # once each, in the order they were sent
+
+
+def test_a_spooled_sms_that_cannot_be_ingested_is_set_aside_and_holds_back_no_other(
+        client, store, twilio_api):
+    from webhooks.app import spool_ingest
+
+    runtime = client.app.state.runtime
+    url = f"{PUBLIC_URL}/webhooks/twilio/sms"
+    for sid in ("SM-spooled-before-ids-were-checked", SIDS[0]):
+        form, _ = signed_sms_form(url, twilio_api.auth_token, from_=NUMBER,
+                                  to=SERVICE_NUMBER, body="INFO", message_sid=sid)
+        runtime.spool.put("sms", form)
+    runtime.spool.flush(spool_ingest(client.app.state.intake))
+    wait_handled(store)
+    with store.session() as session:
+        assert session.scalars(select(InboundMessage.external_id)).all() == [SIDS[0]]
+    assert runtime.spool.pending() == [] and len(runtime.spool.set_aside()) == 1
+    ready = client.get("/readyz").json()
+    assert ready["spooled_sms"] == 0 and ready["spool_set_aside"] == 1

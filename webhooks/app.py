@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "content": "ok" if runtime.content.last_error is None else "refused",
                 "content_error": runtime.content.last_error,
                 "spooled_sms": len(runtime.spool.pending()),
+                "spool_set_aside": len(runtime.spool.set_aside()),
                 # Accepted and not yet handled, in every process: grows when handling lags.
                 "intake_waiting": _waiting(request.app.state.intake) if database else None,
                 # Failed for good, kept aside: `hanya dead-letters list` says which.
