@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.cli_committee import app as committee_app
 from bot.cli_content import content_app
+from bot.cli_dead_letters import app as dead_letters_app
 from bot.cli_digest import digest_app, idea_app, intake_app, outbox_app
 from bot.cli_ops import backup, doctor, keys_app, restore, retention_app
 from bot.cli_users import app as users_app
@@ -41,6 +42,7 @@ app.add_typer(digest_app, name="digest")
 app.add_typer(idea_app, name="idea")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(intake_app, name="intake")
+app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
 app.command()(backup)

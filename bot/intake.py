@@ -151,10 +151,7 @@ class Intake:
         A second delivery of a message still waiting is dropped here; one already handled is
         recognised by the inbox.
         """
-        row = {"channel": msg.channel, "external_id": msg.external_id,
-               "route": route_of(self.vault.pseudonym(msg.address)),
-               "payload_enc": self.vault.seal(encode(msg)),
-               "received_at": msg.received_at, "claimed_until": None, "attempts": 0}
+        row = intake_row(self.vault, msg)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((row, done))
         if len(self._writers) < self._writers_max:
@@ -166,24 +163,60 @@ class Intake:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                rows = [row for row, _ in batch]
                 try:
-                    await anyio.to_thread.run_sync(self._write, [row for row, _ in batch],
+                    await anyio.to_thread.run_sync(self._write, rows,
                                                    limiter=self._write_limiter)
-                except Exception as exc:  # noqa: BLE001 - each waiting webhook gets the error
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                else:
-                    for _, done in batch:
-                        if not done.done():  # its request may have been cancelled meanwhile
-                            done.set_result(None)
-                    self.wake()
-                    if self.on_accepted is not None:
-                        self.on_accepted()
+                    failures: list[Exception | None] = [None] * len(batch)
+                except StoreUnavailable as exc:  # each waiting webhook answers 503 or spools
+                    failures = [exc] * len(batch)
+                except Exception:  # noqa: BLE001 - one bad row must not take the others with it
+                    failures = await anyio.to_thread.run_sync(self._write_each, rows,
+                                                              limiter=self._write_limiter)
+                self._settle(batch, failures)
         finally:
             # Here, not in a done callback: an accept() between this task's end and the
             # callback would count it as running, and its row would wait for the next one.
             self._writers.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    def _settle(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]],
+                failures: list[Exception | None]) -> None:
+        """Answer each waiting webhook: its row kept, or the error that kept it out."""
+        for (_, done), failure in zip(batch, failures, strict=True):
+            if done.done():  # its request may have been cancelled meanwhile
+                continue
+            if failure is None:
+                done.set_result(None)
+            else:
+                done.set_exception(failure)
+        if any(failure is None for failure in failures):
+            self.accepted()
+
+    def _write_each(self, rows: list[dict[str, Any]]) -> list[Exception | None]:
+        """A failed group commit again, row by row: the row the store refuses fails alone
+        (an id too long for the key failed a whole batch of 40 on PostgreSQL)."""
+        failures: list[Exception | None] = []
+        for row in rows:
+            try:
+                self._write([row])
+                failures.append(None)
+            except StoreUnavailable as exc:  # the store went: no point asking again
+                return failures + [exc] * (len(rows) - len(failures))
+            except Exception as exc:  # noqa: BLE001 - given to that row's webhook
+                failures.append(exc)
+        return failures
+
+    def keep(self, msg: MsgIn) -> None:
+        """Write ``msg`` alone, from a thread, outside the group commits (the spool's flush);
+        a message already waiting is left as it is. Call ``accepted()`` after, in the loop."""
+        with self.store.transaction() as connection:
+            insert_waiting(connection, intake_row(self.vault, msg))
+
+    def accepted(self) -> None:
+        """Messages were written outside a group commit: wake whoever handles them."""
+        self.wake()
+        if self.on_accepted is not None:
+            self.on_accepted()
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         # One statement (Store.statement): on PostgreSQL one round trip, where BEGIN, the
@@ -264,19 +297,50 @@ class Intake:
                 claimed_until=utcnow() + self.retry_after))
 
     def _dead_letter(self, row: Claimed, failure: Exception) -> None:
-        """The message kept aside as it was stored (encrypted), and gone from the intake."""
+        """The message kept aside (encrypted, with the time it came), gone from the intake;
+        ``hanya dead-letters replay`` puts it back (bot/dead_letters.py)."""
         with self.store.session() as session:
-            stored = session.get(IntakeMessage, row.id)
-            if stored is not None:
-                session.add(DeadLetter(channel=stored.channel, external_id=stored.external_id,
-                                       payload_enc=stored.payload_enc,
-                                       error=type(failure).__name__[:200]))
+            if session.get(IntakeMessage, row.id) is not None:
+                session.add(self._letter(row, failure))
             _forget(session, row.id)
+
+    def _letter(self, row: Claimed, failure: Exception) -> DeadLetter:
+        try:
+            msg = decode(self.vault.decrypt(row.payload_enc), row.channel, row.external_id,
+                         row.received_at)
+        except Exception:  # noqa: BLE001 - unreadable (a key gone): kept as it was stored
+            return DeadLetter(channel=row.channel, external_id=row.external_id,
+                              payload_enc=row.payload_enc, error=type(failure).__name__[:200])
+        return dead_letter(self.vault, msg, failure)
 
     def waiting(self) -> int:
         """Messages accepted and not yet handled, in every process."""
         with self.store.transaction() as connection:
             return int(connection.scalar(select(func.count()).select_from(_INTAKE)) or 0)
+
+
+def intake_row(vault: Vault, msg: MsgIn) -> dict[str, Any]:
+    """The intake's row for ``msg``: its address only as a route and inside the sealed payload."""
+    return {"channel": msg.channel, "external_id": msg.external_id,
+            "route": route_of(vault.pseudonym(msg.address)),
+            "payload_enc": vault.seal(encode(msg)),
+            "received_at": msg.received_at, "claimed_until": None, "attempts": 0}
+
+
+def insert_waiting(connection: Connection, row: dict[str, Any]) -> None:
+    """One row into the intake, a message already waiting left as it is (its unique key)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(_INTAKE).values(row).on_conflict_do_nothing(
+        index_elements=[_INTAKE.c.channel, _INTAKE.c.external_id]))
+
+
+def dead_letter(vault: Vault, msg: MsgIn, failure: Exception) -> DeadLetter:
+    """``msg`` kept aside, encrypted, with the time it came (``decode`` reads it back)."""
+    data = json.loads(encode(msg))
+    data["received_at"] = msg.received_at.isoformat()
+    return DeadLetter(channel=msg.channel, external_id=msg.external_id[:64],
+                      payload_enc=vault.seal(json.dumps(data, ensure_ascii=False)),
+                      error=type(failure).__name__[:200])
 
 
 def _forget(db: Session | Connection, row_id: int) -> None:

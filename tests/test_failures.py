@@ -68,17 +68,14 @@ def test_sms_during_an_outage_is_spooled_then_ingested_once(client, store, twili
         assert response.status_code == 200  # Twilio must not see an error: it won't retry long
         assert len(runtime.spool.pending()) == 1
         assert runtime.spool.flush(lambda *_: runtime.inbox.process(None)) == 0  # still down
-    ingest = _ingest(runtime)
+    from webhooks.app import spool_ingest
+
+    ingest = spool_ingest(client.app.state.intake)
     assert runtime.spool.flush(ingest) == 1
+    wait_handled(store)
     user.post("hello", sid=user.sids[0])  # Twilio retried after all: still one record
     assert runtime.spool.flush(ingest) == 0
     assert count(store, InboundMessage) == 1
-
-
-def _ingest(runtime):
-    from webhooks import twilio_sms
-
-    return lambda channel, form: runtime.inbox.process(twilio_sms.parse_sms(form))
 
 
 def test_a_poison_update_is_dead_lettered_and_does_not_block_the_next(client, store, bot_api,

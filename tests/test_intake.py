@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
@@ -284,3 +285,40 @@ def test_a_waiting_message_is_re_keyed_by_a_rotation_and_read_under_the_new_key(
         after = session.scalars(select(IntakeMessage)).one().payload_enc
     assert after != before and after.startswith(SEALED)
     assert Vault(b"a-brand-new-key").decrypt(after) == old.decrypt(before)
+
+
+POISONS = {  # a row the store itself refuses, past the webhooks' parse checks
+    "no id": (None, False),  # NOT NULL, on both stores
+    "an id too long for the key": (str(10**70), True),  # String(64): PostgreSQL only
+}
+
+
+@pytest.mark.parametrize("poison", POISONS, ids=list(POISONS))
+def test_a_row_the_store_refuses_fails_alone_and_the_rest_of_its_batch_is_handled(
+        settings, store, poison):
+    from bot.messages import MsgIn
+
+    bad_id, postgres_only = POISONS[poison]
+    if postgres_only and not store.is_postgres:
+        pytest.skip("SQLite does not enforce a string column's length")
+    messages = [MsgIn("telegram", f"telegram:{8_460_000_000 + n}", str(846_000_000 + n),
+                      text="SOS" if n == 81 else "hi") for n in range(160)]
+    messages.insert(40, MsgIn("telegram", "telegram:8460009999", bad_id, text="hi"))
+
+    with accepting_only(settings) as client:
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        intake = Intake(runtime.store, runtime.vault, runtime.inbox)
+
+        async def accept_together() -> list[BaseException | None]:
+            return await asyncio.gather(*(intake.accept(m) for m in messages),
+                                        return_exceptions=True)
+
+        started = time.perf_counter()
+        answers = asyncio.run(accept_together())
+        took = time.perf_counter() - started
+        refused = [n for n, answer in enumerate(answers) if answer is not None]
+        print(f"[intake] 161 accepted together, {len(refused)} refused, {took * 1000:.0f} ms")
+        assert refused == [40], f"{len(refused)} of 161 refused: the bad row took others along"
+        assert count(store, IntakeMessage) == 160
+        handle_all(runtime)
+    assert count(store, InboundMessage) == 160 and count(store, DeadLetter) == 0

@@ -62,3 +62,29 @@ def test_no_token_or_no_signature_is_refused():
         verify_signature(TOKEN, URL, FORM, None)
     with pytest.raises(Rejected):
         verify_signature(TOKEN, URL, FORM, "")
+
+
+def folded(form: dict[str, str]) -> dict[str, str]:
+    """``form`` with every field that sorts after MessageSid folded into its value: Twilio's
+    signature joins sorted names and values with no separator, so the signature still holds."""
+    after = [name for name in sorted(form) if name > "MessageSid"]
+    refolded = {name: value for name, value in form.items() if name not in after}
+    refolded["MessageSid"] += "".join(name + form[name] for name in after)
+    return refolded
+
+
+def test_a_signed_sms_folded_into_its_message_sid_verifies_but_is_refused():
+    from tests.fakes.twilio_signing import signed_sms_form
+    from webhooks.twilio_sms import parse_sms
+
+    form, headers = signed_sms_form(URL, TOKEN, from_="+22790000001", to="+22780000000",
+                                    body="SOS")
+    forged = folded(form)
+    signature = headers["X-Twilio-Signature"]
+    assert forged["MessageSid"] != form["MessageSid"] and "To" not in forged
+    assert RequestValidator(TOKEN).validate(URL, forged, signature)  # twilio's own verdict
+    assert accepted(URL, forged, signature)  # so no signature check can refuse it...
+    assert parse_sms(form).external_id == form["MessageSid"]
+    with pytest.raises(Rejected) as refused:  # ...but its MessageSid is not Twilio's
+        parse_sms(forged)
+    assert refused.value.status_code == 400

@@ -10,6 +10,8 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,19 +21,19 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import update
 
-from bot import metrics
+from bot import dead_letters, metrics
 from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
-from bot.inbox import Outcome
-from bot.intake import Intake, handling_limiter
+from bot.intake import Intake, dead_letter, handling_limiter
 from bot.intake_process import IntakeProcess
 from bot.logs import quiet_third_party_loggers
 from bot.messages import MsgIn
-from bot.models import DeadLetter, OutboxMessage
+from bot.models import OutboxMessage
 from bot.outbox import Sender
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, get_settings
+from bot.spool import Ingest
 from webhooks import dashboard, preview, telegram, twilio_sms
 from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.run_sender and channel_senders:
             tasks.append(asyncio.create_task(outbox.run(idle=settings.idle_poll_seconds),
                                              name="sender"))
-        tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox, stopping),
+        tasks.append(asyncio.create_task(_flush_spool_forever(runtime, intake, stopping),
                                          name="spool"))
         if settings.content_reload:  # editors' changes served without a restart
             watcher = ContentWatcher(runtime.content, settings.content_reload_seconds)
@@ -150,8 +152,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "content": "ok" if runtime.content.last_error is None else "refused",
                 "content_error": runtime.content.last_error,
                 "spooled_sms": len(runtime.spool.pending()),
+                "spool_set_aside": len(runtime.spool.set_aside()),
                 # Accepted and not yet handled, in every process: grows when handling lags.
                 "intake_waiting": _waiting(request.app.state.intake) if database else None,
+                # Failed for good, kept aside: `hanya dead-letters list` says which.
+                "dead_letters": _dead_letters(runtime) if database else None,
                 "handling": _handling(request.app.state.handling_process, settings)}
         return JSONResponse(body, status_code=200 if database else 503)
 
@@ -180,7 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": "store unavailable"}, status_code=503,
                                 headers={"Retry-After": "5"})
         except Exception as exc:  # noqa: BLE001 - kept aside rather than answered with a 500
-            return await _dead_letter(runtime, msg, data, exc)
+            return await _dead_letter(runtime, msg, exc)
         if callback_id:
             return JSONResponse(telegram.callback_answer(callback_id))
         return Response(_OK, media_type="application/json")
@@ -194,15 +199,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             msg = twilio_sms.parse_sms(form)
         except InboundError as exc:
             return _inbound_error(exc)
+        if runtime.spool.holding:  # earlier SMS wait in the spool: this one goes behind them
+            await run_in_threadpool(runtime.spool.put, twilio_sms.CHANNEL, form,
+                                    msg.received_at)
+            return _twiml()
         try:
             await _accept(request, msg)
         except StoreUnavailable:
             # Twilio will not retry for long: keep the signed message and ingest it later.
-            await run_in_threadpool(runtime.spool.put, twilio_sms.CHANNEL, form)
+            await run_in_threadpool(runtime.spool.put, twilio_sms.CHANNEL, form,
+                                    msg.received_at)
             log.warning("store unavailable: inbound SMS %s spooled", msg.external_id)
             return _twiml()
         except Exception as exc:  # noqa: BLE001 - kept aside rather than answered with a 500
-            await _dead_letter(runtime, msg, form, exc)
+            await _dead_letter(runtime, msg, exc)
             return _twiml()
         return _twiml()
 
@@ -306,6 +316,13 @@ def _waiting(intake: Intake) -> int | None:
         return None
 
 
+def _dead_letters(runtime: Runtime) -> int | None:
+    try:
+        return dead_letters.count(runtime.store)
+    except Exception:  # noqa: BLE001 - readiness reports, it does not fail
+        return None
+
+
 def _twiml() -> Response:
     return Response(twilio_sms.EMPTY_TWIML, media_type="application/xml")
 
@@ -316,15 +333,13 @@ def _record_status(runtime: Runtime, sid: str, status: str, error: str | None) -
             delivery_status=status[:16], last_error=f"twilio {error}" if error else None))
 
 
-async def _dead_letter(runtime: Runtime, msg: MsgIn, data: Any, exc: Exception) -> Response:
+async def _dead_letter(runtime: Runtime, msg: MsgIn, exc: Exception) -> Response:
     log.exception("inbound %s %s failed for good; dead-lettered", msg.channel, msg.external_id,
                   exc_info=exc)
 
-    def keep() -> None:
+    def keep() -> None:  # as the intake keeps one: `hanya dead-letters replay` reads both
         with runtime.store.session() as session:
-            session.add(DeadLetter(channel=msg.channel, external_id=msg.external_id,
-                                   payload_enc=runtime.vault.encrypt(json.dumps(data)),
-                                   error=type(exc).__name__[:200]))
+            session.add(dead_letter(runtime.vault, msg, exc))
 
     try:
         await run_in_threadpool(keep)
@@ -334,17 +349,24 @@ async def _dead_letter(runtime: Runtime, msg: MsgIn, data: Any, exc: Exception) 
     return JSONResponse({"ok": True, "dead_letter": True})
 
 
-async def _flush_spool_forever(runtime: Runtime, sender: Sender, stopping: asyncio.Event,
-                               every: float = 5.0) -> None:
-    def ingest(channel: str, form: dict[str, str]) -> None:
-        result = runtime.inbox.process(twilio_sms.parse_sms(form))
-        if result.outcome is Outcome.PROCESSED:
-            sender.wake()
+def spool_ingest(intake: Intake) -> Ingest:
+    """What the spool's flush does with a spooled SMS: into the intake, as if it had just been
+    accepted (with the time it came), to be handled in its person's order, once."""
+    def ingest(channel: str, form: dict[str, str], received_at: datetime | None) -> None:
+        msg = twilio_sms.parse_sms(form)
+        intake.keep(replace(msg, received_at=received_at) if received_at else msg)
 
+    return ingest
+
+
+async def _flush_spool_forever(runtime: Runtime, intake: Intake, stopping: asyncio.Event,
+                               every: float = 5.0) -> None:
+    ingest = spool_ingest(intake)
     while not stopping.is_set():
-        if runtime.spool.pending():
+        if runtime.spool.holding:
             try:
-                await run_in_threadpool(runtime.spool.flush, ingest)
+                if await run_in_threadpool(runtime.spool.flush, ingest):
+                    intake.accepted()
             except Exception:
                 log.exception("spool flush failed")
         with contextlib.suppress(TimeoutError):

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from urllib.parse import urlparse
 
@@ -32,6 +33,8 @@ from bot.messages import MsgIn, Outgoing
 log = logging.getLogger(__name__)
 CHANNEL = "sms"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+# An inbound message's id: SM (SMS) or MM (MMS) and 32 lower-case hexadecimal digits.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 # Twilio error codes: https://www.twilio.com/docs/api/errors
 RATE_LIMITED = {20429, 14107}
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.1, 8.0  # seconds, after a 429
@@ -71,9 +74,20 @@ def _signed(validator: RequestValidator, url: str, form: Mapping[str, str],
 
 
 def parse_sms(form: Mapping[str, str]) -> MsgIn:
+    """The neutral message of an inbound SMS or MMS form.
+
+    Its MessageSid must be Twilio's (SM or MM and 32 hexadecimal digits), else the form is
+    rejected (400, as courier rejects a form that fails validation): the signature joins
+    names and values without separators, so the fields after MessageSid could be folded into
+    its value and still verify, making a new message of a replay; and a longer id failed a
+    whole group commit on the store's key. A 4xx shows the mistake in the provider's
+    debugger; a 200 would hide it, and there is nothing to process.
+    """
     sid, sender = form.get("MessageSid") or form.get("SmsSid"), form.get("From")
     if not sid or not sender:
         raise Rejected("missing MessageSid or From", status_code=400)
+    if not MESSAGE_SID.fullmatch(sid):
+        raise Rejected("malformed MessageSid", status_code=400)
     return MsgIn(CHANNEL, f"tel:{sender}", sid, text=form.get("Body", ""))
 
 

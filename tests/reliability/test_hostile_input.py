@@ -6,7 +6,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.models import Contact
+from bot.models import Contact, DeadLetter, IntakeMessage
 from bot.settings import ROOT
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_updates import text_update
@@ -53,6 +53,13 @@ def test_strange_sms_body_gets_a_reply(client, twilio_api, store, text):
     (b'{"update_id": 5, "message": {"text": "no chat"}}', "application/json", 400),
     (b'{"update_id": 6, "message": 42}', "application/json", 400),
     (b"update_id=7", "application/x-www-form-urlencoded", 400),
+    # Past a bigint: such an id in a group commit failed the whole batch on PostgreSQL.
+    (b'{"update_id": 1%s, "message": {"message_id": 1, "date": 1, "text": "hi", '
+     b'"chat": {"id": 8, "type": "private"}}}' % (b"0" * 70), "application/json", 400),
+    (b'{"update_id": 9223372036854775808, "message": {"message_id": 1, "date": 1, '
+     b'"text": "hi", "chat": {"id": 8, "type": "private"}}}', "application/json", 400),
+    (b'{"update_id": -8, "message": {"message_id": 1, "date": 1, "text": "hi", '
+     b'"chat": {"id": 8, "type": "private"}}}', "application/json", 400),
 ])
 def test_malformed_telegram_requests_get_a_clear_4xx(client, body, content_type, status):
     response = client.post("/webhooks/telegram", content=body,
@@ -67,6 +74,33 @@ def test_malformed_twilio_requests_are_refused_not_crashed(client, body):
                            headers={"Content-Type": "application/x-www-form-urlencoded",
                                     "X-Twilio-Signature": "AAAA"})
     assert response.status_code == 403
+
+
+BAD_SIDS = {
+    "too long for the key": "SM" + "a" * 80,
+    "upper-case digits": "SM" + "A" * 32,
+    "another kind of id": "AC" + "a" * 32,
+    "one digit short": "SM" + "a" * 31,
+    "a newline after it": "SM" + "a" * 32 + "\n",
+}
+
+
+@pytest.mark.parametrize("sid", BAD_SIDS.values(), ids=list(BAD_SIDS))
+def test_a_signed_sms_with_a_malformed_message_sid_is_refused_and_nothing_kept(
+        client, twilio_api, store, sid):
+    user = SmsUser(client, twilio_api, store, "+22793000004")
+    response = user.post("SOS", sid=sid)
+    assert response.status_code == 400 and response.json()["detail"] == "malformed MessageSid"
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(IntakeMessage)) == 0
+        assert session.scalar(select(func.count()).select_from(DeadLetter)) == 0
+    assert twilio_api.sent("+22793000004") == []
+
+
+def test_a_telegram_update_id_that_fits_a_bigint_is_served(client, bot_api, store):
+    user = TelegramUser(client, bot_api, store, 8400000002)
+    user.post(text_update(2**63 - 1, 8400000002, "salut"))
+    assert user.last_status == 200 and user._replies()
 
 
 def _stop_words() -> list[tuple[str, str]]:

@@ -47,6 +47,21 @@ def test_one_twilio_message_posted_100_times_in_sequence(client, store, twilio_a
     assert len(twilio_api.sent(NUMBER)) == 1
 
 
+def test_a_captured_sms_re_posted_with_fields_folded_into_its_sid_makes_no_second_report(
+        client, store, twilio_api):
+    from tests.test_twilio_signature import folded
+
+    url = f"{PUBLIC_URL}/webhooks/twilio/sms"
+    form, headers = signed_sms_form(url, twilio_api.auth_token, from_=NUMBER, to=SERVICE_NUMBER,
+                                    body="SOS", message_sid="SM" + "d" * 32)
+    assert client.post("/webhooks/twilio/sms", data=form, headers=headers).status_code == 200
+    replay = client.post("/webhooks/twilio/sms", data=folded(form), headers=headers)
+    assert replay.status_code == 400  # the signature held; the MessageSid check refused it
+    wait_outbox_drained(store)
+    assert count(store, InboundMessage) == 1
+    assert len(twilio_api.sent(NUMBER)) == 1
+
+
 def _post_many(urls: list[str], n: int, make_request) -> list[int]:
     with httpx.Client(timeout=30) as http, ThreadPoolExecutor(max_workers=20) as pool:
         return list(pool.map(lambda i: make_request(http, urls[i % len(urls)]).status_code,
