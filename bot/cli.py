@@ -131,13 +131,16 @@ class ChatSession:
         # reply at once (alerts to other people have other routes).
         pseudonym = self.runtime.vault.pseudonyms(msg.address)[0]  # type: ignore[attr-defined]
         with self.runtime.store.session() as session:  # type: ignore[attr-defined]
-            rows = session.scalars(select(OutboxMessage)
-                                   .where(OutboxMessage.route == route_of(pseudonym),
-                                          OutboxMessage.status == "pending")
-                                   .order_by(OutboxMessage.id)).all()
-            for row in rows:  # shown here: count it as delivered
+            rows = session.scalars(select(OutboxMessage).where(
+                (OutboxMessage.route == route_of(pseudonym))
+                | OutboxMessage.forget_after_send.is_(True),  # a DELETE's confirmation
+                OutboxMessage.status == "pending").order_by(OutboxMessage.id)).all()
+            for row in rows:  # shown here: count it as delivered (and forget it, as the sender)
                 row.status, row.provider_id = "sent", "terminal"
-            messages = [Outgoing.from_payload(row.payload) for row in rows]
+                if row.forget_after_send:
+                    session.delete(row)
+            vault = self.runtime.vault  # type: ignore[attr-defined]
+            messages = [Outgoing.unseal(vault, row.payload_enc) for row in rows]
         if self.echo:
             for message in messages:
                 print_outgoing(message, self.channel)

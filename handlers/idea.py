@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, object_session
 
 from bot import texts
 from bot.content import Content
+from bot.crypto import Vault
 from bot.engine import ChannelTraits, Command, Conversation, StepDef, Turn
 from bot.i18n import Translator
 from bot.idea_models import (
@@ -172,10 +173,10 @@ def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str
     text = text[:MAX_TEXT]
     if theme == SENSITIVE:
         session.add(SensitiveFeedback(text_enc=turn.vault.encrypt(text), **common))
-        _alert_officers(session, turn.content, turn.settings, reference)
+        _alert_officers(session, turn.vault, turn.content, turn.settings, reference)
     else:
-        session.add(Idea(text=text, theme=theme, organisation_type=_organisation(session, turn),
-                         **common))
+        session.add(Idea(text_enc=turn.vault.encrypt(text), theme=theme,
+                         organisation_type=_organisation(session, turn), **common))
     return reference
 
 
@@ -186,24 +187,25 @@ def _organisation(session: Session, turn: Turn) -> str | None:
     return "committee" if active_membership(session, turn.contact.id) else None
 
 
-def _alert_officers(session: Session, content: Content, settings: object,
+def _alert_officers(session: Session, vault: Vault, content: Content, settings: object,
                     reference: str) -> None:
     names = set(getattr(settings, "idea_sensitive_officers", []) or [])
     for recipient in recipients_for(session, "alerts"):
         if recipient.name in names:
             t = content.translator(recipient.language)
-            enqueue_text(session, recipient.channel, recipient.address_enc,
+            enqueue_text(session, vault, recipient.channel, recipient.address_enc,
                          t(it.OFFICER_ALERT, ref=reference), PRIORITY_ALERT)
 
 
-def enqueue_text(session: Session, channel: str, address_enc: str, text: str, priority: int,
-                 contact_id: int | None = None) -> None:
-    enqueue(session, channel=channel, address_enc=address_enc, message=Outgoing(text=text),
+def enqueue_text(session: Session, vault: Vault, channel: str, address_enc: str, text: str,
+                 priority: int, contact_id: int | None = None) -> None:
+    enqueue(session, vault, channel=channel, address_enc=address_enc, message=Outgoing(text=text),
             priority=priority, contact_id=contact_id)
 
 
-def set_status(session: Session, content: Content, traits: dict[str, ChannelTraits],
-               reference: str, status: str, answer: str | None) -> Idea | SensitiveFeedback:
+def set_status(session: Session, vault: Vault, content: Content,
+               traits: dict[str, ChannelTraits], reference: str, status: str,
+               answer: str | None) -> Idea | SensitiveFeedback:
     """Record the SP/CCM's decision; a signed submitter is told in their language and channel."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
@@ -220,7 +222,7 @@ def set_status(session: Session, content: Content, traits: dict[str, ChannelTrai
         language = content.languages.get(found.language) or t.language
         for message in render([Reply("\n".join(lines))], traits[contact.channel], language,
                               t).messages:
-            enqueue(session, channel=contact.channel, address_enc=contact.address_enc,
+            enqueue(session, vault, channel=contact.channel, address_enc=contact.address_enc,
                     message=message, priority=PRIORITY_ALERT, contact_id=contact.id,
                     route=route_of(contact.pseudonym))
     return found

@@ -18,6 +18,7 @@ from bot.dashboard_models import AuditEntry
 from bot.digest_models import DigestRun
 from bot.exports import safe_cell
 from bot.idea_models import Idea
+from bot.messages import Outgoing
 from bot.models import Contact, OutboxMessage
 from bot.recipients import Recipient, add_recipient
 from tests.dashboard_support import PHONE, PHONE_SPACED, seed_reports, seed_requests, signed_in
@@ -160,7 +161,8 @@ def test_an_idea_answer_reaches_a_signed_submitter_through_the_outbox(dash, stor
                           address_enc=vault.encrypt(f"tel:{PHONE}"), language="fr")
         session.add(contact)
         session.flush()
-        session.add(Idea(reference="I-2026-00001", text=f"réunion GTM à Arlit, tel {PHONE}",
+        session.add(Idea(reference="I-2026-00001",
+                         text_enc=vault.encrypt(f"réunion GTM à Arlit, tel {PHONE}"),
                          theme="coordination", signed=True, contact_id=contact.id,
                          channel="sms", language="fr"))
     csrf = signed_in(dash, store, "officer-1", "officer")
@@ -172,7 +174,8 @@ def test_an_idea_answer_reaches_a_signed_submitter_through_the_outbox(dash, stor
         idea = session.scalar(select(Idea))
         queued = session.scalars(select(OutboxMessage)).all()
     assert idea.status == "discussed" and idea.answer == "Vu en réunion du GTM."
-    assert len(queued) == 1 and "Vu en réunion du GTM." in queued[0].payload["text"]
+    assert len(queued) == 1
+    assert "Vu en réunion du GTM." in Outgoing.unseal(vault, queued[0].payload_enc).text
     assert audit(store, "idea.status") == [("officer-1", "I-2026-00001", "discussed")]
 
 
