@@ -4,7 +4,9 @@ Steps on channels with buttons (each: what it asks / what it does with the answe
   text       "write your idea"                 -> theme
   theme      themes + Skip (one is confidential) -> signature
   signature  Signed / Anonymous                 -> stored, reference given, back where it was
-By SMS: ``IDEA <text>`` is stored signed, ``IDEA ANONYMOUS <text>`` anonymously (no theme).
+By SMS: ``IDEA <text>`` is stored signed, ``IDEA ANONYMOUS <text>`` anonymously (no theme);
+``IDEA PRIVATE <text>`` (either order with ANONYMOUS) is confidential feedback, as the
+Telegram theme of that name: kept apart, for named officers only.
 """
 
 from __future__ import annotations
@@ -50,29 +52,42 @@ class Step(StrEnum):
 
 def run_command(turn: Turn, rest: str) -> None:
     """``IDEA ...``: one SMS stores it; on Telegram the conversation asks what is missing."""
-    anonymous, text = _split_anonymous(turn, rest)
+    anonymous, private, text = _split_flags(turn, rest)
     if turn.channel.buttons:
         data = {k: v for k, v in turn.data.items() if not k.startswith("idea_")}
         turn.contact.state_data = {**data, "idea_resume": [turn.contact.conversation,
                                                            turn.contact.step]}
         if text:
             turn.contact.state_data = {**turn.contact.state_data, "idea_text": text}
+        if text and private:  # the confidential theme is chosen already
+            turn.contact.state_data = {**turn.contact.state_data, "idea_theme": SENSITIVE}
+            _go(turn, Step.SIGNATURE)
+            return
         _go(turn, Step.THEME if text else Step.TEXT)
         return
     t = _translator(turn)
     if not text:
-        turn.say_text(t(it.SMS_USAGE))
+        turn.say_text(t(it.SMS_USAGE) + " " + t(it.SMS_PRIVATE_USAGE))
         return
     _notice_if_new(turn, t)
-    reference = store_idea(turn, text, theme=None, signed=not anonymous)
-    turn.say_text(t(it.THANKS_ANONYMOUS if anonymous else it.THANKS_SIGNED, ref=reference))
+    reference = store_idea(turn, text, theme=SENSITIVE if private else None,
+                           signed=not anonymous)
+    if private:
+        thanks = it.THANKS_SENSITIVE
+    else:
+        thanks = it.THANKS_ANONYMOUS if anonymous else it.THANKS_SIGNED
+    turn.say_text(t(thanks, ref=reference))
 
 
-def _split_anonymous(turn: Turn, rest: str) -> tuple[bool, str]:
+def _split_flags(turn: Turn, rest: str) -> tuple[bool, bool, str]:
+    """``ANONYMOUS`` and ``PRIVATE`` (content/keywords.yaml), in any order, before the text."""
+    flags: set[str] = set()
     key, after = turn.content.keywords.leading(rest)
-    if key == "anonymous":
-        return True, clean_text(after).strip()
-    return False, clean_text(rest).strip()
+    while key in ("anonymous", "private") and key not in flags:
+        flags.add(key)
+        rest = after
+        key, after = turn.content.keywords.leading(rest)
+    return "anonymous" in flags, "private" in flags, clean_text(rest).strip()
 
 
 def _translator(turn: Turn) -> Translator:

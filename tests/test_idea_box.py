@@ -127,6 +127,45 @@ def test_confidential_feedback_is_kept_apart_encrypted_and_named_officers_are_to
     assert bot_api.sent_texts(8100998) == []
 
 
+@pytest.mark.parametrize(("sms", "thanks", "signed"), [
+    ("IDEE PRIVE un agent demande de l'argent", "Seuls des agents désignés", True),
+    ("idee anonyme prive un agent demande de l'argent", "Seuls des agents désignés", False),
+    ("IDEA PRIVATE ANONYMOUS un agent demande de l'argent", "Only named SP/CCM officers", False),
+    ("SHAWARA SIRRI un agent demande de l'argent", "SP/CCM", True),
+])
+def test_an_sms_idea_marked_private_is_confidential_feedback_as_on_telegram(
+        client, twilio_api, bot_api, store, settings, sms, thanks, signed):
+    settings.idea_sensitive_officers = ["Point focal PSEA"]
+    vault = Vault(settings.secret_key_or_dev())
+    with store.session() as session:
+        add_recipient(session, vault, name="Point focal PSEA", address="telegram:8100997",
+                      language="fr", subscriptions=["alerts"])
+    user = SmsUser(client, twilio_api, store, "+22790110031")
+    reply = user.say_all(sms)  # a newcomer first gets the privacy notice
+    assert thanks in reply and f"I-{YEAR}-00001" in reply
+    assert ideas(store) == []  # never where digests and partners read
+    with store.session() as session:
+        feedback = session.scalars(select(SensitiveFeedback)).one()
+        assert vault.decrypt(feedback.text_enc) == "un agent demande de l'argent"
+        assert (feedback.signed, feedback.contact_id is not None) == (signed, signed)
+    [alert] = bot_api.sent_texts(8100997)
+    assert feedback.reference in alert and "argent" not in alert
+
+
+def test_the_sms_idea_usage_tells_how_to_send_it_privately(client, twilio_api, store):
+    [usage] = SmsUser(client, twilio_api, store, "+22790110032").say("IDEE")
+    assert "IDEE ANONYME" in usage and "IDEE PRIVE" in usage
+
+
+def test_idea_private_on_telegram_skips_the_theme_question(client, bot_api, store):
+    user = TelegramUser(client, bot_api, store, 8100003)
+    [sign] = user.say("IDEE PRIVE un agent demande de l'argent")
+    assert [label for label, _ in buttons(sign)] == ["Signée", "Anonyme"]
+    [thanks] = user.tap("sign:no")
+    assert "Seuls des agents désignés" in thanks["text"]
+    assert ideas(store) == []
+
+
 # --- the SP/CCM's answer ------------------------------------------------------------------------
 
 @pytest.fixture
