@@ -327,7 +327,7 @@ class Sender:
 
     def _claim_open(self, wanted: dict[str, int]) -> list[tuple[Claimed, str]]:
         """Claim rows and decrypt their addresses and payloads, off the event loop (Fernet
-        takes time; the payload's AES-GCM a few µs)."""
+        takes time; opening the sealed payload costs about as much again, docs/RELIABILITY.md)."""
         opened = []
         for channel, limit in wanted.items():
             for row in self._claim(limit, channels=[channel]):
@@ -335,7 +335,7 @@ class Sender:
                     message = Outgoing.unseal(self.vault, row.payload_enc)
                     opened.append((replace(row, message=message),
                                    self.vault.decrypt(row.address_enc)))
-                except ValueError as exc:  # undecryptable address: nothing will ever fix it
+                except ValueError as exc:  # undecryptable address or text: nothing will fix it
                     self._failed(row, PermanentSendError(str(exc)))
         return opened
 

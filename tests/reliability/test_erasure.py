@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import MetaData, func, select
 from starlette.testclient import TestClient
 
+from bot.committee_models import REVOKED, CommitteeMember
 from bot.crypto import Vault
 from bot.idea_models import Idea
 from bot.intake import encode
@@ -113,6 +114,11 @@ def test_after_delete_nothing_in_the_whole_store_leads_back_to_the_person(
     live_history(settings, store, twilio_api)
     wanted = needles(vault, NUMBER)
     assert traces(store, vault, wanted)  # the search finds them while they are known
+    with store.session() as session:
+        person_id = session.scalar(select(Contact.id).where(
+            Contact.pseudonym == vault.pseudonym(f"tel:{NUMBER}")))
+    assert set(links_to(store, person_id)) >= {"committee_members.contact_id",
+                                                "ideas.contact_id", "outbox.contact_id"}
     # They say OUI, and one more SMS comes in behind it; one of their SMS was spooled while
     # the store was away, one failed for good. Another person's data is there too.
     with accepting_only(settings) as client:
@@ -150,6 +156,25 @@ def test_after_delete_nothing_in_the_whole_store_leads_back_to_the_person(
     assert "supprim" in twilio_api.sent(NUMBER)[-1].body.lower()
     assert traces(store, vault, wanted) == []
     assert traces(store, vault, [SIGNED_IDEA]) == []  # a signed idea's text named them
+    assert links_to(store, person_id) == []  # no row points at their contact any more
+    with store.session() as session:
+        [membership] = session.scalars(select(CommitteeMember)).all()
+        assert (membership.contact_id, membership.status) == (None, REVOKED)
+
+
+def links_to(store, contact_id: int) -> list[str]:
+    """``table.column`` of every reflected link to ``contacts`` still holding ``contact_id``."""
+    tables = MetaData()
+    tables.reflect(bind=store.engine)
+    found = []
+    with store.engine.connect() as conn:
+        for table in tables.sorted_tables:
+            for column in table.columns:
+                if any(fk.column.table.name == "contacts" for fk in column.foreign_keys) and \
+                        conn.scalar(select(func.count()).select_from(table)
+                                    .where(column == contact_id)):
+                    found.append(f"{table.name}.{column.name}")
+    return found
 
 
 def _traits(settings):
