@@ -194,3 +194,16 @@ def _wait_for(probe, timeout: float = 10.0) -> None:
     while not probe():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_the_terminal_and_preview_show_a_delete_s_confirmation_once(settings, store):
+    """``hanya chat`` and /preview read a turn's replies by route; the confirmation has none,
+    so it is found by its address (and only this address's), then forgotten as once sent."""
+    from bot.cli import ChatSession
+
+    chat = ChatSession(build_runtime(settings, _traits(settings), store), "sms", echo=False)
+    for text in ("INFO", "3", "SUPPRIMER"):
+        chat.send(text)
+    [confirmation] = chat.send("OUI")
+    assert "supprim" in confirmation.text.lower()
+    assert _forgettable(store) == 0
