@@ -1,7 +1,8 @@
 """The registry of every column that holds personal data, and what happens to it.
 
 One list, read by the three things that must never miss a column: key rotation
-(``bot/keys.py`` re-encrypts every ``ENCRYPTED`` column and re-keys every ``PSEUDONYM``),
+(``bot/keys.py`` re-encrypts every ``ENCRYPTED`` column; it also re-keys the pseudonyms that
+find a row by address, contacts' and recipients'),
 DELETE (``bot/erasure.py`` applies each column's ``on_delete``) and retention
 (``bot/retention.py`` applies each ``on_retention``). ``tests/test_personal_data.py`` fails when
 a model gains an ``*_enc`` column, a link to ``contacts`` or a column derived from an address
@@ -83,7 +84,8 @@ REGISTRY: tuple[PersonalColumn, ...] = (
     _(SensitiveFeedback.text_enc, Holds.TEXT, Action.ERASED_IF_SIGNED, Action.KEPT),
     _(CommitteeMember.contact_id, Holds.LINK, Action.UNLINKED, Action.UNLINKED),
     # A report is about an event, not its reporter: its texts stay (encrypted), its
-    # reporter's keyed hash does not lead back once DELETE has replaced it.
+    # reporter's keyed hash does not lead back once DELETE has replaced it. That hash is not
+    # re-keyed by a rotation (only compared with itself): DELETE matches it under every key.
     _(Report.reporter, Holds.PSEUDONYM, Action.RANDOMISED, Action.KEPT),
     _(Report.description_enc, Holds.TEXT, Action.KEPT, Action.KEPT),
     _(Report.raw_text_enc, Holds.TEXT, Action.KEPT, Action.KEPT),
@@ -94,9 +96,6 @@ REGISTRY: tuple[PersonalColumn, ...] = (
 del _
 
 ENCRYPTED = tuple(c for c in REGISTRY if c.encrypted)
-# Pseudonyms that find a row by address: re-keyed on rotation (``Report.reporter`` is a hash of
-# a hash, only ever compared with itself: it is matched under every key instead).
-REKEYED = (Contact.pseudonym, Recipient.pseudonym)
 
 
 # Column names that hold a keyed hash of an address wherever they appear.
@@ -122,5 +121,5 @@ def unregistered(metadata: MetaData) -> list[str]:
     return sorted(name for name in found if name not in known)
 
 
-__all__ = ["ENCRYPTED", "REGISTRY", "REKEYED", "Action", "Holds", "PersonalColumn", "named",
+__all__ = ["ENCRYPTED", "REGISTRY", "Action", "Holds", "PersonalColumn", "named",
            "unregistered"]
