@@ -65,8 +65,8 @@ def enqueue(store: Store, vault: Vault, channel: str, messages: int, recipients:
             n = r * per + k
             rows.append({"channel": channel, "address_enc": address_enc, "contact_id": None,
                          "route": route,
-                         "payload": Outgoing(text=f"bench message {n} part {k + 1}/{per}")
-                         .to_payload(), "priority": 0})
+                         "payload_enc": Outgoing(text=f"bench message {n} part {k + 1}/{per}")
+                         .seal(vault), "priority": 0})
     with store.engine.begin() as conn:
         conn.execute(insert(OutboxMessage.__table__), rows)
 

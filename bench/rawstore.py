@@ -23,7 +23,7 @@ class Shape:
     contacts: int
     outbox: int
     info_requests: int
-    payloads: list[dict[str, Any]]
+    payloads: list[str]  # sealed, as the outbox stores them
 
     @classmethod
     def read(cls, url: str) -> Shape:
@@ -33,9 +33,9 @@ class Shape:
                 def count(model: Any) -> int:
                     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
-                payloads = list(session.scalars(select(OutboxMessage.payload).limit(200)))
+                payloads = list(session.scalars(select(OutboxMessage.payload_enc).limit(200)))
                 return cls(count(InboundMessage), count(Contact), count(OutboxMessage),
-                           count(InfoRequest), payloads or [{"text": "x" * 300}])
+                           count(InfoRequest), payloads or ["g1." + "x" * 400])
         finally:
             store.dispose()
 
@@ -100,5 +100,5 @@ def _write_one(store: Store, i: int, pseudonym: str, shape: Shape, address: str)
         for k in range(_share(i, shape.outbox, n)):
             conn.execute(insert(OutboxMessage).values(
                 channel="telegram", address_enc=address, contact_id=contact_id,
-                payload=shape.payloads[(i + k) % len(shape.payloads)], priority=0,
+                payload_enc=shape.payloads[(i + k) % len(shape.payloads)], priority=0,
                 status="pending", attempts=0, next_attempt_at=now, created_at=now))

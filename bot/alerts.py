@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.committee_models import Committee, Report
 from bot.content import Content
+from bot.crypto import Vault
 from bot.engine import ChannelTraits
 from bot.i18n import Translator
 from bot.messages import Reply
@@ -34,7 +35,7 @@ _TRAITS = {"telegram": ChannelTraits("telegram", buttons=False, location=False),
 Compose = Callable[[Translator, str], str]  # (translator, language code) -> alert text
 
 
-def fan_out(session: Session, content: Content, compose: Compose) -> int:
+def fan_out(session: Session, vault: Vault, content: Content, compose: Compose) -> int:
     """Queue one alert per active ``alerts`` recipient, in its language; return how many."""
     queued = 0
     for recipient in recipients_for(session, "alerts"):
@@ -43,7 +44,7 @@ def fan_out(session: Session, content: Content, compose: Compose) -> int:
         text = compose(translator, language.code)
         traits = _TRAITS.get(recipient.channel, _TRAITS["sms"])
         for message in render([Reply(text)], traits, language, translator).messages:
-            enqueue(session, channel=recipient.channel, address_enc=recipient.address_enc,
+            enqueue(session, vault, channel=recipient.channel, address_enc=recipient.address_enc,
                     message=message, priority=PRIORITY_ALERT,
                     route=route_of(recipient.pseudonym))
         queued += 1
@@ -69,8 +70,8 @@ def people(t: Translator, total: int | None, women: int | None, children: int | 
     return text
 
 
-def alert_report(session: Session, content: Content, settings: Any, report: Report,
-                 committee: Committee, vocabulary: Vocabulary) -> int:
+def alert_report(session: Session, vault: Vault, content: Content, settings: Any,
+                 report: Report, committee: Committee, vocabulary: Vocabulary) -> int:
     """Alert the duty recipients about an urgent report."""
     point = content.points.get(report.point_id)
     category = vocabulary.categories.get(report.category)
@@ -87,11 +88,11 @@ def alert_report(session: Session, content: Content, settings: Any, report: Repo
                  committee=committee.name)
         return text + (" " + t(txt.ALERT_CORROBORATED) if report.corroborated else "")
 
-    return fan_out(session, content, compose)
+    return fan_out(session, vault, content, compose)
 
 
-def alert_sos(session: Session, content: Content, settings: Any, point_id: str | None,
-              at: datetime) -> int:
+def alert_sos(session: Session, vault: Vault, content: Content, settings: Any,
+              point_id: str | None, at: datetime) -> int:
     """Alert the duty recipients about an SOS: the place and the time, nothing else."""
     point = content.points.get(point_id or "")
 
@@ -102,4 +103,4 @@ def alert_sos(session: Session, content: Content, settings: Any, point_id: str |
         return t(txt.ALERT_SOS, point=point.display(lang),
                  region=point.region_name or point.region or "?", when=moment)
 
-    return fan_out(session, content, compose)
+    return fan_out(session, vault, content, compose)

@@ -153,7 +153,7 @@ def digest_run(
                                   category_labels(settings.content_dir))
         key = period_key(period_for(kind, sent_on))
         if send:
-            queued = send_digest(runtime.store, content, kind, sent_on, tz, renderer,
+            queued = send_digest(runtime.store, runtime.vault, content, kind, sent_on, tz, renderer,
                                  silent_days=settings.digest_silent_days,
                                  content_error=runtime.content.last_error)
             console.print(f"{kind} digest {key}: queued for {queued} recipient(s) "
@@ -169,7 +169,8 @@ def _print_digest(runtime: Any, renderer: DigestRenderer, reader: Recipient, kin
     settings = runtime.settings
     with runtime.store.session() as session:
         digest = build_digest(session, runtime.content.current, kind, period_for(kind, sent_on),
-                              ZoneInfo(settings.timezone), silent_days=settings.digest_silent_days,
+                              ZoneInfo(settings.timezone), vault=runtime.vault,
+                              silent_days=settings.digest_silent_days,
                               content_error=runtime.content.last_error)
     for message in renderer(digest, reader):
         if message.photo_path:
@@ -222,7 +223,7 @@ def idea_status(
     with _runtime() as runtime:
         try:
             with runtime.store.session() as session:
-                found = set_status(session, runtime.content.current,
+                found = set_status(session, runtime.vault, runtime.content.current,
                                    channel_traits(runtime.settings), reference, status, answer)
                 told = found.signed and found.contact_id is not None
         except (ValueError, LookupError) as exc:
@@ -246,7 +247,7 @@ def idea_show(reference: str,
             text = runtime.vault.decrypt(found.text_enc)
         else:
             assert isinstance(found, Idea)
-            text = found.text
+            text = runtime.vault.decrypt(found.text_enc)
         console.print(f"{found.reference} [{found.status}] signed={found.signed} "
                       f"{found.created_at:%Y-%m-%d}", markup=False)
         console.print(text, markup=False, highlight=False)

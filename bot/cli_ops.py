@@ -34,10 +34,9 @@ def keys_rotate() -> None:
     with store.session() as session:
         done = rotate_all(session, vault_from_settings(settings))
     store.dispose()
-    console.print(f"re-keyed {done.contacts} contacts, {done.recipients} recipients, "
-                  f"{done.outbox} queued messages, {done.intake} received messages not yet "
-                  f"handled, {done.dead_letters} dead letters; "
-                  "you can now remove the old key")
+    columns = ", ".join(f"{name} {count}" for name, count in done.columns.items())
+    console.print(f"re-keyed {done.contacts} contacts, {done.recipients} recipients; "
+                  f"re-encrypted {columns}; you can now remove the old key")
 
 
 @retention_app.command("purge")

@@ -281,22 +281,9 @@ def claim_code(session: Session, row: EnrolmentCode, now: datetime) -> bool:
     return True
 
 
-def rotate_report_texts(session: Session, vault: Vault) -> int:
-    """Re-encrypt report descriptions and raw texts under the current key (key rotation)."""
-    rotated = 0
-    for report in session.scalars(select(Report).where(
-            (Report.description_enc.is_not(None)) | (Report.raw_text_enc.is_not(None)))):
-        if report.description_enc:
-            report.description_enc = vault.rotate(report.description_enc)
-        if report.raw_text_enc:
-            report.raw_text_enc = vault.rotate(report.raw_text_enc)
-        rotated += 1
-    return rotated
-
-
 __all__ = [
     "ACTIVE", "Committee", "CommitteeMember", "EnrolmentCode", "claim_code", "code_hash",
     "issue_code", "normalise_code", "usable_code", "Report", "ReportCounter",
     "ReportLink", "SosEvent", "active_membership", "find_committee", "format_reference",
-    "link_related", "next_reference", "rotate_report_texts",
+    "link_related", "next_reference",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import committee_models as cm
 from bot.content import Content
+from bot.crypto import Vault
 from bot.digest_models import DigestRun
 from bot.idea_models import Idea
 from bot.indicators import Count, Period, compute
@@ -129,7 +130,8 @@ class Digest:
 
 
 def build_digest(session: Session, content: Content, kind: str, period: Period, tz: ZoneInfo,
-                 *, silent_days: int = 7, content_error: str | None = None) -> Digest:
+                 *, vault: Vault, silent_days: int = 7,
+                 content_error: str | None = None) -> Digest:
     """Every section of the ``kind`` digest for ``period`` (exact counts; suppression is for
     rendering, per recipient)."""
     first, after = period.bounds(tz)
@@ -137,7 +139,7 @@ def build_digest(session: Session, content: Content, kind: str, period: Period, 
     digest.urgent = urgent_reports(session, first, after)
     digest.groups = report_groups(session, first, after)
     digest.silent = silent_committees(session, after, silent_days)
-    digest.ideas = new_ideas(session, first, after)
+    digest.ideas = new_ideas(session, vault, first, after)
     digest.failures = delivery_failures(session, first, after)
     if kind == "weekly":
         digest.current = figures(session, content, period, tz)
@@ -199,11 +201,12 @@ def reporters(session: Session, first: datetime, after: datetime) -> int:
 
 # --- the other sections ------------------------------------------------------------------------
 
-def new_ideas(session: Session, first: datetime, after: datetime) -> list[IdeaLine]:
+def new_ideas(session: Session, vault: Vault, first: datetime,
+              after: datetime) -> list[IdeaLine]:
     """Ideas of the period. Sensitive feedback lives in another table: it cannot appear."""
     rows = session.scalars(select(Idea).where(Idea.created_at >= first, Idea.created_at < after)
                            .order_by(Idea.id))
-    return [IdeaLine(i.reference, i.theme, i.text) for i in rows]
+    return [IdeaLine(i.reference, i.theme, vault.decrypt(i.text_enc)) for i in rows]
 
 
 def idea_senders(session: Session, first: datetime, after: datetime) -> int:
@@ -247,8 +250,8 @@ def figures(session: Session, content: Content, period: Period, tz: ZoneInfo) ->
 Renderer = Any  # (digest, recipient) -> list[Outgoing]; see bot.digest_render.render_for
 
 
-def send_digest(store: Store, content: Content, kind: str, sent_on: date, tz: ZoneInfo,
-                render_for: Renderer, *, silent_days: int = 7,
+def send_digest(store: Store, vault: Vault, content: Content, kind: str, sent_on: date,
+                tz: ZoneInfo, render_for: Renderer, *, silent_days: int = 7,
                 content_error: str | None = None) -> int:
     """Queue the ``kind`` digest of the period ending the day before ``sent_on`` for every
     recipient that has not had it; return how many recipients it was queued for.
@@ -263,7 +266,8 @@ def send_digest(store: Store, content: Content, kind: str, sent_on: date, tz: Zo
     if not waiting:
         return 0
     with store.session() as session:
-        digest = build_digest(session, content, kind, period, tz, silent_days=silent_days,
+        digest = build_digest(session, content, kind, period, tz, vault=vault,
+                              silent_days=silent_days,
                               content_error=content_error)
     queued = 0
     for recipient_id in waiting:
@@ -277,9 +281,9 @@ def send_digest(store: Store, content: Content, kind: str, sent_on: date, tz: Zo
                 session.flush()  # the unique key decides here, before anything is queued
                 messages = render_for(digest, recipient)
                 for message in messages:
-                    enqueue(session, channel=recipient.channel, address_enc=recipient.address_enc,
-                            message=message, priority=PRIORITY_DIGEST,
-                            route=route_of(recipient.pseudonym))
+                    enqueue(session, vault, channel=recipient.channel,
+                            address_enc=recipient.address_enc, message=message,
+                            priority=PRIORITY_DIGEST, route=route_of(recipient.pseudonym))
                 run.messages = len(messages)
             queued += 1
         except IntegrityError:

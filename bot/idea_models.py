@@ -32,7 +32,7 @@ class Idea(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)  # I-2026-00042
-    text: Mapped[str] = mapped_column(Text)
+    text_enc: Mapped[str] = mapped_column(Text)  # Vault ciphertext, as report texts
     theme: Mapped[str | None] = mapped_column(String(24))
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Only when signed; SET NULL when the person says DELETE (the idea itself stays).

@@ -21,6 +21,7 @@ from bot import guard, texts, turn_writes
 from bot.content import Content
 from bot.crypto import Vault, short_ref
 from bot.engine import ChannelTraits, Engine, Turn
+from bot.erasure import erase_person, erase_spooled
 from bot.messages import MsgIn, Outgoing
 from bot.models import Contact, utcnow
 from bot.recipients import route_of
@@ -41,6 +42,7 @@ class Outcome(Enum):
 class Result:
     outcome: Outcome
     queued: int = 0  # replies written to the outbox
+    forgot: bool = False  # the person said DELETE: their spooled SMS go after the commit
 
 
 @dataclass
@@ -75,6 +77,9 @@ class Inbox:
         try:
             with self.store.session() as session:
                 result = self._handle(session, msg, also)
+            spool = getattr(self.settings, "spool_dir", None)
+            if result.forgot and spool is not None:
+                erase_spooled(spool, self.vault, msg.address)
         except IntegrityError as exc:
             if _is_duplicate(exc):
                 log.info("duplicate %s message %s ignored", msg.channel, msg.external_id)
@@ -109,10 +114,10 @@ class Inbox:
             also=also)
         turn_writes.write(session, writes, postgres=self.store.is_postgres)
         queued = len(writes.outbox)
-        if turn.forget:  # the inbound row's link goes with it (ON DELETE SET NULL)
-            session.delete(contact)
-            log.info("contact %s erased on request", short_ref(contact.pseudonym))
-        return Result(Outcome.PROCESSED, queued)
+        if turn.forget:  # everything that leads back to them goes (bot/erasure.py)
+            erased = erase_person(session, self.vault, contact, msg.address)
+            log.info("contact %s erased on request: %s", short_ref(contact.pseudonym), erased)
+        return Result(Outcome.PROCESSED, queued, forgot=turn.forget)
 
     @staticmethod
     def _requests(turn: Turn) -> list[dict[str, Any]]:
@@ -130,12 +135,13 @@ class Inbox:
         the hot path reads them (``hanya chat`` finds its rows by route)."""
         if not messages:
             return []
-        contact_id = None if turn.forget else turn.contact.id
-        route = route_of(turn.contact.pseudonym)
+        forget = turn.forget  # the confirmation of a DELETE: no link, no route, gone once sent
+        contact_id = None if forget else turn.contact.id
+        route = None if forget else route_of(turn.contact.pseudonym)
         return [{"channel": turn.msg.channel, "address_enc": turn.contact.address_enc,
-                 "contact_id": contact_id, "payload": m.to_payload(), "priority": 0,
+                 "contact_id": contact_id, "payload_enc": m.seal(turn.vault), "priority": 0,
                  "route": route, "status": "pending", "attempts": 0, "next_attempt_at": now,
-                 "created_at": now}
+                 "created_at": now, "forget_after_send": forget}
                 for m in messages]
 
     def _flood(self, contact: Contact, msg: MsgIn) -> guard.FloodVerdict:

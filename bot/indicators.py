@@ -61,6 +61,20 @@ def parse_period(start: str | None, end: str | None, today: date, days: int = 30
     return Period(min(first, last), max(first, last))
 
 
+def month_period(month: str) -> Period:
+    """The calendar month ``YYYY-MM`` as a period; ``ValueError`` for anything else."""
+    if len(month) != 7 or month[4] != "-":
+        raise ValueError(f"not a month: {month!r}")
+    first = date.fromisoformat(month + "-01")
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return Period(first, following - timedelta(days=1))
+
+
+def last_whole_month(today: date) -> Period:
+    """The last calendar month that is over on ``today``."""
+    return month_period((today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
+
+
 @dataclass(frozen=True)
 class Count:
     """One line of a breakdown. ``value`` None means suppressed (a small count, for partners)."""
@@ -254,6 +268,7 @@ def report_cells(session: Session, period: Period, tz: ZoneInfo) -> list[ReportC
 
 
 __all__ = [
-    "Count", "Indicators", "Period", "ReportCell", "RequestGroup", "compute", "parse_period",
+    "Count", "Indicators", "Period", "ReportCell", "RequestGroup", "compute", "last_whole_month",
+    "month_period", "parse_period",
     "region_names", "report_cells", "request_groups", "suppress", "today_in",
 ]

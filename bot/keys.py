@@ -7,14 +7,15 @@ Operators set the new key as ``HANYA_SECRET_KEY`` and the old one in ``HANYA_OLD
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from bot.committee_models import rotate_report_texts
 from bot.crypto import Vault
-from bot.models import Contact, DeadLetter, IntakeMessage, OutboxMessage
+from bot.models import Contact
+from bot.personal_data import ENCRYPTED
 from bot.recipients import Recipient
 
 
@@ -22,30 +23,31 @@ from bot.recipients import Recipient
 class Rotated:
     contacts: int
     recipients: int
-    outbox: int
-    dead_letters: int
-    intake: int = 0  # messages accepted and not yet handled
+    # Ciphertexts re-encrypted, by ``table.column`` (every column of the registry).
+    columns: dict[str, int] = field(default_factory=dict)
 
 
 def rotate_all(session: Session, vault: Vault) -> Rotated:
-    """Re-key every stored address under the vault's current key (in one transaction)."""
+    """Re-key every pseudonym and re-encrypt every ciphertext the personal-data registry
+    (``bot/personal_data.py``) names, under the vault's current key, in one transaction."""
     contacts = _repseudonymise(session, vault, Contact)
     recipients = _repseudonymise(session, vault, Recipient)
-    outbox = 0
-    for row in session.scalars(select(OutboxMessage)
-                               .where(OutboxMessage.status.in_(["pending", "sending"]))):
-        row.address_enc = vault.rotate(row.address_enc)
-        outbox += 1
-    dead = 0
-    for letter in session.scalars(select(DeadLetter)):
-        letter.payload_enc = vault.rotate(letter.payload_enc)
-        dead += 1
-    intake = 0
-    for waiting in session.scalars(select(IntakeMessage)):  # accepted, not handled yet
-        waiting.payload_enc = vault.rotate(waiting.payload_enc)
-        intake += 1
-    rotate_report_texts(session, vault)  # committee reports: description and raw SMS
-    return Rotated(contacts, recipients, outbox, dead, intake)
+    columns = {entry.name: _reencrypt(session, vault, entry.column) for entry in ENCRYPTED}
+    session.expire_all()  # loaded rows must not hide what the UPDATEs wrote
+    return Rotated(contacts, recipients, columns)
+
+
+def _reencrypt(session: Session, vault: Vault, column: Any) -> int:
+    """Every non-empty ciphertext of ``column``, one UPDATE per row by id (Core statements:
+    the rows' other columns are neither loaded nor written)."""
+    table = cast(Table, column.class_.__table__)
+    rows = session.execute(select(table.c.id, table.c[column.key])
+                           .where(table.c[column.key].is_not(None))).all()
+    values = [{"row_id": row_id, "value": vault.rotate(token)} for row_id, token in rows if token]
+    if values:
+        session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                        .values({column.key: bindparam("value")}), values)
+    return len(values)
 
 
 def _repseudonymise(session: Session, vault: Vault, model: type[Contact] | type[Recipient]) -> int:

@@ -5,11 +5,15 @@ An address reads like ``telegram:3527065`` or ``tel:+22790000000`` (as in courie
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.models import utcnow
+
+if TYPE_CHECKING:
+    from bot.crypto import Vault
 
 Kind = Literal["text", "choice", "location", "media", "blocked"]
 
@@ -73,3 +77,13 @@ class Outgoing:
     @classmethod
     def from_payload(cls, payload: dict[str, object]) -> Outgoing:
         return cls(**payload)  # type: ignore[arg-type]
+
+    def seal(self, vault: Vault) -> str:
+        """The outbox's ``payload_enc``: what is sent is personal data, encrypted at rest
+        (AES-GCM, the cheap kind: a reply is sealed once and opened once)."""
+        return vault.seal(json.dumps(self.to_payload(), ensure_ascii=False,
+                                     separators=(",", ":")))
+
+    @classmethod
+    def unseal(cls, vault: Vault, payload_enc: str) -> Outgoing:
+        return cls.from_payload(json.loads(vault.decrypt(payload_enc)))

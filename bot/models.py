@@ -120,7 +120,10 @@ class OutboxMessage(Base):
     # The destination's keyed hash, shortened (never the address): one chat's messages share
     # it, so the sender can keep to one message at a time per chat in SQL. Null: no pacing key.
     route: Mapped[str | None] = mapped_column(String(16))
-    payload: Mapped[dict[str, Any]] = mapped_column()
+    # The provider-shaped message (``Outgoing.to_payload()`` as JSON), sealed: ``payloads``.
+    payload_enc: Mapped[str] = mapped_column(Text)
+    # The reply to a DELETE: the person is gone, and so is this row once it is sent.
+    forget_after_send: Mapped[bool] = mapped_column(Boolean, default=False)
     # Lower goes first: 0 a person waiting, 5 alerts, 9 digests.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default="pending")

@@ -41,11 +41,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Integer, and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot import metrics
@@ -185,11 +185,13 @@ class Claimed:
     id: int
     channel: str
     address_enc: str
-    payload: dict[str, object]
+    payload_enc: str
     attempts: int
     contact_id: int | None
     lease_until: datetime  # also the claim's token: whoever claims it again changes it
     route: str | None = None
+    forget: bool = False  # the reply to a DELETE: the row goes once it is sent
+    message: Outgoing | None = None  # the payload, opened with the address
 
 
 class Sender:
@@ -325,13 +327,16 @@ class Sender:
         return room
 
     def _claim_open(self, wanted: dict[str, int]) -> list[tuple[Claimed, str]]:
-        """Claim rows and decrypt their addresses, off the event loop (Fernet takes time)."""
+        """Claim rows and decrypt their addresses and payloads, off the event loop (Fernet
+        takes time; opening the sealed payload costs about as much again, docs/RELIABILITY.md)."""
         opened = []
         for channel, limit in wanted.items():
             for row in self._claim(limit, channels=[channel]):
                 try:
-                    opened.append((row, self.vault.decrypt(row.address_enc)))
-                except ValueError as exc:  # undecryptable address: nothing will ever fix it
+                    message = Outgoing.unseal(self.vault, row.payload_enc)
+                    opened.append((replace(row, message=message),
+                                   self.vault.decrypt(row.address_enc)))
+                except ValueError as exc:  # undecryptable address or text: nothing will fix it
                     self._failed(row, PermanentSendError(str(exc)))
         return opened
 
@@ -394,7 +399,8 @@ class Sender:
                 await asyncio.sleep(late)
             self.pacer.record(rules)
             try:
-                provider_id = await channel.send(address, Outgoing.from_payload(row.payload))
+                provider_id = await channel.send(address, row.message or Outgoing.unseal(
+                    self.vault, row.payload_enc))
             except SendError as exc:
                 _count_refusal(row.channel, exc)
                 if isinstance(exc, Throttled) and rules:
@@ -419,7 +425,7 @@ class Sender:
         written = self._marks_written
         # Bound names differ from column names: SQLAlchemy keeps those for SET values.
         self._marks.append({"b_id": row.id, "b_provider": provider_id, "b_route": row.route,
-                            "b_free": free_at})
+                            "b_free": free_at, "b_forget": row.forget})
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_marks())
         await asyncio.shield(written)
@@ -467,8 +473,8 @@ class Sender:
             if row.id in expired:  # its sender died mid-send: this may be a second copy
                 log.warning("outbox %s: lease expired, sending again", row.id)
         rows.sort(key=lambda r: (r.priority, r.id))
-        return [Claimed(r.id, r.channel, r.address_enc, r.payload, r.attempts, r.contact_id,
-                        lease_until, r.route) for r in rows]
+        return [Claimed(r.id, r.channel, r.address_enc, r.payload_enc, r.attempts, r.contact_id,
+                        lease_until, r.route, r.forget_after_send) for r in rows]
 
     def _first_per_route(self, session: Session, now: datetime, limit: int,
                          channels: list[str]) -> list[Any]:
@@ -533,6 +539,9 @@ class Sender:
             later = [m for m in marks if m["b_route"] and m["b_free"] is not None]
             if later:
                 session.connection().execute(_DEFER_ROUTE, later)
+            gone = [m["b_id"] for m in marks if m.get("b_forget")]
+            if gone:  # a DELETE's reply: sent, so nothing of the person stays (bot/erasure.py)
+                session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(gone)))
 
     def _release(self, rows: list[Claimed], after: float) -> None:
         """Put claimed rows back, due in ``after`` s; the claim was not a try."""
@@ -566,6 +575,9 @@ class Sender:
             values.update(status="pending",
                           next_attempt_at=now + timedelta(seconds=self._backoff(row.attempts)))
         with self.store.session() as session:
+            if row.forget and values.get("status") == "failed":  # nothing kept of the person
+                session.execute(delete(OutboxMessage).where(OutboxMessage.id == row.id))
+                return
             session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                             .values(**values))
             if isinstance(exc, ContactStopped) and row.contact_id is not None:
@@ -616,8 +628,8 @@ class _ClaimStatements:
         # Taking the chosen rows: still due (another sender may have been quicker), leased.
         ids: Any = bindparam("ids", expanding=True)
         lease = bindparam("lease", type_=OutboxMessage.lease_until.type)
-        taken = (row.id, row.channel, row.address_enc, row.payload, row.attempts,
-                 row.contact_id, row.route, row.priority)
+        taken = (row.id, row.channel, row.address_enc, row.payload_enc, row.attempts,
+                 row.contact_id, row.route, row.priority, row.forget_after_send)
         leased = {"status": "sending", "lease_until": lease, "attempts": row.attempts + 1}
         self.take = (update(row).where(row.id.in_(ids), _due(now)).values(leased)
                      .returning(*taken))

@@ -94,14 +94,14 @@ def route_of(pseudonym: str | None) -> str | None:
     return pseudonym[:16] if pseudonym else None
 
 
-def enqueue(session: Session, *, channel: str, address_enc: str, message: Outgoing,
-            priority: int, contact_id: int | None = None,
+def enqueue(session: Session, vault: Vault, *, channel: str, address_enc: str,
+            message: Outgoing, priority: int, contact_id: int | None = None,
             route: str | None = None) -> OutboxMessage:
     """Queue one message in the caller's transaction (sent after commit by the sender).
 
     ``route`` (``route_of(pseudonym)``) lets the sender pace per chat without decrypting.
     """
     row = OutboxMessage(channel=channel, address_enc=address_enc, contact_id=contact_id,
-                        payload=message.to_payload(), priority=priority, route=route)
+                        payload_enc=message.seal(vault), priority=priority, route=route)
     session.add(row)
     return row

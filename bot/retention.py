@@ -20,6 +20,17 @@ from sqlalchemy.orm import Session
 from bot.committee_models import ACTIVE, CommitteeMember
 from bot.models import Contact, DeadLetter, InboundMessage, OutboxMessage
 
+# The registry's columns (bot/personal_data.py) whose ``on_retention`` this module applies;
+# tests/test_personal_data.py checks the two lists agree.
+HANDLED = frozenset({
+    "contacts.pseudonym", "contacts.address_enc", "outbox.address_enc", "outbox.payload_enc",
+    "outbox.route", "outbox.contact_id", "dead_letters.payload_enc",
+    "inbound_messages.contact_id",
+    # a stale contact's row goes (never an active member's): these links become null
+    # (ON DELETE SET NULL)
+    "ideas.contact_id", "sensitive_feedback.contact_id", "committee_members.contact_id",
+})
+
 
 @dataclass(frozen=True)
 class Purged:

@@ -72,8 +72,9 @@ class DigestJobs:
         renderer = DigestRenderer(content, settings.digest_small_cell, settings.chart_dir,
                                   settings.sms_max_segments,
                                   category_labels(settings.content_dir))
-        queued = send_digest(self.runtime.store, content, kind, fired.astimezone(self.tz).date(),
-                             self.tz, renderer, silent_days=settings.digest_silent_days,
+        queued = send_digest(self.runtime.store, self.runtime.vault, content, kind,
+                             fired.astimezone(self.tz).date(), self.tz, renderer,
+                             silent_days=settings.digest_silent_days,
                              content_error=source.last_error)
         if queued:
             self.wake()

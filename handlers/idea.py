@@ -4,7 +4,9 @@ Steps on channels with buttons (each: what it asks / what it does with the answe
   text       "write your idea"                 -> theme
   theme      themes + Skip (one is confidential) -> signature
   signature  Signed / Anonymous                 -> stored, reference given, back where it was
-By SMS: ``IDEA <text>`` is stored signed, ``IDEA ANONYMOUS <text>`` anonymously (no theme).
+By SMS: ``IDEA <text>`` is stored signed, ``IDEA ANONYMOUS <text>`` anonymously (no theme);
+``IDEA PRIVATE <text>`` (either order with ANONYMOUS) is confidential feedback, as the
+Telegram theme of that name: kept apart, for named officers only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, object_session
 
 from bot import texts
 from bot.content import Content
+from bot.crypto import Vault
 from bot.engine import ChannelTraits, Command, Conversation, StepDef, Turn
 from bot.i18n import Translator
 from bot.idea_models import (
@@ -49,29 +52,42 @@ class Step(StrEnum):
 
 def run_command(turn: Turn, rest: str) -> None:
     """``IDEA ...``: one SMS stores it; on Telegram the conversation asks what is missing."""
-    anonymous, text = _split_anonymous(turn, rest)
+    anonymous, private, text = _split_flags(turn, rest)
     if turn.channel.buttons:
         data = {k: v for k, v in turn.data.items() if not k.startswith("idea_")}
         turn.contact.state_data = {**data, "idea_resume": [turn.contact.conversation,
                                                            turn.contact.step]}
         if text:
             turn.contact.state_data = {**turn.contact.state_data, "idea_text": text}
+        if text and private:  # the confidential theme is chosen already
+            turn.contact.state_data = {**turn.contact.state_data, "idea_theme": SENSITIVE}
+            _go(turn, Step.SIGNATURE)
+            return
         _go(turn, Step.THEME if text else Step.TEXT)
         return
     t = _translator(turn)
     if not text:
-        turn.say_text(t(it.SMS_USAGE))
+        turn.say_text(t(it.SMS_USAGE) + " " + t(it.SMS_PRIVATE_USAGE))
         return
     _notice_if_new(turn, t)
-    reference = store_idea(turn, text, theme=None, signed=not anonymous)
-    turn.say_text(t(it.THANKS_ANONYMOUS if anonymous else it.THANKS_SIGNED, ref=reference))
+    reference = store_idea(turn, text, theme=SENSITIVE if private else None,
+                           signed=not anonymous)
+    if private:
+        thanks = it.THANKS_SENSITIVE
+    else:
+        thanks = it.THANKS_ANONYMOUS if anonymous else it.THANKS_SIGNED
+    turn.say_text(t(thanks, ref=reference))
 
 
-def _split_anonymous(turn: Turn, rest: str) -> tuple[bool, str]:
+def _split_flags(turn: Turn, rest: str) -> tuple[bool, bool, str]:
+    """``ANONYMOUS`` and ``PRIVATE`` (content/keywords.yaml), in any order, before the text."""
+    flags: set[str] = set()
     key, after = turn.content.keywords.leading(rest)
-    if key == "anonymous":
-        return True, clean_text(after).strip()
-    return False, clean_text(rest).strip()
+    while key in ("anonymous", "private") and key not in flags:
+        flags.add(key)
+        rest = after
+        key, after = turn.content.keywords.leading(rest)
+    return "anonymous" in flags, "private" in flags, clean_text(rest).strip()
 
 
 def _translator(turn: Turn) -> Translator:
@@ -172,10 +188,10 @@ def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str
     text = text[:MAX_TEXT]
     if theme == SENSITIVE:
         session.add(SensitiveFeedback(text_enc=turn.vault.encrypt(text), **common))
-        _alert_officers(session, turn.content, turn.settings, reference)
+        _alert_officers(session, turn.vault, turn.content, turn.settings, reference)
     else:
-        session.add(Idea(text=text, theme=theme, organisation_type=_organisation(session, turn),
-                         **common))
+        session.add(Idea(text_enc=turn.vault.encrypt(text), theme=theme,
+                         organisation_type=_organisation(session, turn), **common))
     return reference
 
 
@@ -186,24 +202,25 @@ def _organisation(session: Session, turn: Turn) -> str | None:
     return "committee" if active_membership(session, turn.contact.id) else None
 
 
-def _alert_officers(session: Session, content: Content, settings: object,
+def _alert_officers(session: Session, vault: Vault, content: Content, settings: object,
                     reference: str) -> None:
     names = set(getattr(settings, "idea_sensitive_officers", []) or [])
     for recipient in recipients_for(session, "alerts"):
         if recipient.name in names:
             t = content.translator(recipient.language)
-            enqueue_text(session, recipient.channel, recipient.address_enc,
+            enqueue_text(session, vault, recipient.channel, recipient.address_enc,
                          t(it.OFFICER_ALERT, ref=reference), PRIORITY_ALERT)
 
 
-def enqueue_text(session: Session, channel: str, address_enc: str, text: str, priority: int,
-                 contact_id: int | None = None) -> None:
-    enqueue(session, channel=channel, address_enc=address_enc, message=Outgoing(text=text),
+def enqueue_text(session: Session, vault: Vault, channel: str, address_enc: str, text: str,
+                 priority: int, contact_id: int | None = None) -> None:
+    enqueue(session, vault, channel=channel, address_enc=address_enc, message=Outgoing(text=text),
             priority=priority, contact_id=contact_id)
 
 
-def set_status(session: Session, content: Content, traits: dict[str, ChannelTraits],
-               reference: str, status: str, answer: str | None) -> Idea | SensitiveFeedback:
+def set_status(session: Session, vault: Vault, content: Content,
+               traits: dict[str, ChannelTraits], reference: str, status: str,
+               answer: str | None) -> Idea | SensitiveFeedback:
     """Record the SP/CCM's decision; a signed submitter is told in their language and channel."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
@@ -220,7 +237,7 @@ def set_status(session: Session, content: Content, traits: dict[str, ChannelTrai
         language = content.languages.get(found.language) or t.language
         for message in render([Reply("\n".join(lines))], traits[contact.channel], language,
                               t).messages:
-            enqueue(session, channel=contact.channel, address_enc=contact.address_enc,
+            enqueue(session, vault, channel=contact.channel, address_enc=contact.address_enc,
                     message=message, priority=PRIORITY_ALERT, contact_id=contact.id,
                     route=route_of(contact.pseudonym))
     return found

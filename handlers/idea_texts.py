@@ -35,6 +35,10 @@ THANKS_SENSITIVE = N_(
 SMS_USAGE = N_(
     "To send an idea, write IDEA then your idea, e.g. IDEA organise a meeting in Arlit. "
     "Write IDEA ANONYMOUS then your idea to stay anonymous.")
+# TRANSLATORS: SMS, follows the message above. IDEA and PRIVATE are this language's keywords
+# (first word in content/keywords.yaml): the message then reaches named officers only.
+SMS_PRIVATE_USAGE = N_(
+    "For abuse or fraud, write IDEA PRIVATE then your message: only named officers read it.")
 # TRANSLATORS: the text was not understood (a photo, a sticker...); asks again for text.
 TEXT_ONLY = N_("Please write your idea as text.")
 

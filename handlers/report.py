@@ -165,7 +165,7 @@ def file_report(turn: Turn, member: CommitteeMember, committee: Committee,
     if draft.corrects:
         _correct(session, report, draft.corrects, member)
     link_related(session, report, timedelta(hours=turn.settings.report_link_window_hours))
-    alerted = alerts.alert_report(session, turn.content, turn.settings, report, committee,
+    alerted = alerts.alert_report(session, vault, turn.content, turn.settings, report, committee,
                                   vocabulary(turn)) if report.urgent else 0
     log.info("report %s filed (%s, urgent=%s) by member %s", report.reference, report.category,
              report.urgent, short_ref(report.reporter))

@@ -62,8 +62,8 @@ def _alert_once(turn: Turn, point_id: str | None) -> bool:
     last = turn.data.get("sos_alerted_at")
     cooldown = timedelta(minutes=turn.settings.sos_alert_cooldown_minutes)
     recent = last is not None and now - datetime.fromisoformat(last) < cooldown
-    alerted = 0 if recent else alerts.alert_sos(session, turn.content, turn.settings,
-                                                point_id, now)
+    alerted = 0 if recent else alerts.alert_sos(session, turn.vault, turn.content,
+                                                turn.settings, point_id, now)
     session.add(SosEvent(at=now, channel=turn.msg.channel, point_id=point_id,
                          region=point.region if point else None, alerted=bool(alerted)))
     if alerted:

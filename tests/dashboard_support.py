@@ -45,12 +45,18 @@ def signed_in(client: TestClient, store: Store, identifier: str, role: str) -> s
     return csrf_of(client.get("/dashboard").text)
 
 
-def seed_requests(store: Store, per_region: dict[str, int], topic: str = "rights") -> None:
+# The middle of the last month that is over: what a partner sees by default.
+LAST_MONTH = datetime.combine(
+    (NOW.date().replace(day=1) - timedelta(days=1)).replace(day=15), datetime.min.time(), UTC)
+
+
+def seed_requests(store: Store, per_region: dict[str, int], topic: str = "rights",
+                  at: datetime = NOW) -> None:
     points = {"NE001": "agadez", "NE008": "niamey", "NE007": "zinder", "NE002": "diffa"}
     with store.session() as session:
         for region, n in per_region.items():
             for i in range(n):
-                session.add(InfoRequest(at=NOW - timedelta(hours=i + 1), channel="sms",
+                session.add(InfoRequest(at=at - timedelta(hours=i + 1), channel="sms",
                                         language="fr", point_id=points.get(region),
                                         region=region, topic=topic))
 

@@ -20,8 +20,10 @@ from bot.committee_models import NOTHING, Report
 from bot.dashboard_models import AuditEntry
 from tests.dashboard_support import add_committee, add_report, signed_in
 
-PERIOD = "start=2026-01-01&end=2026-02-28"
+PERIOD = "start=2026-01-01&end=2026-02-28"  # staff: any day range
 EXPORT = f"/dashboard/exports/report-aggregates.csv?{PERIOD}"
+# Partners: whole months that are over (webhooks/dashboard/periods.py).
+PARTNER_EXPORT = "/dashboard/exports/report-aggregates.csv?month="
 
 
 @pytest.fixture
@@ -103,7 +105,8 @@ def test_officer_hxl_export_parses_with_libhxl_and_matches_the_store(dash, store
 def test_partner_gets_region_level_aggregates_with_small_counts_suppressed(dash, store):
     seed(store)
     signed_in(dash, store, "partner-1", "partner")
-    rows = csv_rows(dash.get(EXPORT))
+    rows = csv_rows(dash.get(PARTNER_EXPORT + "2026-01"))
+    rows += csv_rows(dash.get(PARTNER_EXPORT + "2026-02"))
     assert list(rows[0]) == ["month", "region", "region_pcode", "category", "reports", "total",
                              "women", "children"]  # no point, no verified, no committee
     cells = {(r["month"], r["region_pcode"], r["category"]): [
@@ -114,11 +117,11 @@ def test_partner_gets_region_level_aggregates_with_small_counts_suppressed(dash,
         ("2026-01", "NE007", "stranded"): ["<5", "<5", "<5", "<5"],
         # Six reports are shown; the one woman among them is not.
         ("2026-02", "NE001", "expulsion"): ["6", "48", "<5", "12"]}
-    body = dash.get(f"{EXPORT}&hxl=true").content.decode("utf-8-sig")
+    body = dash.get(f"{PARTNER_EXPORT}2026-01&hxl=true").content.decode("utf-8-sig")
     for leaked in ("Comité", "reporter-", "R-2026-", "agadez", "#loc", "#org", "#meta+id"):
         assert leaked not in body
     assert [d for _who, d in audit(store, "export.report_aggregates")] == [
-        "2026-01-01..2026-02-28 csv", "2026-01-01..2026-02-28 hxl"]
+        "2026-01-01..2026-01-31 csv", "2026-02-01..2026-02-28 csv", "2026-01-01..2026-01-31 hxl"]
 
 
 def test_a_cell_that_looks_like_a_formula_is_neutralised(dash, store):
@@ -127,7 +130,7 @@ def test_a_cell_that_looks_like_a_formula_is_neutralised(dash, store):
         add_report(store, committee, at(f"2026-01-{day:02d}"), category="=HYPERLINK(\"x\")",
                    total=7)
     signed_in(dash, store, "partner-1", "partner")
-    rows = csv_rows(dash.get(EXPORT))
+    rows = csv_rows(dash.get(PARTNER_EXPORT + "2026-01"))
     assert [(r["category"], r["reports"], r["total"]) for r in rows] == [
         ("'=HYPERLINK(\"x\")", "5", "35")]
 
@@ -140,10 +143,11 @@ def test_api_reports_follow_the_role_rules(dash, store):
         partner_token = auth.issue_api_token(session, partner)
         officer_token = auth.issue_api_token(session, officer)
     assert dash.get(f"/api/v1/reports?{PERIOD}").status_code == 401
-    body = dash.get(f"/api/v1/reports?{PERIOD}",
-                    headers={"Authorization": f"Bearer {partner_token}"}).json()
+    bearer = {"Authorization": f"Bearer {partner_token}"}
+    body = dash.get("/api/v1/reports?month=2026-01", headers=bearer).json()
     assert body["suppressed_below"] == 5 and body["period"] == {
-        "start": "2026-01-01", "end": "2026-02-28"}
+        "start": "2026-01-01", "end": "2026-01-31"}
+    body["rows"] += dash.get("/api/v1/reports?month=2026-02", headers=bearer).json()["rows"]
     assert body["rows"][1] == {"month": "2026-01", "region": "Zinder", "region_pcode": "NE007",
                                "category": "stranded", "reports": None, "total": None,
                                "women": None, "children": None}
@@ -156,12 +160,13 @@ def test_api_reports_follow_the_role_rules(dash, store):
     for row in body["rows"] + officer_body["rows"]:
         assert not {"reference", "reporter", "text", "description", "point", "committee"} & set(
             row)
-    assert sorted(who for who, _d in audit(store, "api.reports")) == ["illimi", "officer-api"]
+    assert sorted(who for who, _d in audit(store, "api.reports")) == [
+        "illimi", "illimi", "officer-api"]
 
 
 def test_the_overview_links_partners_to_the_report_aggregates(dash, store):
     signed_in(dash, store, "partner-1", "partner")
     page = dash.get("/dashboard").text
     assert "Rapports par mois, région et catégorie (HXL)" in page
-    assert "/dashboard/exports/report-aggregates.csv?start=" in page
+    assert "/dashboard/exports/report-aggregates.csv?month=" in page
     assert "/dashboard/exports/reports.csv" not in page

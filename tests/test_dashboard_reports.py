@@ -18,9 +18,17 @@ from bot.dashboard_models import AuditEntry
 from bot.digest_models import DigestRun
 from bot.exports import safe_cell
 from bot.idea_models import Idea
+from bot.messages import Outgoing
 from bot.models import Contact, OutboxMessage
 from bot.recipients import Recipient, add_recipient
-from tests.dashboard_support import PHONE, PHONE_SPACED, seed_reports, seed_requests, signed_in
+from tests.dashboard_support import (
+    LAST_MONTH,
+    PHONE,
+    PHONE_SPACED,
+    seed_reports,
+    seed_requests,
+    signed_in,
+)
 from tests.support import SmsUser
 
 
@@ -125,7 +133,7 @@ def test_requests_hxl_export_matches_the_store_for_officers(dash, store):
 
 
 def test_partner_export_and_overview_suppress_small_counts(dash, store):
-    seed_requests(store, {"NE001": 7, "NE008": 3})
+    seed_requests(store, {"NE001": 7, "NE008": 3}, at=LAST_MONTH)
     signed_in(dash, store, "partner-1", "partner")
     text = dash.get("/dashboard/exports/requests.csv").content.decode("utf-8-sig")
     rows = {r["region_pcode"]: r for r in csv.DictReader(io.StringIO(text))}
@@ -136,7 +144,7 @@ def test_partner_export_and_overview_suppress_small_counts(dash, store):
 
 
 def test_api_token_follows_the_role_rules(dash, store):
-    seed_requests(store, {"NE001": 7, "NE008": 3})
+    seed_requests(store, {"NE001": 7, "NE008": 3}, at=LAST_MONTH)
     with store.session() as session:
         partner, _ = auth.create_user(session, "illimi", "partner")
         officer, _ = auth.create_user(session, "officer-api", "officer")
@@ -149,7 +157,8 @@ def test_api_token_follows_the_role_rules(dash, store):
     assert counts == {"NE001": 7, "NE008": None} and body["suppressed_below"] == 5
     indicators = dash.get("/api/v1/indicators", headers=bearer).json()
     assert indicators["requests"] == 10 and indicators["suppressed_below"] == 5
-    officer_body = dash.get("/api/v1/requests",
+    first = LAST_MONTH.date().replace(day=1).isoformat()
+    officer_body = dash.get(f"/api/v1/requests?start={first}",
                             headers={"Authorization": f"Bearer {officer_token}"}).json()
     assert sum(r["requests"] for r in officer_body["rows"]) == 10
 
@@ -160,7 +169,8 @@ def test_an_idea_answer_reaches_a_signed_submitter_through_the_outbox(dash, stor
                           address_enc=vault.encrypt(f"tel:{PHONE}"), language="fr")
         session.add(contact)
         session.flush()
-        session.add(Idea(reference="I-2026-00001", text=f"réunion GTM à Arlit, tel {PHONE}",
+        session.add(Idea(reference="I-2026-00001",
+                         text_enc=vault.encrypt(f"réunion GTM à Arlit, tel {PHONE}"),
                          theme="coordination", signed=True, contact_id=contact.id,
                          channel="sms", language="fr"))
     csrf = signed_in(dash, store, "officer-1", "officer")
@@ -172,7 +182,8 @@ def test_an_idea_answer_reaches_a_signed_submitter_through_the_outbox(dash, stor
         idea = session.scalar(select(Idea))
         queued = session.scalars(select(OutboxMessage)).all()
     assert idea.status == "discussed" and idea.answer == "Vu en réunion du GTM."
-    assert len(queued) == 1 and "Vu en réunion du GTM." in queued[0].payload["text"]
+    assert len(queued) == 1
+    assert "Vu en réunion du GTM." in Outgoing.unseal(vault, queued[0].payload_enc).text
     assert audit(store, "idea.status") == [("officer-1", "I-2026-00001", "discussed")]
 
 

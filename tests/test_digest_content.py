@@ -87,17 +87,17 @@ def seed_usage(session, vault: Vault) -> None:
         session.add(InfoRequest(at=at(12), channel="sms", language="fr", point_id="agadez",
                                 region="NE001", topic="rights"))
     session.add_all([
-        Idea(reference="I-2026-00001", text="organiser une réunion GTM à Arlit",
+        Idea(reference="I-2026-00001", text_enc=vault.encrypt("organiser une réunion GTM à Arlit"),
              theme="coordination", signed=True, contact_id=people[0].id, channel="sms",
              language="fr", created_at=at(1)),
-        Idea(reference="I-2026-00002", text="une radio locale à Agadez", signed=False,
-             channel="telegram", language="fr", created_at=at(1, 18)),
-        Idea(reference="I-2026-00004", text="ancienne idée", signed=False, channel="sms",
-             language="fr", created_at=at(11)),
+        Idea(reference="I-2026-00002", text_enc=vault.encrypt("une radio locale à Agadez"),
+             signed=False, channel="telegram", language="fr", created_at=at(1, 18)),
+        Idea(reference="I-2026-00004", text_enc=vault.encrypt("ancienne idée"), signed=False,
+             channel="sms", language="fr", created_at=at(11)),
         SensitiveFeedback(reference="I-2026-00003", text_enc=vault.encrypt("SECRET-ABUS"),
                           channel="sms", language="fr", created_at=at(1))])
     for days_ago in (1, 1, 10):  # two failures yesterday, one long ago
-        session.add(OutboxMessage(channel="sms", address_enc="x", payload={"text": "lost"},
+        session.add(OutboxMessage(channel="sms", address_enc="x", payload_enc="g1.lost",
                                   status="failed", attempts=8, next_attempt_at=at(days_ago)))
 
 

@@ -29,6 +29,11 @@ def ideas(store) -> list[Idea]:
         return list(session.scalars(select(Idea).order_by(Idea.id)))
 
 
+def text_of(settings, idea: Idea) -> str:
+    """An idea's text is stored encrypted, as a report's."""
+    return Vault(settings.secret_key_or_dev()).decrypt(idea.text_enc)
+
+
 def contact_id(store, settings, address: str) -> int:
     pseudonym = Vault(settings.secret_key_or_dev()).pseudonym(address)
     with store.session() as session:
@@ -45,18 +50,20 @@ def test_sms_idea_from_a_newcomer_is_stored_signed_with_a_reference_in_french(
     assert "Merci" in reply and "SP/CCM" in reply
     assert "STOP" in reply  # a first contact is told what is kept and how to stop
     [idea] = ideas(store)
-    assert (idea.reference, idea.text) == (f"I-{YEAR}-00001", "organiser une réunion GTM à Arlit")
+    assert (idea.reference, text_of(settings, idea)) == (
+        f"I-{YEAR}-00001", "organiser une réunion GTM à Arlit")
     assert (idea.signed, idea.channel, idea.language, idea.theme) == (True, "sms", "fr", None)
     assert idea.contact_id == contact_id(store, settings, "tel:+22790110001")
 
 
-def test_sms_idea_marked_anonymous_keeps_no_link_to_its_sender(client, twilio_api, store):
+def test_sms_idea_marked_anonymous_keeps_no_link_to_its_sender(client, twilio_api, store,
+                                                               settings):
     user = SmsUser(client, twilio_api, store, "+22790110002")
     [reply] = user.say("idea anonymous more water points at the Assamaka border post")
     assert re.search(rf"anonymously as I-{YEAR}-00001", reply)
     [idea] = ideas(store)
     assert (idea.signed, idea.contact_id, idea.language) == (False, None, "en")
-    assert idea.text == "more water points at the Assamaka border post"
+    assert text_of(settings, idea) == "more water points at the Assamaka border post"
 
 
 def test_sms_idea_keyword_alone_gets_the_form_to_use_and_stores_nothing(client, twilio_api,
@@ -77,7 +84,8 @@ def test_two_ideas_get_consecutive_references(client, twilio_api, store):
 
 # --- Telegram -----------------------------------------------------------------------------------
 
-def test_telegram_idea_conversation_text_theme_then_anonymous(client, bot_api, store):
+def test_telegram_idea_conversation_text_theme_then_anonymous(client, bot_api, store,
+                                                              settings):
     user = TelegramUser(client, bot_api, store, 8100001)
     [ask] = user.say("/idea")
     assert "Écrivez votre idée" in ask["text"]
@@ -90,7 +98,7 @@ def test_telegram_idea_conversation_text_theme_then_anonymous(client, bot_api, s
     [thanks] = user.tap("sign:no")
     assert f"anonymement sous la référence I-{YEAR}-00001" in thanks["text"]
     [idea] = ideas(store)
-    assert (idea.text, idea.theme, idea.signed, idea.contact_id, idea.channel) == (
+    assert (text_of(settings, idea), idea.theme, idea.signed, idea.contact_id, idea.channel) == (
         "Un point d'eau à Séguédine", "safety", False, None, "telegram")
 
 
@@ -117,6 +125,45 @@ def test_confidential_feedback_is_kept_apart_encrypted_and_named_officers_are_to
     [alert] = bot_api.sent_texts(8100999)
     assert feedback.reference in alert and "argent" not in alert
     assert bot_api.sent_texts(8100998) == []
+
+
+@pytest.mark.parametrize(("sms", "thanks", "signed"), [
+    ("IDEE PRIVE un agent demande de l'argent", "Seuls des agents désignés", True),
+    ("idee anonyme prive un agent demande de l'argent", "Seuls des agents désignés", False),
+    ("IDEA PRIVATE ANONYMOUS un agent demande de l'argent", "Only named SP/CCM officers", False),
+    ("SHAWARA SIRRI un agent demande de l'argent", "SP/CCM", True),
+])
+def test_an_sms_idea_marked_private_is_confidential_feedback_as_on_telegram(
+        client, twilio_api, bot_api, store, settings, sms, thanks, signed):
+    settings.idea_sensitive_officers = ["Point focal PSEA"]
+    vault = Vault(settings.secret_key_or_dev())
+    with store.session() as session:
+        add_recipient(session, vault, name="Point focal PSEA", address="telegram:8100997",
+                      language="fr", subscriptions=["alerts"])
+    user = SmsUser(client, twilio_api, store, "+22790110031")
+    reply = user.say_all(sms)  # a newcomer first gets the privacy notice
+    assert thanks in reply and f"I-{YEAR}-00001" in reply
+    assert ideas(store) == []  # never where digests and partners read
+    with store.session() as session:
+        feedback = session.scalars(select(SensitiveFeedback)).one()
+        assert vault.decrypt(feedback.text_enc) == "un agent demande de l'argent"
+        assert (feedback.signed, feedback.contact_id is not None) == (signed, signed)
+    [alert] = bot_api.sent_texts(8100997)
+    assert feedback.reference in alert and "argent" not in alert
+
+
+def test_the_sms_idea_usage_tells_how_to_send_it_privately(client, twilio_api, store):
+    [usage] = SmsUser(client, twilio_api, store, "+22790110032").say("IDEE")
+    assert "IDEE ANONYME" in usage and "IDEE PRIVE" in usage
+
+
+def test_idea_private_on_telegram_skips_the_theme_question(client, bot_api, store):
+    user = TelegramUser(client, bot_api, store, 8100003)
+    [sign] = user.say("IDEE PRIVE un agent demande de l'argent")
+    assert [label for label, _ in buttons(sign)] == ["Signée", "Anonyme"]
+    [thanks] = user.tap("sign:no")
+    assert "Seuls des agents désignés" in thanks["text"]
+    assert ideas(store) == []
 
 
 # --- the SP/CCM's answer ------------------------------------------------------------------------

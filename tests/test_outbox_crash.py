@@ -51,17 +51,18 @@ def fill_outbox(store, settings, count: int, chats: int) -> None:
     vault = Vault(settings.secret_key_or_dev())
     with store.session() as session:
         for n in range(count):
-            enqueue(session, channel="telegram", address_enc=vault.encrypt(
+            enqueue(session, vault, channel="telegram", address_enc=vault.encrypt(
                 f"telegram:{7000 + n % chats}"), message=Outgoing(text=f"m-{n}"),
                 priority=PRIORITY_REPLY)
 
 
-def statuses(store) -> dict[str, set[str]]:
+def statuses(store, settings) -> dict[str, set[str]]:
     with store.session() as session:
-        rows = session.execute(select(OutboxMessage.status, OutboxMessage.payload)).all()
+        rows = session.execute(select(OutboxMessage.status, OutboxMessage.payload_enc)).all()
     found: dict[str, set[str]] = {}
-    for status, payload in rows:
-        found.setdefault(status, set()).add(str(payload["text"]))
+    vault = Vault(settings.secret_key_or_dev())
+    for status, payload_enc in rows:
+        found.setdefault(status, set()).add(Outgoing.unseal(vault, payload_enc).text)
     return found
 
 
@@ -95,13 +96,13 @@ def test_a_sender_killed_mid_send_delivers_everything_on_restart_repeating_none_
         first.kill()  # SIGKILL: no goodbye, rows stay leased
         first.wait()
     time.sleep(0.2)  # requests already on the wire land in the fake
-    at_kill = statuses(store)
+    at_kill = statuses(store, settings)
     sent_before = Counter(bot_api.sent_texts())
     assert 150 <= sum(sent_before.values()) < 500
 
     second = sender_process(settings, bot_api, tmp_path)
     try:
-        wait_until(lambda: set(statuses(store)) == {"sent"}, 60, "every row sent")
+        wait_until(lambda: set(statuses(store, settings)) == {"sent"}, 60, "every row sent")
     finally:
         stop(second)
 
@@ -129,7 +130,7 @@ def test_two_sender_processes_share_the_outbox_without_sending_anything_twice(
     senders = [sender_process(settings, bot_api, tmp_path, lease=15.0)
                for _ in range(processes)]
     try:
-        wait_until(lambda: set(statuses(store)) == {"sent"}, 60, "every row sent")
+        wait_until(lambda: set(statuses(store, settings)) == {"sent"}, 60, "every row sent")
     finally:
         for process in senders:
             stop(process)

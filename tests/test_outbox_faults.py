@@ -43,7 +43,7 @@ def queue(store, vault, address: str, text: str, *, priority: int = PRIORITY_REP
             session.add(person)
             session.flush()
             contact_id = person.id
-        row = enqueue(session, channel=channel, address_enc=vault.encrypt(address),
+        row = enqueue(session, vault, channel=channel, address_enc=vault.encrypt(address),
                       message=Outgoing(text=text), priority=priority, contact_id=contact_id)
         session.flush()
         return row.id

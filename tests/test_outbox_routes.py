@@ -9,19 +9,30 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from bot.crypto import Vault
+from bot.messages import Outgoing
 from bot.models import OutboxMessage, utcnow
 from bot.outbox import Pacer, Rule, Sender
+
+VAULT = Vault(b"k")
+
+
+def sealed(text: str) -> str:
+    return Outgoing(text=text).seal(VAULT)
 
 
 def queue(store, route: str | None, texts: list[str]) -> None:
     with store.engine.begin() as conn:
         conn.execute(insert(OutboxMessage.__table__), [
             {"channel": "telegram", "address_enc": "x", "route": route,
-             "payload": {"text": t}, "priority": 0} for t in texts])
+             "payload_enc": sealed(t), "priority": 0} for t in texts])
+
+
+def text_of(row) -> str:
+    return Outgoing.unseal(VAULT, row.payload_enc).text
 
 
 def texts(claimed) -> list[str]:
-    return sorted(row.payload["text"] for row in claimed)
+    return sorted(text_of(row) for row in claimed)
 
 
 def test_one_message_per_chat_per_claim_and_none_while_one_is_in_flight(store):
@@ -32,7 +43,7 @@ def test_one_message_per_chat_per_claim_and_none_while_one_is_in_flight(store):
     first = sender._claim()
     assert texts(first) == ["a1", "b1", "x1", "x2"]
     assert sender._claim() == []  # a1 and b1 are in flight: a2 must wait, b has nothing left
-    a1 = next(row for row in first if row.payload["text"] == "a1")
+    a1 = next(row for row in first if text_of(row) == "a1")
     mark_sent(sender, a1, None)  # as the sender writes it, with no later slot to keep
     assert texts(sender._claim()) == ["a2"]  # a's next, in order, once a1 is done
 
@@ -102,7 +113,7 @@ def test_a_claim_probes_each_chat_by_its_index_not_by_walking_the_queue(store):
     with store.engine.begin() as conn:  # the outbound bench's queue: 2,000 chats, 5 each
         conn.execute(insert(OutboxMessage.__table__), [
             {"channel": "telegram", "address_enc": "x", "route": f"chat-{chat}",
-             "payload": {"text": f"m{chat}-{n}"}, "priority": 0}
+             "payload_enc": sealed(f"m{chat}-{n}"), "priority": 0}
             for chat in range(2000) for n in range(5)])
     statements = []
 
@@ -137,7 +148,7 @@ def test_marking_sends_defers_each_chat_s_later_rows_through_its_index(store):
     with store.engine.begin() as conn:
         conn.execute(insert(OutboxMessage.__table__), [
             {"channel": "telegram", "address_enc": "x", "route": f"chat-{chat}",
-             "payload": {"text": f"m{chat}-{n}"}, "priority": 0}
+             "payload_enc": sealed(f"m{chat}-{n}"), "priority": 0}
             for chat in range(200) for n in range(3)])
     with store.session() as session:
         firsts = [session.scalar(select(OutboxMessage.id).where(

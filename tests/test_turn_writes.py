@@ -8,6 +8,7 @@ from sqlalchemy import event, select
 
 from bot.inbox import Outcome
 from bot.intake import Intake, decode
+from bot.messages import Outgoing
 from bot.models import Contact, InboundMessage, IntakeMessage, OutboxMessage
 from bot.turn_writes import DeleteRow
 from tests.fakes.telegram_updates import text_update
@@ -48,7 +49,8 @@ def test_a_known_person_s_message_costs_a_read_and_one_write_on_postgres(setting
     last = queued[-1]
     assert (last.status, last.attempts, last.priority) == ("pending", 0, 0)
     assert last.next_attempt_at is not None and last.created_at is not None
-    assert last.contact_id == contact.id and last.route and last.payload.get("text")
+    assert last.contact_id == contact.id and last.route
+    assert Outgoing.unseal(runtime.vault, last.payload_enc).text
     if store.is_postgres:
         # SELECT … FOR UPDATE, then one WITH … (record, contact, requests, replies, intake)
         assert seen == ["SELECT", "WITH"], seen

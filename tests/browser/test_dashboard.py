@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.committee_models import Report
 from bot.crypto import Vault
-from tests.dashboard_support import add_user, seed_reports, seed_requests
+from tests.dashboard_support import LAST_MONTH, add_user, seed_reports, seed_requests
 from tests.test_dashboard_operations import seed_committees, send_daily_digest
 
 pytestmark = pytest.mark.browser
@@ -108,6 +108,8 @@ def test_officer_signs_in_filters_verifies_and_exports_hxl(page, store, tmp_path
 
 
 def test_partner_sees_aggregates_and_gets_403_on_a_report(page, store):
+    # Partners see the last month that is over (webhooks/dashboard/periods.py).
+    seed_requests(store, {"NE001": 14, "NE008": 3}, at=LAST_MONTH)
     sign_in(page, "partner-1", add_user(store, "partner-1", "partner"))
     assert page.locator("td", has_text="Niamey").first.is_visible()
     cells = page.locator("td.n").all_inner_texts()

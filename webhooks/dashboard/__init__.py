@@ -21,9 +21,11 @@ from webhooks.dashboard import (
     health,
     ideas,
     overview,
+    periods,
     reports,
     signin,
 )
+from webhooks.dashboard.periods import PeriodRefused
 from webhooks.dashboard.web import (
     STATIC,
     Forbidden,
@@ -45,6 +47,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SignInRequired, _to_sign_in)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, _forbidden)  # type: ignore[arg-type]
+    app.add_exception_handler(PeriodRefused, periods.refused)  # type: ignore[arg-type]
 
 
 def _to_sign_in(request: Request, exc: SignInRequired) -> Response:

@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot import auth, exports
 from bot import indicators as ind
 from webhooks.dashboard.exports import report_aggregates
-from webhooks.dashboard.overview import period_of
+from webhooks.dashboard.periods import period_for
 from webhooks.dashboard.web import Viewer, runtime, timezone
 
 router = APIRouter(prefix="/api/v1")
@@ -46,7 +46,7 @@ def allowed(viewer: Viewer, permission: str) -> None:
 def indicators(request: Request, viewer: ApiViewer) -> dict[str, Any]:
     allowed(viewer, "overview")
     rt = runtime(request)
-    period = period_of(request)
+    period = period_for(request, viewer)
     with rt.store.session() as session:
         figures = ind.compute(session, rt.content.current, period, timezone(request))
         auth.audit(session, viewer, "api.indicators", detail=f"{period.start}..{period.end}")
@@ -59,7 +59,7 @@ def indicators(request: Request, viewer: ApiViewer) -> dict[str, Any]:
 def requests(request: Request, viewer: ApiViewer) -> dict[str, Any]:
     allowed(viewer, "export.aggregates")
     rt = runtime(request)
-    period = period_of(request)
+    period = period_for(request, viewer)
     with rt.store.session() as session:
         groups = ind.request_groups(session, period, timezone(request))
         auth.audit(session, viewer, "api.requests", detail=f"{period.start}..{period.end}")
@@ -78,7 +78,7 @@ def reports(request: Request, viewer: ApiViewer) -> dict[str, Any]:
     exact figures and the verified count. Never a report's text or reporter."""
     allowed(viewer, "export.aggregates")
     rt = runtime(request)
-    period = period_of(request)
+    period = period_for(request, viewer)
     cells = report_aggregates(request, viewer, period, "api.reports", "json")
     small = None if viewer.can("exact_counts") else rt.settings.dashboard_small_count
     verified = viewer.can("reports.read")

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from bot import auth, exports
 from bot import indicators as ind
-from webhooks.dashboard.overview import period_of
+from webhooks.dashboard.periods import period_for
 from webhooks.dashboard.web import CanExport, Viewer, no_store, runtime, timezone
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def request_export(request: Request, viewer: Viewer, period: ind.Period, hxl: bo
 
 @router.get("/dashboard/exports/requests.csv")
 def requests_csv(request: Request, viewer: CanExport, hxl: bool = False) -> Response:
-    period = period_of(request)
+    period = period_for(request, viewer)
     name = f"hanya-requests-{period.start}-{period.end}{'-hxl' if hxl else ''}.csv"
     return csv_response(request_export(request, viewer, period, hxl), name)
 
@@ -60,7 +60,7 @@ def report_aggregates_csv(request: Request, viewer: CanExport, hxl: bool = False
     """Reports by month, region and category: suppressed for partners, with the verified count
     for officers."""
     rt = runtime(request)
-    period = period_of(request)
+    period = period_for(request, viewer)
     cells = report_aggregates(request, viewer, period, "export.report_aggregates",
                               "hxl" if hxl else "csv")
     exact = viewer.can("exact_counts")

@@ -47,10 +47,11 @@ def idea_list(request: Request, viewer: CanReadIdeas, status: str = "",
     sensitive = sees_sensitive(request, viewer)
     with rt.store.session() as session:
         ideas = session.scalars(query).all()
+        texts = {i.id: rt.vault.decrypt(i.text_enc) for i in ideas}
         feedback = session.execute(select(
             SensitiveFeedback.reference, SensitiveFeedback.status, SensitiveFeedback.created_at)
             .order_by(SensitiveFeedback.id.desc()).limit(50)).all() if sensitive else []
-    return render(request, "ideas.html", viewer, ideas=ideas, feedback=feedback,
+    return render(request, "ideas.html", viewer, ideas=ideas, texts=texts, feedback=feedback,
                   sensitive=sensitive, statuses=STATUSES, themes=THEMES, status=status,
                   theme=theme, mask=mask_phone_numbers)
 
@@ -69,7 +70,7 @@ def idea_detail(request: Request, reference: str, viewer: CanReadIdeas) -> Respo
             auth.audit(session, viewer, "sensitive.view_text", object_type="sensitive",
                        object_id=found.reference)
         else:
-            text = found.text
+            text = rt.vault.decrypt(found.text_enc)
     return render(request, "idea.html", viewer, item=found, statuses=STATUSES,
                   text=mask_phone_numbers(clean_text(text)),
                   sensitive=isinstance(found, SensitiveFeedback))
@@ -92,7 +93,7 @@ def idea_answer(request: Request, reference: str, viewer: CsrfChecked,
         if status not in STATUSES:
             return no_store(RedirectResponse(f"/dashboard/ideas/{found.reference}",
                                              status_code=303))
-        set_status(session, rt.content.current, rt.inbox.traits, found.reference, status,
+        set_status(session, rt.vault, rt.content.current, rt.inbox.traits, found.reference, status,
                    clean_text(answer).strip() or None)
         auth.audit(session, viewer, "idea.status", object_type="idea",
                    object_id=found.reference, detail=status)

@@ -13,6 +13,7 @@ from bot.content_stats import topic_coverage
 from bot.models import DeadLetter, OutboxMessage
 from webhooks.dashboard import feature_data
 from webhooks.dashboard.charts import bar_chart, shaded_map
+from webhooks.dashboard.periods import period_for
 from webhooks.dashboard.web import (
     CanEditContent,
     CanOperate,
@@ -30,7 +31,8 @@ REVIEW_AFTER_DAYS = 180
 
 
 def period_of(request: Request) -> ind.Period:
-    """The period chosen in the page's form (``start``, ``end``), else the last 30 days."""
+    """The period chosen in the page's form (``start``, ``end``), else the last 30 days.
+    Staff only: pages a partner may see take ``periods.period_for``."""
     q = request.query_params
     return ind.parse_period(q.get("start"), q.get("end"), ind.today_in(timezone(request)))
 
@@ -47,7 +49,7 @@ def indicators_for(request: Request, viewer: Viewer, period: ind.Period) -> ind.
 
 @router.get("/dashboard")
 def overview(request: Request, viewer: CanOverview) -> Response:
-    period = period_of(request)
+    period = period_for(request, viewer)
     figures = indicators_for(request, viewer, period)
     _ = translator(request).gettext
     return render(
