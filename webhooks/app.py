@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
+from bot import channel_registry
 from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.inbox import Outcome
@@ -132,7 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "spooled_sms": len(runtime.spool.pending()),
                 # Accepted and not yet handled, in every process: grows when handling lags.
                 "intake_waiting": _waiting(request.app.state.intake) if database else None,
-                "handling": _handling(request.app.state.handling_process, settings)}
+                "handling": _handling(request.app.state.handling_process, settings),
+                **channel_registry.readiness(settings)}
         return JSONResponse(body, status_code=200 if database else 503)
 
     @app.post("/webhooks/telegram", openapi_extra=TELEGRAM_BODY)

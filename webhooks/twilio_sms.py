@@ -13,12 +13,14 @@ import functools
 import hmac
 import logging
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.rest import Client
 
+from bot import channel_registry
 from bot.engine import ChannelTraits
 from bot.errors import (
     ContactStopped,
@@ -28,6 +30,7 @@ from bot.errors import (
     Throttled,
 )
 from bot.messages import MsgIn, Outgoing
+from bot.outbox import Limits, Rule
 
 log = logging.getLogger(__name__)
 CHANNEL = "sms"
@@ -129,3 +132,25 @@ class TwilioSender:
         the pacer) ten times longer than the bench's fake needed to free its window."""
         self._throttled_in_a_row += 1
         return min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (self._throttled_in_a_row - 1))
+
+
+# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+
+def rate_rules(limits: Limits, address: str) -> list[Rule]:
+    """Twilio limits each sending number; a deployment has one."""
+    return [Rule(CHANNEL, limits.gap(limits.sms_per_number))]
+
+
+def sender_from(settings: Any) -> TwilioSender | None:
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number):
+        return None
+    return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                        settings.twilio_number, settings.twilio_api_url,
+                        status_callback=f"{settings.public_url}/webhooks/twilio/status")
+
+
+channel_registry.register(channel_registry.Channel(
+    CHANNEL, scheme="tel:", sms_like=True,
+    traits=lambda settings: traits(settings.sms_max_segments),
+    rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number,
+    sender=sender_from, terminal_address="tel:+22799999999", rank=1))
