@@ -94,6 +94,11 @@ class Limits:
     # limit reached in the bench with no 429), where 10 % capped any rate at 0.91.
     overall_margin: float = 1.02
 
+    # The Android gateway's pace per phone (bot/settings.py: android_sms_per_minute) and its
+    # phones as (name, number prefixes); the shape of each channel's rules is in its module.
+    android_sms_per_phone: float = 1 / 60
+    android_sms_phones: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
     # --- channel dispatch: each channel's module declares its rules (bot/channel_registry.py)
     def rules(self, channel: str, address: str) -> list[Rule]:
         """The limits a send to ``address`` must respect, the narrowest last."""
@@ -236,7 +241,10 @@ class Sender:
                         telegram_per_chat=settings.telegram_rate_per_chat,
                         telegram_per_group=settings.telegram_group_per_minute / 60,
                         sms_per_number=settings.twilio_rate_per_number,
-                        chat_burst=settings.telegram_chat_burst)
+                        chat_burst=settings.telegram_chat_burst,
+                        android_sms_per_phone=settings.android_sms_per_minute / 60,
+                        android_sms_phones=tuple((phone.name, phone.prefixes) for phone
+                                                 in settings.android_sms_phone_list()))
         return cls(store, vault, channels, limits=limits,
                    max_attempts=settings.outbox_max_attempts,
                    base_backoff=settings.outbox_backoff_base,

@@ -32,7 +32,7 @@ def _name_comparisons(path: Path) -> list[str]:
 
 def test_the_core_and_the_conversations_never_compare_channel_names():
     files = [*sorted((ROOT / "bot").glob("*.py")), *sorted((ROOT / "handlers").glob("*.py"))]
-    assert {"sms", "telegram"} <= NAMES
+    assert {"android-sms", "sms", "telegram"} <= NAMES
     assert [hit for path in files for hit in _name_comparisons(path)] == []
 
 
@@ -47,11 +47,20 @@ def test_telegram_and_twilio_keep_their_rate_rules():
     assert limits.rules("nowhere", "x:1") == [] and limits.overall_rate("nowhere") == 0.0
 
 
+def test_the_android_gateway_is_paced_per_phone_of_the_persons_operator():
+    limits = Limits(android_sms_per_phone=0.5,
+                    android_sms_phones=(("airtel", ("+22796",)), ("moov", ("+22790",))))
+    assert limits.rules("android-sms", "tel:+22790112233") == [
+        Rule("android-sms", 1.02 / 1.0), Rule("android-sms:moov", 1.02 / 0.5)]
+    assert limits.rules("android-sms", "tel:+22391112233")[1].key == "android-sms:airtel"
+    assert limits.overall_rate("android-sms") == 1.0
+
+
 def test_traits_come_from_each_channel():
-    telegram, sms = (channel_registry.get(n) for n in ("telegram", "sms"))
-    assert (telegram.sms_like, sms.sms_like) == (False, True)
+    telegram, sms, android = (channel_registry.get(n) for n in ("telegram", "sms", "android-sms"))
+    assert (telegram.sms_like, sms.sms_like, android.sms_like) == (False, True, True)
     assert telegram.alert_traits().max_segments is None
-    assert sms.alert_traits().max_segments == 2
+    assert sms.alert_traits().max_segments == android.alert_traits().max_segments == 2
 
 
 def test_a_recipient_is_reached_on_the_channel_asked_for(store, settings):
@@ -61,6 +70,12 @@ def test_a_recipient_is_reached_on_the_channel_asked_for(store, settings):
         phone = add_recipient(session, vault(settings), name="Duty", address="tel:+22790000001",
                               language="fr", subscriptions=["alerts"])
         assert (chat.channel, phone.channel) == ("telegram", "sms")  # as before
+        phone = add_recipient(session, vault(settings), name="Duty", address="tel:+22790000001",
+                              language="fr", subscriptions=["alerts"], channel="android-sms")
+        assert phone.channel == "android-sms"
+        again = add_recipient(session, vault(settings), name="Duty", address="tel:+22790000001",
+                              language="fr", subscriptions=["daily"])
+        assert again.channel == "android-sms"  # an update keeps it
         with pytest.raises(ValueError):
             add_recipient(session, vault(settings), name="x", address="telegram:6",
-                          language="fr", subscriptions=["alerts"], channel="sms")
+                          language="fr", subscriptions=["alerts"], channel="android-sms")
