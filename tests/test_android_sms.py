@@ -386,3 +386,19 @@ def test_hanya_chat_speaks_as_the_android_channel():
     assert "1 Hausa" in result.output and "SMS, GSM-7" in result.output
     refused = CliRunner().invoke(app, ["chat", "--channel", "pigeon"])
     assert refused.exit_code != 0 and "android-sms" in refused.output
+
+
+def test_sms_pumping_and_floods_are_capped_as_on_twilio(settings, store, airtel, moov):
+    from webhooks.app import create_app
+
+    tight = gateway_settings(settings, airtel, moov, sms_foreign_daily_segments=6,
+                             flood_max_messages=5)
+    with TestClient(create_app(tight)) as client:
+        pumped = 0
+        for i in range(10):
+            foreign = GatewayUser(client, store, airtel, [airtel, moov], f"+4477009000{i:02d}")
+            pumped += len(foreign.say("INFO"))
+        assert 1 <= pumped <= 3  # the language menu costs 2 segments: at most 3 fit in 6
+        home = GatewayUser(client, store, airtel, [airtel, moov], NUMBER)
+        answered = [len(home.say("HELP")) for _ in range(9)]
+        assert sum(answered) < 9  # past 5 a minute: one notice, then silence
