@@ -36,6 +36,9 @@ class Channel:
     sender: Callable[[Any], ChannelSender | None]  # settings -> sender, None when not set up
     terminal_address: str  # the address `hanya chat` and /preview pretend to write from
     media: bool = False  # can receive photos and voice notes
+    # (runtime, settings, wake the sender, stopping) -> a coroutine the app runs beside the
+    # webhooks (e.g. the gateway phones' silence watch), or None
+    background: Callable[..., Any] | None = None
     # Among channels reaching one kind of address, the lowest serves a recipient by default.
     rank: int = 0
     # settings -> what /readyz shows about it (e.g. each gateway phone's last sign of life)

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     android_sms_per_minute: float = Field(default=1.0, gt=0)
     # A phone that was unreachable or refused is skipped this long before it is tried again.
     android_sms_phone_rest_seconds: float = Field(default=60.0, gt=0)
+    # The duty recipients are alerted when a phone shows no sign of life this long (0: never).
+    android_sms_silent_minutes: int = Field(default=60, ge=0)
 
     default_language: str = "fr"
     sms_max_segments: int = Field(default=3, ge=1, le=10)

@@ -342,6 +342,13 @@ def sender_from(settings: Any) -> AndroidSmsSender | None:
     return AndroidSmsSender(phones, rest=settings.android_sms_phone_rest_seconds)
 
 
+def background(runtime: Any, settings: Any, wake: Any, stopping: Any) -> Any:
+    """The silence watch (webhooks/android_sms_watch.py), or None."""
+    from webhooks.android_sms_watch import watch  # it reads this module's LIVENESS
+
+    return watch(runtime, settings, wake, stopping)
+
+
 def readiness(settings: Any) -> dict[str, Any]:
     phones = settings.android_sms_phone_list()
     return {"android_sms_phones": LIVENESS.report(phones)} if phones else {}
@@ -351,7 +358,8 @@ channel_registry.register(channel_registry.Channel(
     CHANNEL, scheme="tel:", sms_like=True,
     traits=lambda settings: traits(settings.sms_max_segments),
     rules=rate_rules, overall_rate=overall_rate, sender=sender_from,
-    terminal_address="tel:+22799999999", readiness=readiness, rank=2))
+    terminal_address="tel:+22799999999", readiness=readiness, rank=2,
+    background=background))
 
 __all__ = ["AndroidSmsSender", "CHANNEL", "LIVENESS", "StatusUpdate", "install", "parse_event",
            "phone_address", "verify"]

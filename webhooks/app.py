@@ -87,6 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              name="sender"))
         tasks.append(asyncio.create_task(_flush_spool_forever(runtime, outbox, stopping),
                                          name="spool"))
+        for channel in channel_registry.installed():  # e.g. the gateway phones' silence watch
+            job = channel.background and channel.background(runtime, settings, outbox.wake,
+                                                            stopping)
+            if job is not None:
+                tasks.append(asyncio.create_task(job, name=f"{channel.name}-background"))
         if settings.content_reload:  # editors' changes served without a restart
             watcher = ContentWatcher(runtime.content, settings.content_reload_seconds)
             tasks.append(asyncio.create_task(watcher.run(stopping), name="content-reload"))
