@@ -176,11 +176,15 @@ class Settings(BaseSettings):
                 self.android_sms_name, self.android_sms_url.rstrip("/"),
                 self.android_sms_username or "", _plain(self.android_sms_password),
                 _plain(self.android_sms_signing_key), tuple(self.android_sms_prefixes)))
-        for extra in json.loads(_plain(self.android_sms_phones) or "[]"):
-            phones.append(AndroidPhone(
-                str(extra["name"]), str(extra["url"]).rstrip("/"), str(extra.get("username", "")),
-                str(extra.get("password", "")), str(extra.get("signing_key", "")),
-                tuple(extra.get("prefixes", ()))))
+        try:
+            for extra in json.loads(_plain(self.android_sms_phones) or "[]"):
+                phones.append(AndroidPhone(
+                    str(extra["name"]), str(extra["url"]).rstrip("/"),
+                    str(extra.get("username", "")), str(extra.get("password", "")),
+                    str(extra.get("signing_key", "")), tuple(extra.get("prefixes", ()))))
+        except (ValueError, TypeError, KeyError) as exc:  # never echo it: it holds passwords
+            raise ValueError("HANYA_ANDROID_SMS_PHONES must be a JSON list of objects with at "
+                             "least name and url (docs/CHANNELS.md)") from exc
         return phones
 
     def secret_key_or_dev(self) -> bytes:
