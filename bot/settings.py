@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    # WhatsApp through Twilio (webhooks/twilio_whatsapp.py), e.g. "whatsapp:+14155238886".
+    twilio_whatsapp_number: str | None = None
 
     # SMS through Android phones running SMS Gateway for Android (webhooks/android_sms.py,
     # docs/CHANNELS.md). No URL: the channel is off. These four set up the first phone.

@@ -30,7 +30,7 @@ from bot.outbox import Sender
 from bot.runtime import Runtime, build_runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, get_settings
-from webhooks import android_sms, dashboard, preview, telegram, twilio_sms
+from webhooks import android_sms, dashboard, preview, telegram, twilio_sms, twilio_whatsapp
 from webhooks.channels import channel_traits, senders
 
 log = logging.getLogger(__name__)
@@ -207,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.direct.endpoints.update({"/webhooks/telegram": telegram_webhook,
                                  "/webhooks/twilio/sms": twilio_sms_webhook})
     android_sms.install(app, settings)  # POST /webhooks/android-sms, on the direct path too
+    twilio_whatsapp.install(app, settings)  # POST /webhooks/twilio/whatsapp, likewise
     # After the webhooks: routes are matched in order, and matching the dashboard's many
     # routes first was a quarter of a webhook's CPU under load.
     dashboard.install(app)  # /dashboard pages, /api/v1, /static

@@ -7,7 +7,7 @@ from bot import channel_registry
 from bot.engine import ChannelTraits
 from bot.outbox import ChannelSender
 from bot.settings import Settings
-from webhooks import android_sms, telegram, twilio_sms  # noqa: F401 - each registers itself
+from webhooks import android_sms, telegram, twilio_sms, twilio_whatsapp  # noqa: F401 - each registers itself
 
 
 def channel_traits(settings: Settings) -> dict[str, ChannelTraits]:

@@ -74,10 +74,27 @@ def _signed(validator: RequestValidator, url: str, form: Mapping[str, str],
 
 
 def parse_sms(form: Mapping[str, str]) -> MsgIn:
+    """An SMS, or a WhatsApp message (``From`` reads ``whatsapp:+227...``): one parser for
+    both, as courier's Twilio handler, so that the spool replays either."""
     sid, sender = form.get("MessageSid") or form.get("SmsSid"), form.get("From")
     if not sid or not sender:
         raise Rejected("missing MessageSid or From", status_code=400)
+    if sender.startswith(WHATSAPP_PREFIX):
+        return _whatsapp(form, sid, sender)
     return MsgIn(CHANNEL, f"tel:{sender}", sid, text=form.get("Body", ""))
+
+
+WHATSAPP, WHATSAPP_PREFIX = "whatsapp", "whatsapp:"
+# A committee member's photo or voice note, kept as Twilio's media URL (as Telegram's file id).
+_MEDIA_KINDS = {"image": "photo", "audio": "voice"}
+
+
+def _whatsapp(form: Mapping[str, str], sid: str, sender: str) -> MsgIn:
+    kind = _MEDIA_KINDS.get(form.get("MediaContentType0", "").split("/", 1)[0])
+    if kind and form.get("MediaUrl0"):
+        return MsgIn(WHATSAPP, sender, sid, kind="media", media=(kind, form["MediaUrl0"]),
+                     text=form.get("Body", ""))
+    return MsgIn(WHATSAPP, sender, sid, text=form.get("Body", ""))
 
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
