@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    # Twilio webhooks signed with a SharedKey (X-Twilio-Webhooks-Signature-Settings names the
+    # algorithm, HMAC-SHA256): its secret. Unset, such requests are refused.
+    twilio_webhook_shared_key: SecretStr | None = None
     # WhatsApp through Twilio (webhooks/twilio_whatsapp.py), e.g. "whatsapp:+14155238886".
     twilio_whatsapp_number: str | None = None
 

@@ -238,13 +238,11 @@ def twilio_form(*fields: str) -> dict[str, Any]:
 
 
 def _verify_twilio(settings: Settings, request: Request, form: dict[str, str]) -> None:
-    token = settings.twilio_auth_token
     # Twilio signs the public URL it called, not the address we are bound to behind a proxy.
     url = settings.public_url + request.url.path
     if request.url.query:
         url += "?" + request.url.query
-    twilio_sms.verify_signature(token.get_secret_value() if token else None, url, form,
-                                request.headers.get(twilio_sms.SIGNATURE_HEADER))
+    twilio_sms.verify_request(settings, url, form, request.headers)
 
 
 async def _form(request: Request) -> dict[str, str]:

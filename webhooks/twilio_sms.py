@@ -17,7 +17,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from twilio.base.exceptions import TwilioRestException
-from twilio.request_validator import RequestValidator, add_port, remove_port
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    RequestValidator,
+    add_port,
+    get_signature_algorithm,
+    remove_port,
+)
 from twilio.rest import Client
 
 from bot import channel_registry
@@ -48,12 +55,36 @@ def traits(max_segments: int) -> ChannelTraits:
     return ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=max_segments)
 
 
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+
+def verify_request(settings: Any, url: str, form: Mapping[str, str],
+                   headers: Mapping[str, str]) -> None:
+    """Twilio's signature: HMAC-SHA1 under the auth token, or, when the request names its
+    algorithm in X-Twilio-Webhooks-Signature-Settings (a SharedKey), that algorithm under
+    ``HANYA_TWILIO_WEBHOOK_SHARED_KEY``, as twilio's RequestValidator takes them."""
+    named = headers.get(SETTINGS_HEADER)
+    if named:
+        key = settings.twilio_webhook_shared_key
+        if key is None:
+            raise Rejected("signed with a Twilio SharedKey, and none is set")
+        verify_signature(key.get_secret_value(), url, form, headers.get(SIGNATURE_HEADER),
+                         algorithm=get_signature_algorithm(named))
+        return
+    token = settings.twilio_auth_token
+    verify_signature(token.get_secret_value() if token else None, url, form,
+                     headers.get(SIGNATURE_HEADER))
+
+
 def verify_signature(auth_token: str | None, url: str, form: Mapping[str, str],
-                     signature: str | None) -> None:
+                     signature: str | None, algorithm: str = HMAC_SHA1) -> None:
     """Reject unless ``signature`` is Twilio's HMAC of ``url`` and ``form`` under our token."""
     if not auth_token:
         raise Rejected("SMS webhook is not configured (no Twilio auth token)")
-    if not signature or not _signed(_validator(auth_token), url, form, signature):
+    if algorithm.upper() not in (HMAC_SHA1, HMAC_SHA256):
+        raise Rejected("unsupported Twilio signature algorithm")
+    if not signature or not _signed(_validator(auth_token), url, form, signature,
+                                    algorithm.upper()):
         raise Rejected("bad Twilio signature")
 
 
@@ -63,13 +94,14 @@ def _validator(auth_token: str) -> RequestValidator:
 
 
 def _signed(validator: RequestValidator, url: str, form: Mapping[str, str],
-            signature: str) -> bool:
+            signature: str, algorithm: str = HMAC_SHA1) -> bool:
     """``validator.validate()`` for a form, computing the second candidate only when the first
     fails: Twilio signs the URL without its port or, inconsistently, with it, and validate()
     always computes both (two-thirds of an SMS webhook's CPU went there)."""
     given = signature.encode("utf-8", "replace")
     parsed = urlparse(url)
-    return any(hmac.compare_digest(validator.compute_signature(candidate, form).encode(), given)
+    return any(hmac.compare_digest(
+        validator.compute_signature(candidate, form, algorithm).encode(), given)
                for candidate in (remove_port(parsed), add_port(parsed)))
 
 
