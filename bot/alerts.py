@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot import channel_registry
 from bot.committee_models import Committee, Report
 from bot.content import Content
 from bot.crypto import Vault
-from bot.engine import ChannelTraits
 from bot.i18n import Translator
 from bot.messages import Reply
 from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for, route_of
@@ -28,9 +28,6 @@ from bot.report_parser import Vocabulary
 from handlers import report_texts as txt
 
 log = logging.getLogger(__name__)
-# How an alert is shaped per recipient channel (an SMS alert keeps to one or two segments).
-_TRAITS = {"telegram": ChannelTraits("telegram", buttons=False, location=False),
-           "sms": ChannelTraits("sms", buttons=False, location=False, max_segments=2)}
 
 Compose = Callable[[Translator, str], str]  # (translator, language code) -> alert text
 
@@ -42,7 +39,8 @@ def fan_out(session: Session, vault: Vault, content: Content, compose: Compose) 
         translator = content.translator(recipient.language)
         language = translator.language
         text = compose(translator, language.code)
-        traits = _TRAITS.get(recipient.channel, _TRAITS["sms"])
+        # Shaped by the recipient's channel (an SMS alert keeps to one or two segments).
+        traits = channel_registry.alert_traits(recipient.channel)
         for message in render([Reply(text)], traits, language, translator).messages:
             enqueue(session, vault, channel=recipient.channel, address_enc=recipient.address_enc,
                     message=message, priority=PRIORITY_ALERT,

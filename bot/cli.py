@@ -13,6 +13,7 @@ from pydantic_settings import SettingsError
 from rich.console import Console
 from sqlalchemy import select
 
+from bot import channel_registry
 from bot.cli_committee import app as committee_app
 from bot.cli_content import content_app
 from bot.cli_dead_letters import app as dead_letters_app
@@ -103,7 +104,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
 
 @app.command()
 def chat(
-    channel: Annotated[str, typer.Option(help="sms or telegram")] = "sms",
+    channel: Annotated[str, typer.Option(help="sms, telegram or android-sms")] = "sms",
     lang: Annotated[str | None, typer.Option(help="start in this language (code)")] = None,
 ) -> None:
     """Talk to the bot in a terminal, rendered as CHANNEL would show it.
@@ -114,8 +115,9 @@ def chat(
     from bot.runtime import build_runtime
     from webhooks.channels import channel_traits
 
-    if channel not in ("sms", "telegram"):
-        raise typer.BadParameter("channel must be sms or telegram")
+    names = [installed.name for installed in channel_registry.installed()]
+    if channel not in names:
+        raise typer.BadParameter(f"channel must be one of: {', '.join(names)}")
     with tempfile.TemporaryDirectory() as tmp:
         settings = get_settings().model_copy(update={
             "database_url": f"sqlite:///{Path(tmp) / 'chat.db'}", "run_sender": False})
@@ -151,7 +153,8 @@ class ChatSession:
 
     def send(self, text: str) -> list[Outgoing]:
         self.counter += 1
-        return self.deliver(_terminal_msg(self.channel, self.counter, text))
+        traits = self.runtime.inbox.traits[self.channel]  # type: ignore[attr-defined]
+        return self.deliver(_terminal_msg(self.channel, self.counter, text, traits.location))
 
     def deliver(self, msg: MsgIn) -> list[Outgoing]:
         """Process any inbound message (a button press too) and return what would be sent."""
@@ -179,22 +182,19 @@ class ChatSession:
         return messages
 
 
-TERMINAL_NUMBER = "tel:+22799999999"
-
-
-def _terminal_msg(channel: str, counter: int, text: str) -> MsgIn:
-    # A made-up Niger number: the SMS-pumping budget for foreign numbers must not silence
-    # the terminal (it never reaches a provider).
-    address = "telegram:0" if channel == "telegram" else TERMINAL_NUMBER
+def _terminal_msg(channel: str, counter: int, text: str, location: bool) -> MsgIn:
+    # Each channel's made-up address (a Niger number for SMS: the SMS-pumping budget for
+    # foreign numbers must not silence the terminal; it never reaches a provider).
+    address = channel_registry.get(channel).terminal_address
     external_id = f"terminal-{counter}-{id(text)}"
-    if channel == "telegram" and text.startswith("@") and "," in text:
+    if location and text.startswith("@") and "," in text:
         lat, lon = (float(x) for x in text[1:].split(",", 1))
         return MsgIn(channel, address, external_id, kind="location", location=(lat, lon))
     return MsgIn(channel, address, external_id, text=text)
 
 
 def print_outgoing(message: Outgoing, channel: str) -> None:
-    if channel == "sms":
+    if channel_registry.get(channel).sms_like:
         cost = sms_cost(message.text)
         console.print(f"[bold green]hanya>[/bold green] [dim]({cost.segments} SMS, "
                       f"{cost.encoding}, {cost.units} units)[/dim]")

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from bot import auth
+from bot import auth, channel_registry
 from bot.crypto import Vault
 from bot.digest import DIGESTS, build_digest, period_for, period_key, send_digest
 from bot.digest_render import DigestRenderer, category_labels
@@ -74,6 +74,9 @@ def recipients_add(
                                                + ",".join(SUBSCRIPTIONS))] = "alerts,daily,weekly",
     partner: Annotated[bool, typer.Option(help="outside the SP/CCM core: small counts "
                                           "hidden, aggregates only")] = False,
+    channel: Annotated[str | None, typer.Option(help="the channel that reaches it, e.g. "
+                                                "android-sms for a phone number (default: "
+                                                "telegram or sms by the address)")] = None,
 ) -> None:
     """Add (or update) a recipient: a Telegram chat or group, or a phone number."""
     address = _check_address(address)
@@ -84,7 +87,7 @@ def recipients_add(
             with runtime.store.session() as session:
                 recipient = add_recipient(session, runtime.vault, name=name, address=address,
                                           language=language, core=not partner,
-                                          subscriptions=_words(subscriptions))
+                                          subscriptions=_words(subscriptions), channel=channel)
                 number = recipient.id
                 auth.audit(session, auth.terminal_actor(), "recipient.add",
                            object_type="recipient", object_id=number)
@@ -159,7 +162,9 @@ def digest_run(
             console.print(f"{kind} digest {key}: queued for {queued} recipient(s) "
                           "(the others had it already)")
             return
-        reader = Recipient(name="dry run", channel="sms" if channel == "sms" else "telegram",
+        if channel_registry.find(channel) is None:
+            raise typer.BadParameter(f"unknown channel {channel}")
+        reader = Recipient(name="dry run", channel=channel,
                            language=language, core=not partner, address_enc="")
         _print_digest(runtime, renderer, reader, kind, sent_on)
 

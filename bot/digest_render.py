@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import channel_registry
 from bot import digest_texts as dt
 from bot.chart import Bar, weekly_chart
 from bot.content import Content, read_yaml
@@ -75,7 +76,7 @@ class DigestRenderer:
         """The messages that carry ``digest`` to ``recipient``."""
         t = self.content.translator(recipient.language)
         counts = Counts(self.threshold, exact=recipient.core)
-        if recipient.channel == "sms":
+        if channel_registry.get(recipient.channel).sms_like:
             return [Outgoing(text=self.sms(digest, t, counts))]
         text = self.text(digest, t, counts)
         messages = [Outgoing(text=chunk) for chunk in split_text(text, 4096)]

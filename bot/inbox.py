@@ -161,7 +161,7 @@ class Inbox:
         if len(kept) < len(messages):
             log.warning("loop guard: %s repeated replies to %s dropped",
                         len(messages) - len(kept), short_ref(contact.pseudonym))
-        if msg.channel == "sms" and kept:
+        if self.traits[msg.channel].max_segments is not None and kept:  # SMS-like
             prefix = guard.foreign_prefix(msg.address, s.sms_home_countries)
             if prefix is not None:
                 segments = sum(sms_cost(m.text).segments for m in kept)

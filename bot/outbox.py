@@ -48,7 +48,7 @@ from typing import Any, Protocol
 from sqlalchemy import Integer, and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot import metrics
+from bot import channel_registry, metrics
 from bot.crypto import Vault
 from bot.errors import ContactStopped, PermanentSendError, SendError, StoreUnavailable, Throttled
 from bot.messages import Outgoing
@@ -94,20 +94,25 @@ class Limits:
     # limit reached in the bench with no 429), where 10 % capped any rate at 0.91.
     overall_margin: float = 1.02
 
+    # The Android gateway's pace per phone (bot/settings.py: android_sms_per_minute) and its
+    # phones as (name, number prefixes); the shape of each channel's rules is in its module.
+    android_sms_per_phone: float = 1 / 60
+    android_sms_phones: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    # --- channel dispatch: each channel's module declares its rules (bot/channel_registry.py)
     def rules(self, channel: str, address: str) -> list[Rule]:
         """The limits a send to ``address`` must respect, the narrowest last."""
-        if channel == "telegram":
-            chat = address.removeprefix("telegram:")
-            per_chat = self.telegram_per_group if chat.startswith("-") else self.telegram_per_chat
-            return [Rule("telegram", self._gap(self.telegram_overall, self.overall_margin)),
-                    Rule(address, self._gap(per_chat, self.margin), self.chat_burst)]
-        if channel == "sms":  # Twilio limits each sending number; a deployment has one
-            return [Rule("sms", self._gap(self.sms_per_number, self.overall_margin))]
-        return []
+        found = channel_registry.find(channel)
+        return found.rules(self, address) if found is not None else []
 
     def overall_rate(self, channel: str) -> float:
         """The channel's overall pace in messages per second (0: unknown, unpaced)."""
-        return {"telegram": self.telegram_overall, "sms": self.sms_per_number}.get(channel, 0.0)
+        found = channel_registry.find(channel)
+        return found.overall_rate(self) if found is not None else 0.0
+
+    def gap(self, rate: float, margin: float | None = None) -> float:
+        """Seconds between sends at ``rate`` per second (``overall_margin`` unless given)."""
+        return self._gap(rate, self.overall_margin if margin is None else margin)
 
     @staticmethod
     def _gap(rate: float, margin: float) -> float:
@@ -238,7 +243,10 @@ class Sender:
                         telegram_per_chat=settings.telegram_rate_per_chat,
                         telegram_per_group=settings.telegram_group_per_minute / 60,
                         sms_per_number=settings.twilio_rate_per_number,
-                        chat_burst=settings.telegram_chat_burst)
+                        chat_burst=settings.telegram_chat_burst,
+                        android_sms_per_phone=settings.android_sms_per_minute / 60,
+                        android_sms_phones=tuple((phone.name, phone.prefixes) for phone
+                                                 in settings.android_sms_phone_list()))
         return cls(store, vault, channels, limits=limits,
                    max_attempts=settings.outbox_max_attempts,
                    base_backoff=settings.outbox_backoff_base,

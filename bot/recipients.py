@@ -13,6 +13,7 @@ import phonenumbers
 from sqlalchemy import Boolean, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.channel_registry import channel_for_address
 from bot.crypto import Vault
 from bot.messages import Outgoing
 from bot.models import Base, OutboxMessage, utcnow
@@ -27,7 +28,7 @@ class Recipient(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80))  # e.g. "SP/CCM duty officer"
-    channel: Mapped[str] = mapped_column(String(16))  # telegram | sms
+    channel: Mapped[str] = mapped_column(String(16))  # an installed channel's name
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     address_enc: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="fr")
@@ -67,18 +68,22 @@ def subscriptions_text(subscriptions: list[str]) -> str:
 
 
 def add_recipient(session: Session, vault: Vault, *, name: str, address: str, language: str,
-                  subscriptions: list[str], core: bool = True) -> Recipient:
-    """Create (or update) the recipient at ``address`` (``telegram:<chat>`` or ``tel:+...``)."""
+                  subscriptions: list[str], core: bool = True,
+                  channel: str | None = None) -> Recipient:
+    """Create (or update) the recipient at ``address`` (``telegram:<chat>`` or ``tel:+...``),
+    reached on ``channel`` (default: the first installed channel for that address)."""
     stored = subscriptions_text(subscriptions)
-    channel = "telegram" if address.startswith("telegram:") else "sms"
+    chosen = channel_for_address(address, channel)
     pseudonym = vault.pseudonym(address)
     recipient = session.scalars(select(Recipient).where(Recipient.pseudonym == pseudonym)).first()
     if recipient is None:
         recipient = Recipient(pseudonym=pseudonym, address_enc=vault.encrypt(address),
-                              channel=channel)
+                              channel=chosen)
         session.add(recipient)
     recipient.name, recipient.language, recipient.core = name, language, core
     recipient.subscriptions, recipient.active = stored, True
+    if channel is not None:  # an update keeps the channel it had unless told otherwise
+        recipient.channel = chosen
     session.flush()
     return recipient
 

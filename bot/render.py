@@ -1,5 +1,6 @@
-"""Shape neutral replies for a channel: buttons and 4096-character messages for chat apps,
-numbered menus within a segment budget (and MORE pages) for SMS."""
+"""Shape neutral replies for a channel: buttons and 4096-character messages for chat apps
+(numbered menus for a chat app without buttons), numbered menus within a segment budget (and
+MORE pages) for SMS."""
 
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ def render(replies: list[Reply], traits: ChannelTraits, language: Language,
 
 
 def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator) -> list[Outgoing]:
-    chunks = split_text(reply.text, traits.max_text)
+    text = reply.text
+    if reply.options and reply.numbered_hint and not traits.buttons:  # WhatsApp: numbers
+        lines = [f"{i} {o.label}" for i, o in enumerate(reply.options, 1)]
+        text = "\n".join([text, *lines, t(texts.SMS_MENU_HINT)])
+    chunks = split_text(text, traits.max_text)
     buttons = None
     if reply.options and traits.buttons:
         buttons = [[{"text": o.label, "data": o.key}] for o in reply.options]

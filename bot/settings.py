@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -55,6 +56,33 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    # Twilio webhooks signed with a SharedKey (X-Twilio-Webhooks-Signature-Settings names the
+    # algorithm, HMAC-SHA256): its secret. Unset, such requests are refused.
+    twilio_webhook_shared_key: SecretStr | None = None
+    # WhatsApp through Twilio (webhooks/twilio_whatsapp.py), e.g. "whatsapp:+14155238886".
+    twilio_whatsapp_number: str | None = None
+
+    # SMS through Android phones running SMS Gateway for Android (webhooks/android_sms.py,
+    # docs/CHANNELS.md). No URL: the channel is off. These four set up the first phone.
+    android_sms_url: str | None = None
+    android_sms_username: str | None = None
+    android_sms_password: SecretStr | None = None
+    android_sms_signing_key: SecretStr | None = None
+    android_sms_name: str = "phone-1"
+    # Number prefixes the first phone's operator serves (e.g. ["+22796"]): a person is
+    # answered from a phone of their own network when one is up. Empty: any number.
+    android_sms_prefixes: list[str] = Field(default_factory=list)
+    # More phones, one per operator: a JSON list of objects with the keys name, url,
+    # username, password, signing_key, prefixes (kept secret as a whole: it holds passwords).
+    android_sms_phones: SecretStr | None = None
+    # SMS per minute per phone. Android lets an app send 30 SMS per 30 minutes, then asks the
+    # person holding the phone (nobody, on a gateway): 1 stays within that. Raise it only
+    # after raising Android's own limit (docs/CHANNELS.md).
+    android_sms_per_minute: float = Field(default=1.0, gt=0)
+    # A phone that was unreachable or refused is skipped this long before it is tried again.
+    android_sms_phone_rest_seconds: float = Field(default=60.0, gt=0)
+    # The duty recipients are alerted when a phone shows no sign of life this long (0: never).
+    android_sms_silent_minutes: int = Field(default=60, ge=0)
 
     # The language of a person who has not chosen one yet.
     default_language: str = "fr"
@@ -187,11 +215,46 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def android_sms_phone_list(self) -> list[AndroidPhone]:
+        """Every gateway phone set up, the first one from the four plain settings."""
+        phones = []
+        if self.android_sms_url:
+            phones.append(AndroidPhone(
+                self.android_sms_name, self.android_sms_url.rstrip("/"),
+                self.android_sms_username or "", _plain(self.android_sms_password),
+                _plain(self.android_sms_signing_key), tuple(self.android_sms_prefixes)))
+        try:
+            for extra in json.loads(_plain(self.android_sms_phones) or "[]"):
+                phones.append(AndroidPhone(
+                    str(extra["name"]), str(extra["url"]).rstrip("/"),
+                    str(extra.get("username", "")), str(extra.get("password", "")),
+                    str(extra.get("signing_key", "")), tuple(extra.get("prefixes", ()))))
+        except (ValueError, TypeError, KeyError) as exc:  # never echo it: it holds passwords
+            raise ValueError("HANYA_ANDROID_SMS_PHONES must be a JSON list of objects with at "
+                             "least name and url (docs/CHANNELS.md)") from exc
+        return phones
+
     def secret_key_or_dev(self) -> bytes:
         """The configured secret key, or a development key with a loud warning."""
         if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
         return _dev_key(self.spool_dir.parent)
+
+
+@dataclass(frozen=True)
+class AndroidPhone:
+    """One SMS Gateway for Android phone: its API, credentials, signing key and operator."""
+
+    name: str
+    url: str
+    username: str
+    password: str = field(repr=False)
+    signing_key: str = field(repr=False)
+    prefixes: tuple[str, ...] = ()
+
+
+def _plain(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
 
 
 @lru_cache(maxsize=4)

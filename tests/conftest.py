@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
 import bot.all_models  # noqa: F401 - every table, for wipe()
+import webhooks.channels  # noqa: F401 - installs every channel (bot/channel_registry.py)
 from bot.migrate import upgrade
 from bot.models import Base, IntakeMessage, OutboxMessage
 from bot.settings import Settings

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import update
 
-from bot import dead_letters, metrics
+from bot import channel_registry, dead_letters, metrics
 from bot.content_reload import ContentWatcher
 from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
 from bot.intake import Intake, dead_letter, handling_limiter
@@ -34,7 +34,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, get_settings
 from bot.spool import Ingest
-from webhooks import dashboard, preview, telegram, twilio_sms
+from webhooks import android_sms, dashboard, preview, telegram, twilio_sms, twilio_whatsapp
 from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
 
@@ -103,6 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              name="sender"))
         tasks.append(asyncio.create_task(_flush_spool_forever(runtime, intake, stopping),
                                          name="spool"))
+        for channel in channel_registry.installed():  # e.g. the gateway phones' silence watch
+            job = channel.background and channel.background(runtime, settings, outbox.wake,
+                                                            stopping)
+            if job is not None:
+                tasks.append(asyncio.create_task(job, name=f"{channel.name}-background"))
         if settings.content_reload:  # editors' changes served without a restart
             watcher = ContentWatcher(runtime.content, settings.content_reload_seconds)
             tasks.append(asyncio.create_task(watcher.run(stopping), name="content-reload"))
@@ -157,7 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "intake_waiting": _waiting(request.app.state.intake) if database else None,
                 # Failed for good, kept aside: `hanya dead-letters list` says which.
                 "dead_letters": _dead_letters(runtime) if database else None,
-                "handling": _handling(request.app.state.handling_process, settings)}
+                "handling": _handling(request.app.state.handling_process, settings),
+                **channel_registry.readiness(settings)}
         return JSONResponse(body, status_code=200 if database else 503)
 
     @app.get("/metrics", include_in_schema=False)
@@ -236,6 +242,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.direct.endpoints.update({"/webhooks/telegram": telegram_webhook,
                                  "/webhooks/twilio/sms": twilio_sms_webhook})
+    android_sms.install(app, settings)  # POST /webhooks/android-sms, on the direct path too
+    twilio_whatsapp.install(app, settings)  # POST /webhooks/twilio/whatsapp, likewise
     # After the webhooks: routes are matched in order, and matching the dashboard's many
     # routes first was a quarter of a webhook's CPU under load.
     dashboard.install(app)  # /dashboard pages, /api/v1, /static
@@ -266,13 +274,11 @@ def twilio_form(*fields: str) -> dict[str, Any]:
 
 
 def _verify_twilio(settings: Settings, request: Request, form: dict[str, str]) -> None:
-    token = settings.twilio_auth_token
     # Twilio signs the public URL it called, not the address we are bound to behind a proxy.
     url = settings.public_url + request.url.path
     if request.url.query:
         url += "?" + request.url.query
-    twilio_sms.verify_signature(token.get_secret_value() if token else None, url, form,
-                                request.headers.get(twilio_sms.SIGNATURE_HEADER))
+    twilio_sms.verify_request(settings, url, form, request.headers)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -32,6 +32,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import channel_registry
 from bot.engine import ChannelTraits
 from bot.errors import (
     ContactStopped,
@@ -42,6 +43,7 @@ from bot.errors import (
     Throttled,
 )
 from bot.messages import MsgIn, Outgoing
+from bot.outbox import Limits, Rule
 from webhooks.telegram_transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -269,3 +271,25 @@ def _seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+
+def rate_rules(limits: Limits, address: str) -> list[Rule]:
+    """~30/s for the bot, 1/s per chat (20/min per group: a negative chat id), a short burst."""
+    chat = address.removeprefix("telegram:")
+    per_chat = limits.telegram_per_group if chat.startswith("-") else limits.telegram_per_chat
+    return [Rule(CHANNEL, limits.gap(limits.telegram_overall)),
+            Rule(address, limits.gap(per_chat, limits.margin), limits.chat_burst)]
+
+
+def sender_from(settings: Any) -> TelegramSender | None:
+    if settings.telegram_token is None:
+        return None
+    return TelegramSender(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
+
+
+channel_registry.register(channel_registry.Channel(
+    CHANNEL, scheme="telegram:", sms_like=False, traits=lambda settings: TRAITS,
+    rules=rate_rules, overall_rate=lambda limits: limits.telegram_overall,
+    sender=sender_from, terminal_address="telegram:0", media=True))

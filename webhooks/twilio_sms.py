@@ -14,12 +14,21 @@ import hmac
 import logging
 import re
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 from twilio.base.exceptions import TwilioRestException
-from twilio.request_validator import RequestValidator, add_port, remove_port
+from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
+    RequestValidator,
+    add_port,
+    get_signature_algorithm,
+    remove_port,
+)
 from twilio.rest import Client
 
+from bot import channel_registry
 from bot.engine import ChannelTraits
 from bot.errors import (
     ContactStopped,
@@ -29,6 +38,7 @@ from bot.errors import (
     Throttled,
 )
 from bot.messages import MsgIn, Outgoing
+from bot.outbox import Limits, Rule
 
 log = logging.getLogger(__name__)
 CHANNEL = "sms"
@@ -48,12 +58,36 @@ def traits(max_segments: int) -> ChannelTraits:
     return ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=max_segments)
 
 
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+
+def verify_request(settings: Any, url: str, form: Mapping[str, str],
+                   headers: Mapping[str, str]) -> None:
+    """Twilio's signature: HMAC-SHA1 under the auth token, or, when the request names its
+    algorithm in X-Twilio-Webhooks-Signature-Settings (a SharedKey), that algorithm under
+    ``HANYA_TWILIO_WEBHOOK_SHARED_KEY``, as twilio's RequestValidator takes them."""
+    named = headers.get(SETTINGS_HEADER)
+    if named:
+        key = settings.twilio_webhook_shared_key
+        if key is None:
+            raise Rejected("signed with a Twilio SharedKey, and none is set")
+        verify_signature(key.get_secret_value(), url, form, headers.get(SIGNATURE_HEADER),
+                         algorithm=get_signature_algorithm(named))
+        return
+    token = settings.twilio_auth_token
+    verify_signature(token.get_secret_value() if token else None, url, form,
+                     headers.get(SIGNATURE_HEADER))
+
+
 def verify_signature(auth_token: str | None, url: str, form: Mapping[str, str],
-                     signature: str | None) -> None:
+                     signature: str | None, algorithm: str = HMAC_SHA1) -> None:
     """Reject unless ``signature`` is Twilio's HMAC of ``url`` and ``form`` under our token."""
     if not auth_token:
         raise Rejected("SMS webhook is not configured (no Twilio auth token)")
-    if not signature or not _signed(_validator(auth_token), url, form, signature):
+    if algorithm.upper() not in (HMAC_SHA1, HMAC_SHA256):
+        raise Rejected("unsupported Twilio signature algorithm")
+    if not signature or not _signed(_validator(auth_token), url, form, signature,
+                                    algorithm.upper()):
         raise Rejected("bad Twilio signature")
 
 
@@ -63,18 +97,21 @@ def _validator(auth_token: str) -> RequestValidator:
 
 
 def _signed(validator: RequestValidator, url: str, form: Mapping[str, str],
-            signature: str) -> bool:
+            signature: str, algorithm: str = HMAC_SHA1) -> bool:
     """``validator.validate()`` for a form, computing the second candidate only when the first
     fails: Twilio signs the URL without its port or, inconsistently, with it, and validate()
     always computes both (two-thirds of an SMS webhook's CPU went there)."""
     given = signature.encode("utf-8", "replace")
     parsed = urlparse(url)
-    return any(hmac.compare_digest(validator.compute_signature(candidate, form).encode(), given)
+    return any(hmac.compare_digest(
+        validator.compute_signature(candidate, form, algorithm).encode(), given)
                for candidate in (remove_port(parsed), add_port(parsed)))
 
 
 def parse_sms(form: Mapping[str, str]) -> MsgIn:
-    """The neutral message of an inbound SMS or MMS form.
+    """The neutral message of an inbound SMS or MMS form, or of a WhatsApp message (``From``
+    reads ``whatsapp:+227...``): one parser for both, as courier's Twilio handler, so that the
+    spool replays either.
 
     Its MessageSid must be Twilio's (SM or MM and 32 hexadecimal digits), else the form is
     rejected (400, as courier rejects a form that fails validation): the signature joins
@@ -88,7 +125,22 @@ def parse_sms(form: Mapping[str, str]) -> MsgIn:
         raise Rejected("missing MessageSid or From", status_code=400)
     if not MESSAGE_SID.fullmatch(sid):
         raise Rejected("malformed MessageSid", status_code=400)
+    if sender.startswith(WHATSAPP_PREFIX):
+        return _whatsapp(form, sid, sender)
     return MsgIn(CHANNEL, f"tel:{sender}", sid, text=form.get("Body", ""))
+
+
+WHATSAPP, WHATSAPP_PREFIX = "whatsapp", "whatsapp:"
+# A committee member's photo or voice note, kept as Twilio's media URL (as Telegram's file id).
+_MEDIA_KINDS = {"image": "photo", "audio": "voice"}
+
+
+def _whatsapp(form: Mapping[str, str], sid: str, sender: str) -> MsgIn:
+    kind = _MEDIA_KINDS.get(form.get("MediaContentType0", "").split("/", 1)[0])
+    if kind and form.get("MediaUrl0"):
+        return MsgIn(WHATSAPP, sender, sid, kind="media", media=(kind, form["MediaUrl0"]),
+                     text=form.get("Body", ""))
+    return MsgIn(WHATSAPP, sender, sid, text=form.get("Body", ""))
 
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -143,3 +195,25 @@ class TwilioSender:
         the pacer) ten times longer than the bench's fake needed to free its window."""
         self._throttled_in_a_row += 1
         return min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (self._throttled_in_a_row - 1))
+
+
+# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+
+def rate_rules(limits: Limits, address: str) -> list[Rule]:
+    """Twilio limits each sending number; a deployment has one."""
+    return [Rule(CHANNEL, limits.gap(limits.sms_per_number))]
+
+
+def sender_from(settings: Any) -> TwilioSender | None:
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number):
+        return None
+    return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                        settings.twilio_number, settings.twilio_api_url,
+                        status_callback=f"{settings.public_url}/webhooks/twilio/status")
+
+
+channel_registry.register(channel_registry.Channel(
+    CHANNEL, scheme="tel:", sms_like=True,
+    traits=lambda settings: traits(settings.sms_max_segments),
+    rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number,
+    sender=sender_from, terminal_address="tel:+22799999999", rank=1))

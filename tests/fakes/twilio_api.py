@@ -432,7 +432,7 @@ class FakeTwilio(FakeServerBase):
                     if script.remaining <= 0:
                         del self._scripts[i]
                     raise TwilioApiError(script.status, script.code, script.message)
-        if not _E164.match(to):
+        if not _E164.match(to.removeprefix("whatsapp:")):  # WhatsApp: "whatsapp:+227..."
             raise TwilioApiError(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if to in self._unsubscribed:
             raise TwilioApiError(400, 21610)
@@ -441,7 +441,8 @@ class FakeTwilio(FakeServerBase):
         if from_ is None and service is None:
             raise TwilioApiError(400, 21603)
         if from_ is not None and not (
-            _E164.match(from_) or _ALNUM_SENDER.match(from_) or _SHORTCODE.match(from_)
+            _E164.match(from_.removeprefix("whatsapp:"))
+            or _ALNUM_SENDER.match(from_) or _SHORTCODE.match(from_)
         ):
             raise TwilioApiError(
                 400,

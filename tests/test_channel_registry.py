@@ -1,0 +1,81 @@
+"""Channels as plug-ins (bot/channel_registry.py): the core asks the registry, never compares
+channel names, and Telegram and Twilio SMS keep their rules on it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from bot import channel_registry
+from bot.outbox import Limits, Rule
+from bot.recipients import add_recipient
+from tests.committee_helpers import vault
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMES = {channel.name for channel in channel_registry.installed()}
+
+
+def _name_comparisons(path: Path) -> list[str]:
+    """Each ``x == "sms"``, ``x in ("sms", "telegram")`` or ``"telegram" if ...`` in a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Compare):
+            parts = [node.left, *node.comparators]
+            constants = [c for p in parts for c in ast.walk(p)
+                         if isinstance(c, ast.Constant) and c.value in NAMES]
+            if constants:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_the_core_and_the_conversations_never_compare_channel_names():
+    files = [*sorted((ROOT / "bot").glob("*.py")), *sorted((ROOT / "handlers").glob("*.py"))]
+    assert {"android-sms", "sms", "telegram"} <= NAMES
+    assert [hit for path in files for hit in _name_comparisons(path)] == []
+
+
+def test_telegram_and_twilio_keep_their_rate_rules():
+    limits = Limits()
+    assert limits.rules("telegram", "telegram:42") == [
+        Rule("telegram", 1.02 / 30), Rule("telegram:42", 1.1 / 1.0, 3)]
+    assert limits.rules("telegram", "telegram:-100") == [
+        Rule("telegram", 1.02 / 30), Rule("telegram:-100", 1.1 / (20 / 60), 3)]
+    assert limits.rules("sms", "tel:+22790000000") == [Rule("sms", 1.02 / 10)]
+    assert (limits.overall_rate("telegram"), limits.overall_rate("sms")) == (30.0, 10.0)
+    assert limits.rules("nowhere", "x:1") == [] and limits.overall_rate("nowhere") == 0.0
+
+
+def test_the_android_gateway_is_paced_per_phone_of_the_persons_operator():
+    limits = Limits(android_sms_per_phone=0.5,
+                    android_sms_phones=(("airtel", ("+22796",)), ("moov", ("+22790",))))
+    assert limits.rules("android-sms", "tel:+22790112233") == [
+        Rule("android-sms", 1.02 / 1.0), Rule("android-sms:moov", 1.02 / 0.5)]
+    assert limits.rules("android-sms", "tel:+22391112233")[1].key == "android-sms:airtel"
+    assert limits.overall_rate("android-sms") == 1.0
+
+
+def test_traits_come_from_each_channel():
+    telegram, sms, android = (channel_registry.get(n) for n in ("telegram", "sms", "android-sms"))
+    assert (telegram.sms_like, sms.sms_like, android.sms_like) == (False, True, True)
+    assert telegram.alert_traits().max_segments is None
+    assert sms.alert_traits().max_segments == android.alert_traits().max_segments == 2
+
+
+def test_a_recipient_is_reached_on_the_channel_asked_for(store, settings):
+    with store.session() as session:
+        chat = add_recipient(session, vault(settings), name="GTM", address="telegram:5",
+                             language="fr", subscriptions=["alerts"])
+        phone = add_recipient(session, vault(settings), name="Duty", address="tel:+22790000001",
+                              language="fr", subscriptions=["alerts"])
+        assert (chat.channel, phone.channel) == ("telegram", "sms")  # as before
+        phone = add_recipient(session, vault(settings), name="Duty", address="tel:+22790000001",
+                              language="fr", subscriptions=["alerts"], channel="android-sms")
+        assert phone.channel == "android-sms"
+        again = add_recipient(session, vault(settings), name="Duty", address="tel:+22790000001",
+                              language="fr", subscriptions=["daily"])
+        assert again.channel == "android-sms"  # an update keeps it
+        with pytest.raises(ValueError):
+            add_recipient(session, vault(settings), name="x", address="telegram:6",
+                          language="fr", subscriptions=["alerts"], channel="android-sms")
