@@ -367,7 +367,8 @@ def test_each_phone_keeps_its_pace(settings, store, airtel, moov):
     with TestClient(create_app(paced)):
         with store.session() as session:
             for number in numbers:
-                enqueue(session, channel="android-sms", address_enc=keys.encrypt(f"tel:{number}"),
+                enqueue(session, keys, channel="android-sms",
+                        address_enc=keys.encrypt(f"tel:{number}"),
                         message=Outgoing(text="Rappel"), priority=PRIORITY_DIGEST,
                         route=route_of(keys.pseudonym(f"tel:{number}")))
         sent = airtel.wait_sent(6)
