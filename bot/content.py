@@ -7,6 +7,7 @@ service swaps the whole bundle when an editor's change passes the checks.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,11 +16,16 @@ from typing import Any
 
 import yaml
 
+from bot import texts
 from bot.errors import ContentError
 from bot.i18n import Catalogs, Language, Translator, parse_languages
 from bot.keywords import KeywordIndex, normalise
 
 NATIONAL = "national"
+# A number in a topic text is written {phone:<service id>}: it then carries the same
+# "not verified" tag as the service's own line, and changes with the service.
+PHONE_REF = re.compile(r"\{phone:([^{}\s]+)\}")
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate: "+227 89 98 33 39" in Arabic text
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class Service:
     verified_on: date | None
     confidence: str
     source: str
+    gives: Mapping[str, str] | None = None  # what a person gets there, per language
+    where: Mapping[str, str] | None = None
+    source_date: str = ""  # "2018-19": shown so that old news is not read as today's
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,30 @@ class Content:
                 status = entry.get("status", "draft")
         if title is None or text is None:
             return None
-        return Topic(key, used, title, text, sms or text, status)
+        # The tag is in the language the text is in, which may be a fallback's.
+        text, sms = self.expand_phones(text, used), self.expand_phones(sms or text, used)
+        return Topic(key, used, title, text, sms, status)
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def phone_label(self, service: Service, language: str) -> str:
+        """The service's number, isolated in right-to-left text, and who checked it."""
+        t = self.translator(language)
+        check = (t(texts.VERIFIED_ON, date=t.date(service.verified_on))
+                 if service.verified_on else t(texts.NOT_VERIFIED))
+        return f"{isolate(service.phone or '', self.direction(language))} ({check})"
+
+    def direction(self, language: str) -> str:
+        lang = self.languages.get(language)
+        return lang.direction if lang else "ltr"
+
+    def expand_phones(self, text: str, language: str) -> str:
+        """Replace each {phone:<service id>} by the number and its "not verified" tag."""
+        def label(match: re.Match[str]) -> str:
+            service = self.service(match.group(1))
+            return self.phone_label(service, language) if service else match.group(0)
+        return PHONE_REF.sub(label, text)
 
     def services_at(self, point_id: str) -> list[Service]:
         return [s for s in self.services if s.point == point_id]
@@ -129,6 +161,11 @@ class Content:
             if folded in {normalise(n) for n in names}:
                 return point
         return None
+
+
+def isolate(number: str, direction: str) -> str:
+    """A phone number kept left to right: without it Arabic shows "39 33 98 89 227+"."""
+    return f"{LRI}{number}{PDI}" if direction == "rtl" and number else number
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -171,9 +208,22 @@ def load_content(content_dir: Path, locales_dir: Path) -> Content:
         path = content_dir / code / "topics.yaml"
         if path.exists():
             topics[code] = read_yaml(path) or {}
+    _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
     catalogs = Catalogs.load(locales_dir, languages)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
                    keyword_entries, catalogs)
+
+
+def _check_phone_refs(topics: dict[str, dict[str, dict[str, Any]]], known: set[str],
+                      content_dir: Path) -> None:
+    for code, entries in topics.items():
+        for key, entry in entries.items():
+            for name in ("text", "sms"):
+                for ref in PHONE_REF.findall(str((entry or {}).get(name) or "")):
+                    if ref not in known:
+                        raise ContentError(f"topic {key!r}: {{phone:{ref}}} names no service "
+                                           "with a phone", file=str(content_dir / code /
+                                                                   "topics.yaml"), language=code)
 
 
 def _points(entries: list[dict[str, Any]]) -> list[Point]:
@@ -195,6 +245,8 @@ def _services(entries: list[dict[str, Any]]) -> list[Service]:
             name=e.get("name") or {}, phone=(str(e["phone"]) if e.get("phone") else None),
             hours=e.get("hours"), verified_on=e.get("verified_on"),
             confidence=str(e.get("confidence", "U")), source=str(e.get("source", "")),
+            gives=e.get("gives"), where=e.get("where"),
+            source_date=str(e.get("source_date") or ""),
         )
         for e in entries
     ]

@@ -184,12 +184,13 @@ class Tree:
 def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3,
                   review_days: int = DEFAULT_REVIEW_DAYS, today: date | None = None) -> Report:
     """Run every check on a content tree; never raises on broken content."""
+    from bot import content_check_facts as facts
     from bot import content_check_text as text
 
     tree = Tree(content_dir, locales_dir, max_segments, review_days, today or date.today())
     steps: list[Callable[[Tree], None]] = [
         check_languages, check_points, check_services, check_keywords, text.check_topics,
-        text.check_catalogs]
+        text.check_catalogs, facts.check_facts]
     for step in steps:
         try:
             step(tree)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot import texts
-from bot.content import Point, Service, localised
+from bot.content import NATIONAL, Point, Service, isolate, localised
 from bot.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
 from bot.keywords import normalise
 from bot.messages import Option, Reply
@@ -162,17 +162,21 @@ def show_topic(turn: Turn, key: str) -> None:
 
 
 def service_line(turn: Turn, service: Service, *, long: bool) -> str:
-    """One service: name, phone, hours, and whether a person has checked them."""
-    chain = turn.content.chain(turn.language.code)
-    parts = [localised(service.name, chain)]
+    """One service: what it gives, where, hours, phone, its source's date and who checked it."""
+    content, lang = turn.content, turn.language.code
+    chain = content.chain(lang)
+    details = [localised(service.gives, chain)]
+    if long:
+        details += [localised(service.where, chain), localised(service.hours, chain)]
     if service.phone:
-        parts.append(service.phone)
-    hours = localised(service.hours, chain)
-    if hours and long:
-        parts.append(hours)
+        details.append(isolate(service.phone, content.direction(lang)))
+    detail = "; ".join(d for d in details if d)
     check = (turn.t(texts.VERIFIED_ON, date=turn.t.date(service.verified_on))
              if service.verified_on else turn.t(texts.NOT_VERIFIED))
-    return ("• " if long else "- ") + ", ".join(parts) + f" ({check})"
+    dated = [service.source_date] if service.source_date and service.point != NATIONAL else []
+    name = localised(service.name, chain)
+    line = f"{name}: {detail}" if detail else name
+    return ("• " if long else "- ") + line + f" ({', '.join([*dated, check])})"
 
 
 # --- shared ----------------------------------------------------------------------------------
