@@ -57,6 +57,7 @@ class Service:
     gives: Mapping[str, str] | None = None  # what a person gets there, per language
     where: Mapping[str, str] | None = None
     source_date: str = ""  # "2018-19": shown so that old news is not read as today's
+    short: Mapping[str, str] | None = None  # name in the one-line list of emergency numbers
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ class Content:
 
 def isolate(number: str, direction: str) -> str:
     """A phone number kept left to right: without it Arabic shows "39 33 98 89 227+"."""
-    return f"{LRI}{number}{PDI}" if direction == "rtl" and number else number
+    needed = direction == "rtl" and not number.isdigit()  # "17" alone reads right anyway
+    return f"{LRI}{number}{PDI}" if needed and number else number
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -246,7 +248,7 @@ def _services(entries: list[dict[str, Any]]) -> list[Service]:
             hours=e.get("hours"), verified_on=e.get("verified_on"),
             confidence=str(e.get("confidence", "U")), source=str(e.get("source", "")),
             gives=e.get("gives"), where=e.get("where"),
-            source_date=str(e.get("source_date") or ""),
+            source_date=str(e.get("source_date") or ""), short=e.get("short"),
         )
         for e in entries
     ]

@@ -19,8 +19,10 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return (singular, plural)
 
 
-# TRANSLATORS: first line a new person sees, before choosing a language.
-WELCOME = N_("Welcome to Hanya, the information point for people on the road.")
+# TRANSLATORS: first line a new person sees, before choosing a language. SOS stays SOS in
+# every language.
+WELCOME = N_("Welcome to Hanya, the information point for people on the road. In danger? "
+             "Send SOS at any time.")
 # TRANSLATORS: asks the person to pick a language from the list that follows.
 CHOOSE_LANGUAGE = N_("Choose your language:")
 # TRANSLATORS: asks where the person is; a numbered list of places follows.
@@ -31,6 +33,11 @@ SHARE_LOCATION_HINT = N_("You can also share your location.")
 SHARE_LOCATION_BUTTON = N_("Share my location")
 # TRANSLATORS: after a shared location. {point} is a place name, {km} a whole number.
 NEAREST_POINT = N_("Nearest place: {point} (about {km} km).")
+# TRANSLATORS: a shared location far from every place we know (perhaps the desert); the
+# emergency numbers follow. {position} is the person's latitude, longitude: keep it as is.
+FAR_FROM_POINTS = N_(
+    "You are far from every place we know. If you are in danger, call one of these numbers "
+    "and read out your position: {position}")
 # TRANSLATORS: a shared location is too far from every place we know.
 NO_POINT_NEAR = N_("No information point is near you. Choose a place from the list.")
 # TRANSLATORS: the same notice, short, for SMS (each SMS costs money). Must still say what is
@@ -57,8 +64,10 @@ SMS_MORE_HINT = N_("Reply MORE for the rest.")
 NOTHING_MORE = N_("That is all. Reply MENU for the menu.")
 # TRANSLATORS: the person's message matched nothing we expect.
 NOT_UNDERSTOOD = N_("Sorry, I did not understand. Reply with a number from the list, or MENU.")
-# TRANSLATORS: the list of words that work at any time. Keep the keywords of this language.
-HELP = N_("Words you can send at any time: MENU, BACK, LANGUAGE, PLACE, STOP, DELETE.")
+# TRANSLATORS: the list of words that work at any time. Keep the keywords of this language;
+# SOS stays SOS in every language.
+HELP = N_("Words you can send at any time: SOS in danger, MENU, BACK, LANGUAGE, PLACE, STOP, "
+          "DELETE.")
 # TRANSLATORS: answer to STOP. START is the keyword in this language.
 STOPPED = N_("You will not receive any more messages. Send START to come back.")
 # TRANSLATORS: answer to START after STOP.

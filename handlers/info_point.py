@@ -11,14 +11,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot import texts
-from bot.content import NATIONAL, Point, Service, isolate, localised
+from bot.content import Content, Point, Service, isolate
+from bot.content_services import emergency_services, numbers_block
+from bot.content_services import service_line as services_line
 from bot.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
 from bot.keywords import normalise
 from bot.messages import Option, Reply
 from bot.models import utcnow
 
 NAME = "info"
-EMERGENCY_KINDS = {"emergency", "police", "ambulance", "fire", "hotline"}
 
 
 class Step(StrEnum):
@@ -87,7 +88,7 @@ def answer_point(turn: Turn) -> None:
     if msg.kind == "location" and msg.location:
         found = content.nearest_point(*msg.location, max_km=turn.settings.nearest_point_max_km)
         if found is None:
-            turn.say_text(turn.t(texts.NO_POINT_NEAR))
+            _far_from_every_point(turn, *msg.location)
             ask_point(turn)
             return
         point, km = found
@@ -102,6 +103,15 @@ def answer_point(turn: Turn) -> None:
         return
     turn.contact.point_id = point.id
     _go(turn, Step.MENU)
+
+
+def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
+    """Perhaps lost in the desert: the numbers, and the position to read out to a rescuer."""
+    content, lang = turn.content, turn.language.code
+    position = isolate(f"{lat:.5f}, {lon:.5f}", content.direction(lang))
+    lines = [services_line(content, lang, s, long=True) for s in emergency_services(content, None)]
+    turn.say_text("\n".join([turn.t(texts.FAR_FROM_POINTS, position=position), *lines, "",
+                             turn.t(texts.NO_POINT_NEAR)]))
 
 
 # --- menu ------------------------------------------------------------------------------------
@@ -133,50 +143,45 @@ def answer_menu(turn: Turn) -> None:
 
 
 def show_topic(turn: Turn, key: str) -> None:
-    """Send a topic's text; for places and emergencies, the services that go with it."""
+    """Send a topic's text; for places the services there, for emergencies the numbers first."""
     lang = turn.language.code
     topic = turn.content.topic(lang, key)
     if topic is None:
         _not_understood(turn, ask_menu)
         return
+    turn.topics_served.append(key)
+    if key == "emergency":
+        turn.say(emergency_reply(turn.content, lang, turn.contact.point_id))
+        return
     text, sms = topic.text, topic.sms
     point = _point(turn)
-    services: list[Service] = []
     if key == "help_near_you" and point is not None:
         services = turn.content.services_at(point.id)
         header = (turn.t.ngettext(texts.SERVICES_COUNT, len(services), point=point.display(lang))
                   if services else turn.t(texts.NO_SERVICES, point=point.display(lang)))
         text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
-    elif key == "emergency":
-        services = [s for s in turn.content.national_services() if s.phone]
-        if point is not None:
-            services += [s for s in turn.content.services_at(point.id)
-                         if s.phone and s.kind in EMERGENCY_KINDS]
-        header = turn.t(texts.EMERGENCY_NUMBERS)
-        text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
-    if services:
-        text += "\n" + "\n".join(service_line(turn, s, long=True) for s in services)
-        sms += "\n" + "\n".join(service_line(turn, s, long=False) for s in services)
-    turn.topics_served.append(key)
-    turn.say(Reply(text, sms_text=sms, menu_button=True, sos_button=key == "emergency"))
+        text += "".join("\n" + service_line(turn, s, long=True) for s in services)
+        sms += "".join("\n" + service_line(turn, s, long=False) for s in services)
+    turn.say(Reply(text, sms_text=sms, menu_button=True))
+
+
+def emergency_reply(content: Content, language: str, point_id: str | None) -> Reply:
+    """The Emergency topic: the numbers before any word, so that they are on the first SMS."""
+    t = content.translator(language)
+    services = emergency_services(content, point_id)
+    header = t(texts.EMERGENCY_NUMBERS)
+    lines = [services_line(content, language, s, long=True) for s in services]
+    text = "\n".join([header, *lines])
+    sms = f"{header} {numbers_block(content, language, services)}"
+    topic = content.topic(language, "emergency")
+    if topic is not None:
+        text, sms = f"{text}\n\n{topic.text}", f"{sms}\n{topic.sms}"
+    return Reply(text, sms_text=sms, menu_button=True, sos_button=True)
 
 
 def service_line(turn: Turn, service: Service, *, long: bool) -> str:
-    """One service: what it gives, where, hours, phone, its source's date and who checked it."""
-    content, lang = turn.content, turn.language.code
-    chain = content.chain(lang)
-    details = [localised(service.gives, chain)]
-    if long:
-        details += [localised(service.where, chain), localised(service.hours, chain)]
-    if service.phone:
-        details.append(isolate(service.phone, content.direction(lang)))
-    detail = "; ".join(d for d in details if d)
-    check = (turn.t(texts.VERIFIED_ON, date=turn.t.date(service.verified_on))
-             if service.verified_on else turn.t(texts.NOT_VERIFIED))
-    dated = [service.source_date] if service.source_date and service.point != NATIONAL else []
-    name = localised(service.name, chain)
-    line = f"{name}: {detail}" if detail else name
-    return ("• " if long else "- ") + line + f" ({', '.join([*dated, check])})"
+    """One service as the person reads it (see ``bot.content_services``)."""
+    return services_line(turn.content, turn.language.code, service, long=long)
 
 
 # --- shared ----------------------------------------------------------------------------------
