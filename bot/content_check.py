@@ -353,6 +353,7 @@ def check_keywords(tree: Tree) -> None:
     path = tree.content_dir / "keywords.yaml"
     entries = tree.section(path, "keywords", Mapping) or {}
     owner: dict[str, tuple[str, str]] = {}  # folded word -> (action, language)
+    everyday = _common_words(tree)
     for action, by_lang in entries.items():
         for code, entry in (by_lang or {}).items():
             words = entry.get("words") if isinstance(entry, Mapping) else None
@@ -366,3 +367,21 @@ def check_keywords(tree: Tree) -> None:
                     tree.add("error", path, by_lang.line_of(code),
                              f"keyword {word!r} means {action!r} here but {first[0]!r} in "
                              f"{tree.name(first[1])}", code)
+                for meaning, other in everyday.get(folded, ()):
+                    if meaning != action:
+                        tree.add("error", path, by_lang.line_of(code), f"keyword {word!r} "
+                                 f"means {action!r} here, but in {tree.name(other)} people send "
+                                 f"it to say {meaning!r} (common_words.yaml)", code)
+
+
+def _common_words(tree: Tree) -> dict[str, list[tuple[str, str]]]:
+    """Everyday words of each language (folded) -> [(what they mean, language)]."""
+    path = tree.content_dir / "common_words.yaml"
+    if not path.exists():
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for code, by_action in (tree.section(path, "common", Mapping) or {}).items():
+        for action, words in (by_action or {}).items():
+            for word in words or ():
+                found.setdefault(normalise(str(word)), []).append((str(action), str(code)))
+    return found

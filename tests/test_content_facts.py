@@ -119,3 +119,15 @@ def test_shipped_services_hide_no_closed_kiosk_nor_counting_post(tree: Path):  #
     ids = {s.id for s in content.services}
     assert not {i for i in ids if "icrc" in i or "flow-monitoring" in i}
     assert content.services_at("seguedine") == []
+
+
+def test_a_keyword_spelt_like_an_everyday_word_of_another_meaning_is_refused(tree):  # noqa: F811
+    edit(tree / "content/keywords.yaml", "dje: {words: [ANNULER]", "dje: {words: [NAN]")
+    [found] = errors(check(tree), "people send it to say")
+    assert "'NAN' means 'cancel' here" in found and "Français (fr)" in found and "'no'" in found
+
+
+def test_shipped_keywords_never_read_french_nan_as_cancel(tree):  # noqa: F811
+    content = load_content(tree / "content", tree / "locales")
+    assert content.keywords.whole("nan") is None
+    assert content.keywords.whole("ANNULER") == "cancel"
