@@ -131,3 +131,27 @@ def test_shipped_keywords_never_read_french_nan_as_cancel(tree):  # noqa: F811
     content = load_content(tree / "content", tree / "locales")
     assert content.keywords.whole("nan") is None
     assert content.keywords.whole("ANNULER") == "cancel"
+
+
+OLD_ARABIC_RULE = '"n%100>=0 && n%100<=2 ? 4 : 5);\\n"'
+CLDR_ARABIC_RULE = '"n%100>=11 && n%100<=99 ? 4 : 5);\\n"'
+
+
+def test_arabic_plural_rule_against_cldr(tree):  # noqa: F811
+    edit(tree / "locales/ar/LC_MESSAGES/digests.po", CLDR_ARABIC_RULE, OLD_ARABIC_RULE)
+    [found] = errors(check(tree), "disagrees with CLDR")
+    assert "locales/ar/LC_MESSAGES/digests.po" in found and "11 -> form 5, CLDR 4" in found
+
+
+def test_fulfulde_puts_zero_in_the_singular_as_cldr_does(tree):  # noqa: F811
+    edit(tree / "locales/ff/LC_MESSAGES/messages.po", "plural=(n > 1);", "plural=(n != 1);")
+    [found] = errors(check(tree), "disagrees with CLDR")
+    assert "0 -> form 1, CLDR 0" in found
+
+
+def test_arabic_counts_read_the_cldr_form(tree):  # noqa: F811
+    t = load_content(tree / "content", tree / "locales").translator("ar")
+    pair = ("{count} person", "{count} people")
+    assert t.ngettext(pair, 12) == "12 شخصًا"
+    assert t.ngettext(pair, 100) == "100 شخص"
+    assert t.ngettext(("URGENT: {n} report", "URGENT: {n} reports"), 12, n=12) == "عاجل: 12 بلاغا"
