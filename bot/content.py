@@ -80,7 +80,18 @@ class Content:
     keywords: KeywordIndex
     keyword_entries: dict[str, dict[str, dict[str, Any]]]
     catalogs: Catalogs
+    # language -> the language whose text stands in for it until it has its own (kr -> ha)
+    texts_from: dict[str, str] = field(default_factory=dict)
     _translators: dict[str, Translator] = field(default_factory=dict)
+
+    def menu_name(self, code: str, *, sms: bool = False) -> str:
+        """The language's own name in the language menu, with the language it reads for now."""
+        lang = self.languages[code]
+        name = lang.sms_name if sms else lang.name
+        stand_in = self.languages.get(self.texts_from.get(code, ""))
+        if stand_in is None:
+            return name
+        return f"{name} > {stand_in.sms_name}" if sms else f"{name} → {stand_in.name}"
 
     def translator(self, language: str | None) -> Translator:
         code = language or ""
@@ -194,7 +205,10 @@ def read_yaml(path: Path) -> Any:
 
 def load_content(content_dir: Path, locales_dir: Path) -> Content:
     """Load and cross-check the whole content tree; raise ContentError on the first defect."""
-    languages = parse_languages(read_yaml(content_dir / "languages.yaml")["languages"])
+    language_entries = read_yaml(content_dir / "languages.yaml")["languages"]
+    languages = parse_languages(language_entries)
+    texts_from = {str(e["code"]): str(e["texts_from"]) for e in language_entries
+                  if e.get("texts_from")}
     points = {p.id: p for p in _points(read_yaml(content_dir / "points.yaml")["points"])}
     services = _services(read_yaml(content_dir / "services.yaml")["services"])
     for service in services:
@@ -213,7 +227,7 @@ def load_content(content_dir: Path, locales_dir: Path) -> Content:
     _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
     catalogs = Catalogs.load(locales_dir, languages)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
-                   keyword_entries, catalogs)
+                   keyword_entries, catalogs, texts_from)
 
 
 def _check_phone_refs(topics: dict[str, dict[str, dict[str, Any]]], known: set[str],

@@ -54,6 +54,7 @@ def check_facts(tree: Tree) -> None:
             if isinstance(entry, Mapping):
                 _check_topic(tree, path, code, key, entry, closed, short_numbers)
     _check_catalog_numbers(tree, short_numbers)
+    _check_stand_ins(tree)
 
 
 # --- the sources file ------------------------------------------------------------------------
@@ -203,3 +204,39 @@ def _check_services(tree: Tree, entries: list[Any], closed: list[tuple[re.Patter
                 for number in phone_numbers(str(value), short_numbers):
                     tree.add("error", path, entry.line_of(field), f"service {service_id!r}: "
                              f"phone number {number!r} in {field}: put it in phone:", str(code))
+
+
+# --- one language passed off as another -------------------------------------------------------
+
+COPY_SHARE = 0.8  # a catalog whose messages are this much another's is that other language
+
+
+def _check_stand_ins(tree: Tree) -> None:
+    """A catalog that copies another language must say so (``texts_from`` in languages.yaml),
+    so that the language menu shows "Kànùrí → Hausa" instead of passing Hausa off as Kanuri."""
+    path = tree.content_dir / "languages.yaml"
+    entries = tree.section(path, "languages", list) or []
+    declared = {str(e.get("code")): str(e.get("texts_from") or "") for e in entries}
+    texts = {code: _own_texts(tree, code) for code in tree.languages}
+    for entry in entries:
+        code = str(entry.get("code"))
+        if declared.get(code) and declared[code] not in tree.languages:
+            tree.add("error", path, entry.line_of("texts_from"), f"texts_from "
+                     f"{declared[code]!r} is not a language of this file", code)
+        mine = texts.get(code) or {}
+        for other, theirs in texts.items():
+            if other == code or not mine:
+                continue
+            same = sum(1 for msgid, text in mine.items() if theirs.get(msgid) == text)
+            told = declared.get(code) == other or declared.get(other) == code  # who copies whom
+            if same / len(mine) >= COPY_SHARE and not told:
+                tree.add("error", path, entry.line, f"{same} of {len(mine)} messages of "
+                         f"{tree.name(code)} are the {tree.name(other)} text: write "
+                         f"texts_from: {other} so that the language menu says so", code)
+
+
+def _own_texts(tree: Tree, code: str) -> dict[object, object]:
+    """msgid -> translation of a language's messages catalog (its own, not fallbacks)."""
+    path = tree.locales_dir / code / "LC_MESSAGES" / "messages.po"
+    catalog = read_catalog(tree, path, code) if path.exists() else None
+    return {m.id: m.string for m in catalog or () if m.id and m.string and m.string != m.id}

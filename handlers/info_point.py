@@ -42,8 +42,9 @@ def ask_language(turn: Turn) -> None:
     intro = t(texts.CHOOSE_LANGUAGE)
     if turn.contact.language is None:
         intro = f"{t(texts.WELCOME)}\n{intro}"
-    options = [Option(f"lang:{lang.code}", lang.name, lang.sms_name)
-               for lang in turn.content.languages.values()]
+    content = turn.content
+    options = [Option(f"lang:{code}", content.menu_name(code), content.menu_name(code, sms=True))
+               for code in content.languages]
     turn.say(Reply(intro, options=options))
 
 

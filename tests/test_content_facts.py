@@ -155,3 +155,16 @@ def test_arabic_counts_read_the_cldr_form(tree):  # noqa: F811
     assert t.ngettext(pair, 12) == "12 شخصًا"
     assert t.ngettext(pair, 100) == "100 شخص"
     assert t.ngettext(("URGENT: {n} report", "URGENT: {n} reports"), 12, n=12) == "عاجل: 12 بلاغا"
+
+
+def test_a_language_copying_another_must_say_so(tree):  # noqa: F811
+    edit(tree / "content/languages.yaml", "    texts_from: ha\n", "")
+    [found] = errors(check(tree), "write texts_from: ha")
+    assert "[kr]" in found
+
+
+def test_the_language_menu_says_which_text_kanuri_and_tamajaq_read(tree):  # noqa: F811
+    content = load_content(tree / "content", tree / "locales")
+    assert content.menu_name("kr") == "Kànùrí → Hausa"
+    assert content.menu_name("tmh", sms=True) == "Tamajaq > Francais"
+    assert content.menu_name("ha") == "Hausa"
