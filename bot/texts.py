@@ -95,6 +95,9 @@ NO_SERVICES = N_("No service is recorded at {point} yet.")
 NOT_VERIFIED = N_("not verified")
 # TRANSLATORS: shown after checked information. {date} is the date it was last checked.
 VERIFIED_ON = N_("checked {date}")
+# TRANSLATORS: before a text shown in another language because it is not written in this one
+# yet. {language} is that language's own name (Français, Hausa...).
+FALLBACK_NOTICE = N_("This text is not in your language yet. Here it is in {language}.")
 # TRANSLATORS: the emergency numbers heading.
 EMERGENCY_NUMBERS = N_("Emergency numbers:")
 # TRANSLATORS: an internal failure; the person's message was kept.

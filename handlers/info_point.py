@@ -154,7 +154,7 @@ def show_topic(turn: Turn, key: str) -> None:
     if key == "emergency":
         turn.say(emergency_reply(turn.content, lang, turn.contact.point_id))
         return
-    text, sms = topic.text, topic.sms
+    text, sms = _announced(turn.content, lang, topic.language, topic.text, topic.sms)
     point = _point(turn)
     if key == "help_near_you" and point is not None:
         services = turn.content.services_at(point.id)
@@ -175,9 +175,20 @@ def emergency_reply(content: Content, language: str, point_id: str | None) -> Re
     text = "\n".join([header, *lines])
     sms = f"{header} {numbers_block(content, language, services)}"
     topic = content.topic(language, "emergency")
-    if topic is not None:
-        text, sms = f"{text}\n\n{topic.text}", f"{sms}\n{topic.sms}"
+    if topic is not None:  # after the numbers: they come first, in every language
+        words, sms_words = _announced(content, language, topic.language, topic.text, topic.sms)
+        text, sms = f"{text}\n\n{words}", f"{sms}\n{sms_words}"
     return Reply(text, sms_text=sms, menu_button=True, sos_button=True)
+
+
+def _announced(content: Content, language: str, used: str, text: str,
+               sms: str) -> tuple[str, str]:
+    """A text in another language than the person's says so first, in the person's language."""
+    if used == language or used not in content.languages:
+        return text, sms
+    note = content.translator(language)(texts.FALLBACK_NOTICE,
+                                        language=content.languages[used].name)
+    return f"{note}\n\n{text}", f"{note}\n{sms}"
 
 
 def service_line(turn: Turn, service: Service, *, long: bool) -> str:

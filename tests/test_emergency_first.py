@@ -107,4 +107,14 @@ def test_check_refuses_numbers_pushed_behind_more(tree):  # noqa: F811
 
 
 def _sms_name(sms: SmsUser, code: str) -> str:
-    return sms.client.app.state.runtime.content.current.languages[code].sms_name
+    return sms.client.app.state.runtime.content.current.menu_name(code, sms=True)
+
+
+def test_a_french_fallback_is_announced_in_the_persons_language(tg):
+    tg.say("/start")
+    tg.tap("lang:ha")
+    tg.tap("point:agadez")
+    [first, *_] = tg.tap("topic:rights")
+    assert first["text"].startswith("Babu wannan rubutu a harshenku tukuna. Ga shi da Français.")
+    [own, *_] = tg.tap("topic:help_near_you")  # written in Hausa: nothing to announce
+    assert "Français" not in own["text"]
