@@ -68,6 +68,7 @@ class Topic:
     text: str
     sms: str
     status: str  # reviewed | draft
+    sms_title: str | None = None  # the title in SMS menus, when the language writes it plainer
 
 
 @dataclass
@@ -109,13 +110,14 @@ class Content:
         Title, text and SMS fall back separately: a language with only a title still gets the
         fallback's text.
         """
-        title = text = sms = None
+        title = text = sms = sms_title = None
         used, status = language, "reviewed"
         for code in self.chain(language):
             entry = self.topics.get(code, {}).get(key)
             if not entry:
                 continue
-            title = title or entry.get("title")
+            if title is None and entry.get("title"):
+                title, sms_title = entry["title"], entry.get("sms_title")
             if text is None and entry.get("text"):
                 text, sms, used = entry["text"].strip(), (entry.get("sms") or "").strip(), code
                 status = entry.get("status", "draft")
@@ -123,7 +125,7 @@ class Content:
             return None
         # The tag is in the language the text is in, which may be a fallback's.
         text, sms = self.expand_phones(text, used), self.expand_phones(sms or text, used)
-        return Topic(key, used, title, text, sms, status)
+        return Topic(key, used, title, text, sms, status, sms_title)
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)

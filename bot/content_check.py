@@ -204,11 +204,12 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
 
 def _check_loads(tree: Tree) -> None:
     """The service's own loader is the last word: anything it refuses is an error too."""
-    from bot.content_check_emergency import check_emergency_first
+    from bot.content_check_emergency import check_emergency_first, check_menus_fit
 
     try:
         content = load_content(tree.content_dir, tree.locales_dir)
         check_emergency_first(tree, content)
+        check_menus_fit(tree, content)
     except ContentError as exc:
         tree.add("error", Path(exc.file) if exc.file else tree.content_dir, exc.line,
                  f"the service cannot load this: {exc}", exc.language)

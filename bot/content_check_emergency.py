@@ -16,7 +16,7 @@ from bot.content_check import Tree
 from bot.messages import Reply
 from bot.sms_encoding import paginate, transliterate
 
-__all__ = ["check_emergency_first", "first_sms"]
+__all__ = ["check_emergency_first", "check_menus_fit", "first_sms"]
 
 
 def first_sms(content: Content, language: str, reply: Reply, max_segments: int) -> str:
@@ -27,6 +27,25 @@ def first_sms(content: Content, language: str, reply: Reply, max_segments: int) 
     if lang.transliterate:
         text, hint = transliterate(text), transliterate(hint)
     return paginate(text, max_segments, hint)[0]
+
+
+def check_menus_fit(tree: Tree, content: Content) -> None:
+    """The place list and the main menu fit one SMS page in every language: a menu cut behind
+    MORE costs the person a reply before any real content (3 replies at most)."""
+    from bot.engine import ChannelTraits
+    from bot.render import render
+    from handlers.info_point import menu_reply, points_reply
+
+    traits = ChannelTraits("sms", buttons=False, location=False, max_segments=tree.max_segments)
+    longest = max(content.points_in_order(), key=lambda p: len(p.name), default=None)
+    for code, language in content.languages.items():
+        for what, reply in (("the place list", points_reply(content, code)),
+                            ("the main menu", menu_reply(content, code, longest))):
+            if render([reply], traits, language, content.translator(code)).more:
+                tree.add("error", tree.content_dir / code / "topics.yaml", None,
+                         f"{what} does not fit {tree.max_segments} SMS: the person must reply "
+                         "MORE before reaching any content (shorten titles, or give an "
+                         "sms_title without letters outside GSM-7)", code)
 
 
 def check_emergency_first(tree: Tree, content: Content) -> None:

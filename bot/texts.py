@@ -27,6 +27,14 @@ WELCOME = N_("Welcome to Hanya, the information point for people on the road. In
 CHOOSE_LANGUAGE = N_("Choose your language:")
 # TRANSLATORS: asks where the person is; a numbered list of places follows.
 CHOOSE_POINT = N_("Where are you? Choose the nearest place:")
+# TRANSLATORS: SMS only, the same question before a numbered list of places. Write it only
+# with plain SMS letters (no ɓ ɗ ƙ ƴ ŋ ɲ ã): one other letter makes the whole list cost twice
+# as much and pushes it behind MORE. Leave it untranslated if you cannot: the question above
+# is then used.
+CHOOSE_POINT_SMS = N_("Where are you? Reply with the number of the nearest place:")
+# TRANSLATORS: SMS only, menu item to pick another language, in plain SMS letters only (no ɓ ɗ
+# ƙ ƴ ŋ ɲ). Leave it untranslated if "Change language" already is.
+CHANGE_LANGUAGE_SMS = N_("Change language (SMS)")
 # TRANSLATORS: Telegram only, under the list of places.
 SHARE_LOCATION_HINT = N_("You can also share your location.")
 # TRANSLATORS: button that asks Telegram to share the person's location.

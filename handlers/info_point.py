@@ -15,9 +15,11 @@ from bot.content import Content, Point, Service, isolate
 from bot.content_services import emergency_services, numbers_block
 from bot.content_services import service_line as services_line
 from bot.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
+from bot.i18n import Translator
 from bot.keywords import normalise
 from bot.messages import Option, Reply
 from bot.models import utcnow
+from bot.sms_encoding import is_gsm7
 
 NAME = "info"
 
@@ -78,9 +80,17 @@ def _language_from(turn: Turn) -> str | None:
 # --- choose_point ----------------------------------------------------------------------------
 
 def ask_point(turn: Turn) -> None:
-    lang = turn.language.code
-    options = [Option(f"point:{p.id}", p.display(lang)) for p in turn.content.points_in_order()]
-    turn.say(Reply(turn.t(texts.CHOOSE_POINT), options=options, request_location=True))
+    turn.say(points_reply(turn.content, turn.language.code))
+
+
+def points_reply(content: Content, language: str) -> Reply:
+    """Where are you? The places, as buttons or a numbered SMS list (pure: the check renders it)."""
+    t = content.translator(language)
+    options = [Option(f"point:{p.id}", p.display(language),
+                      None if is_gsm7(p.display(language)) else p.name)  # Ɲamay: Niamey by SMS
+               for p in content.points_in_order()]
+    return Reply(t(texts.CHOOSE_POINT), options=options, request_location=True,
+                 sms_text=_sms_form(t, texts.CHOOSE_POINT_SMS))
 
 
 def answer_point(turn: Turn) -> None:
@@ -118,17 +128,22 @@ def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
 # --- menu ------------------------------------------------------------------------------------
 
 def ask_menu(turn: Turn) -> None:
-    point = _point(turn)
-    lang = turn.language.code
+    turn.say(menu_reply(turn.content, turn.language.code, _point(turn)))
+
+
+def menu_reply(content: Content, language: str, point: Point | None) -> Reply:
+    """The topics of the main menu, then change language / place (pure: the check renders it)."""
+    t = content.translator(language)
     options = []
-    for key in turn.content.menu:
-        topic = turn.content.topic(lang, key)
+    for key in content.menu:
+        topic = content.topic(language, key)
         if topic is not None:
-            options.append(Option(f"topic:{key}", topic.title))
-    options += [Option(NAV_LANGUAGE, turn.t(texts.CHANGE_LANGUAGE)),
-                Option(NAV_POINT, turn.t(texts.CHANGE_POINT))]
-    title = turn.t(texts.MENU_TITLE, point=point.display(lang) if point else "")
-    turn.say(Reply(title, options=options))
+            options.append(Option(f"topic:{key}", topic.title, topic.sms_title))
+    options += [Option(NAV_LANGUAGE, t(texts.CHANGE_LANGUAGE),
+                       _sms_form(t, texts.CHANGE_LANGUAGE_SMS)),
+                Option(NAV_POINT, t(texts.CHANGE_POINT))]
+    title = t(texts.MENU_TITLE, point=point.display(language) if point else "")
+    return Reply(title, options=options)
 
 
 def answer_menu(turn: Turn) -> None:
@@ -179,6 +194,11 @@ def emergency_reply(content: Content, language: str, point_id: str | None) -> Re
         words, sms_words = _announced(content, language, topic.language, topic.text, topic.sms)
         text, sms = f"{text}\n\n{words}", f"{sms}\n{sms_words}"
     return Reply(text, sms_text=sms, menu_button=True, sos_button=True)
+
+
+def _sms_form(t: Translator, message: str) -> str | None:
+    """The plain-letter SMS spelling of a message, when this language's catalog has one."""
+    return t(message) if t.has_own(message) else None
 
 
 def _announced(content: Content, language: str, used: str, text: str,

@@ -43,8 +43,9 @@ def test_sms_emergency_in_three_replies_with_the_numbers_on_its_first_sms(sms, s
     [languages] = sms.say("INFO")
     *_notice, places = sms.say(numbered(languages, _sms_name(sms, code)))  # reply 1
     [menu] = sms.say(numbered(places, "Agadez"))                       # reply 2
-    title = sms.client.app.state.runtime.content.current.topic(code, "emergency").title
-    [first, *_] = sms.say(numbered(menu, title))                       # reply 3
+    topic = sms.client.app.state.runtime.content.current.topic(code, "emergency")
+    title = topic.sms_title or topic.title
+    [first, *_] = sms.say(numbered(menu, title))                     # reply 3
     assert has_every_number(first), first
     assert sms_cost(first).segments <= settings.sms_max_segments
     [sos, *_] = sms.say("SOS")
@@ -118,3 +119,14 @@ def test_a_french_fallback_is_announced_in_the_persons_language(tg):
     assert first["text"].startswith("Babu wannan rubutu a harshenku tukuna. Ga shi da Français.")
     [own, *_] = tg.tap("topic:help_near_you")  # written in Hausa: nothing to announce
     assert "Français" not in own["text"]
+
+
+def test_check_refuses_a_menu_or_place_list_cut_behind_more(tree):  # noqa: F811
+    edit(tree / "content/ar/topics.yaml", '  sms_title: "مساعدة قريبة"\n', "")
+    edit(tree / "content/ar/topics.yaml", '  sms_title: "العودة"\n', "")
+    edit(tree / "locales/dje/LC_MESSAGES/messages.po",
+         'msgstr "Man no ni go? Nongu kan ga maan ni suuba:"',
+         'msgstr "Man no ni go? Nongu kaŋ ga maan ni suuba:"')
+    found = {(f.language, f.message.split(" does")[0]) for f in check(tree).errors
+             if "before reaching any content" in f.message}
+    assert found == {("ar", "the main menu"), ("dje", "the place list")}
