@@ -154,6 +154,16 @@ class Content:
     def national_services(self) -> list[Service]:
         return [s for s in self.services if s.point == NATIONAL]
 
+    def nearest_with_services(self, point: Point) -> tuple[Point, float] | None:
+        """The closest other point that lists services, and how far (None without coordinates)."""
+        if point.lat is None or point.lon is None:
+            return None
+        found = [(other, haversine_km(point.lat, point.lon, other.lat, other.lon))
+                 for other in self.points_in_order()
+                 if other.id != point.id and other.lat is not None and other.lon is not None
+                 and self.services_at(other.id)]
+        return min(found, key=lambda pair: pair[1], default=None)
+
     def points_in_order(self) -> list[Point]:
         return [p for p in self.points.values() if p.region]  # points inside Niger
 

@@ -99,6 +99,9 @@ PRIVACY_NOTICE = N_(
 SERVICES_AT = N_("Services at {point}:")
 # TRANSLATORS: there is no service recorded at this place.
 NO_SERVICES = N_("No service is recorded at {point} yet.")
+# TRANSLATORS: after "No service is recorded at...": the nearest place that has some. {point}
+# is a place name, {km} a whole number.
+NEAREST_WITH_SERVICES = N_("Nearest place with known services: {point} (about {km} km).")
 # TRANSLATORS: shown after a phone number or opening hours that nobody has checked yet.
 NOT_VERIFIED = N_("not verified")
 # TRANSLATORS: shown after checked information. {date} is the date it was last checked.

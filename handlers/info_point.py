@@ -174,11 +174,22 @@ def show_topic(turn: Turn, key: str) -> None:
     if key == "help_near_you" and point is not None:
         services = turn.content.services_at(point.id)
         header = (turn.t.ngettext(texts.SERVICES_COUNT, len(services), point=point.display(lang))
-                  if services else turn.t(texts.NO_SERVICES, point=point.display(lang)))
+                  if services else _no_services(turn, point))
         text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
         text += "".join("\n" + service_line(turn, s, long=True) for s in services)
         sms += "".join("\n" + service_line(turn, s, long=False) for s in services)
     turn.say(Reply(text, sms_text=sms, menu_button=True))
+
+
+def _no_services(turn: Turn, point: Point) -> str:
+    """None known here: say so, and where the nearest place with services is."""
+    lang = turn.language.code
+    lines = [turn.t(texts.NO_SERVICES, point=point.display(lang))]
+    nearest = turn.content.nearest_with_services(point)
+    if nearest is not None:
+        lines.append(turn.t(texts.NEAREST_WITH_SERVICES, point=nearest[0].display(lang),
+                            km=round(nearest[1])))
+    return "\n".join(lines)
 
 
 def emergency_reply(content: Content, language: str, point_id: str | None) -> Reply:

@@ -130,3 +130,21 @@ def test_check_refuses_a_menu_or_place_list_cut_behind_more(tree):  # noqa: F811
     found = {(f.language, f.message.split(" does")[0]) for f in check(tree).errors
              if "before reaching any content" in f.message}
     assert found == {("ar", "the main menu"), ("dje", "the place list")}
+
+
+def test_a_place_without_services_points_to_the_nearest_that_has_some(tg):
+    tg.say("/start")
+    tg.tap("lang:en")
+    tg.tap("point:gaya")
+    text = tg.tap("topic:help_near_you")[0]["text"]
+    assert "No service is recorded at Gaya yet." in text
+    assert "Nearest place with known services: Niamey (about 233 km)." in text
+
+
+def test_services_say_what_they_give_and_how_old_that_is_on_sms(sms):
+    sms.say("INFO")
+    sms.say(str(ORDER.index("en") + 1))
+    sms.say("arlit")
+    text = "\n".join(sms.say("4"))  # help near you
+    assert "IOM transit centre: open centre for people who want to go home" in text
+    assert "(2018-19, not verified)" in text
