@@ -132,6 +132,7 @@ class Tree:
     topics: dict[str, Any] = field(default_factory=dict)  # language -> Located key -> entry
     menu: list[str] = field(default_factory=list)
     points: set[str] = field(default_factory=set)
+    catalogs: dict[Path, Any] = field(default_factory=dict)  # parsed .po files, by path
 
     @property
     def root(self) -> Path:

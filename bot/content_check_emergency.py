@@ -13,6 +13,7 @@ from pathlib import Path
 from bot import texts
 from bot.content import Content
 from bot.content_check import Tree
+from bot.content_services import emergency_services
 from bot.messages import Reply
 from bot.sms_encoding import paginate, transliterate
 
@@ -53,7 +54,12 @@ def check_emergency_first(tree: Tree, content: Content) -> None:
     from handlers.sos import sos_reply
 
     numbers = [s.phone for s in content.national_services() if s.phone]
-    points = [None, *content.points.values()]
+    # Without a place, with the longest place name, and at each place with numbers of its own:
+    # the only things that change the SMS.
+    longest = max(content.points.values(), key=lambda p: len(p.name), default=None)
+    points = [None, *(p for p in content.points.values()
+                      if p is longest or emergency_services(content, p.id)
+                      != emergency_services(content, None))]
     for code in content.languages:
         replies = {"the Emergency topic": emergency_reply(content, code, None)}
         for point in points:  # with and without a place: the notes after the numbers differ

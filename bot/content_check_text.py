@@ -201,6 +201,14 @@ def pot_files(locales_dir: Path) -> dict[str, Path]:
 
 
 def read_catalog(tree: Tree, path: Path, code: str | None) -> Catalog | None:
+    """A parsed catalog, read once per check (several checks look at the same file)."""
+    if path in tree.catalogs:
+        return tree.catalogs[path]
+    tree.catalogs[path] = _read_catalog(tree, path, code)
+    return tree.catalogs[path]
+
+
+def _read_catalog(tree: Tree, path: Path, code: str | None) -> Catalog | None:
     try:
         with path.open("rb") as handle:
             return read_po(handle, abort_invalid=True)
@@ -272,9 +280,9 @@ def _check_plural_header(tree: Tree, path: Path, code: str) -> None:
                  f"{tree.name(code)} has {expected} plural forms", code)
 
 
-# Counts on which a plural rule is compared with CLDR's: every ending up to 1000, and the
-# millions that French treats apart.
-_PLURAL_SAMPLE = (*range(0, 1001), 1_000_000, 2_000_000, 1_000_001)
+# Counts on which a plural rule is compared with CLDR's: every last-two-digits ending (the
+# rules of these languages look no further), round numbers, and the millions French treats apart.
+_PLURAL_SAMPLE = (*range(0, 201), 1000, 1001, 1_000_000, 2_000_000, 1_000_001)
 _CLDR_TAGS = ("zero", "one", "two", "few", "many", "other")  # gettext form order (Babel)
 
 

@@ -65,7 +65,7 @@ def test_stats_json_for_machines(cli):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     french = next(entry for entry in data if entry["code"] == "fr")
-    assert french["topics"]["total"] == 7
+    assert french["topics"]["total"] == 9
     assert {"reply", "pages", "segments", "encoding"} <= set(french["sms"][0])
 
 
@@ -85,7 +85,7 @@ def test_mark_translated_clears_a_stale_translation(cli, tmp_path):
     result = cli("content", "mark-translated", "en", "emergency")
     assert result.exit_code == 0, result.output
     english = (tmp_path / "content/en/topics.yaml").read_text("utf-8")
-    assert english.count("source_hash") == 7  # replaced in place, not added twice
+    assert english.count("source_hash") == 9  # replaced in place, not added twice
     after = json.loads(cli("content", "check", "--json").output)["findings"]
     stale = {f["language"] for f in after if "topic 'emergency' is stale" in f["message"]}
     assert "en" not in stale and "ha" in stale
