@@ -7,6 +7,7 @@ service swaps the whole bundle when an editor's change passes the checks.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,11 +16,16 @@ from typing import Any
 
 import yaml
 
+from bot import texts
 from bot.errors import ContentError
 from bot.i18n import Catalogs, Language, Translator, parse_languages
 from bot.keywords import KeywordIndex, normalise
 
 NATIONAL = "national"
+# A number in a topic text is written {phone:<service id>}: it then carries the same
+# "not verified" tag as the service's own line, and changes with the service.
+PHONE_REF = re.compile(r"\{phone:([^{}\s]+)\}")
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate: "+227 89 98 33 39" in Arabic text
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class Service:
     verified_on: date | None
     confidence: str
     source: str
+    gives: Mapping[str, str] | None = None  # what a person gets there, per language
+    where: Mapping[str, str] | None = None
+    source_date: str = ""  # "2018-19": shown so that old news is not read as today's
+    short: Mapping[str, str] | None = None  # name in the one-line list of emergency numbers
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class Topic:
     text: str
     sms: str
     status: str  # reviewed | draft
+    sms_title: str | None = None  # the title in SMS menus, when the language writes it plainer
 
 
 @dataclass
@@ -70,7 +81,18 @@ class Content:
     keywords: KeywordIndex
     keyword_entries: dict[str, dict[str, dict[str, Any]]]
     catalogs: Catalogs
+    # language -> the language whose text stands in for it until it has its own (kr -> ha)
+    texts_from: dict[str, str] = field(default_factory=dict)
     _translators: dict[str, Translator] = field(default_factory=dict)
+
+    def menu_name(self, code: str, *, sms: bool = False) -> str:
+        """The language's own name in the language menu, with the language it reads for now."""
+        lang = self.languages[code]
+        name = lang.sms_name if sms else lang.name
+        stand_in = self.languages.get(self.texts_from.get(code, ""))
+        if stand_in is None:
+            return name
+        return f"{name} > {stand_in.sms_name}" if sms else f"{name} → {stand_in.name}"
 
     def translator(self, language: str | None) -> Translator:
         code = language or ""
@@ -88,25 +110,59 @@ class Content:
         Title, text and SMS fall back separately: a language with only a title still gets the
         fallback's text.
         """
-        title = text = sms = None
+        title = text = sms = sms_title = None
         used, status = language, "reviewed"
         for code in self.chain(language):
             entry = self.topics.get(code, {}).get(key)
             if not entry:
                 continue
-            title = title or entry.get("title")
+            if title is None and entry.get("title"):
+                title, sms_title = entry["title"], entry.get("sms_title")
             if text is None and entry.get("text"):
                 text, sms, used = entry["text"].strip(), (entry.get("sms") or "").strip(), code
                 status = entry.get("status", "draft")
         if title is None or text is None:
             return None
-        return Topic(key, used, title, text, sms or text, status)
+        # The tag is in the language the text is in, which may be a fallback's.
+        text, sms = self.expand_phones(text, used), self.expand_phones(sms or text, used)
+        return Topic(key, used, title, text, sms, status, sms_title)
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def phone_label(self, service: Service, language: str) -> str:
+        """The service's number, isolated in right-to-left text, and who checked it."""
+        t = self.translator(language)
+        check = (t(texts.VERIFIED_ON, date=t.date(service.verified_on))
+                 if service.verified_on else t(texts.NOT_VERIFIED))
+        return f"{isolate(service.phone or '', self.direction(language))} ({check})"
+
+    def direction(self, language: str) -> str:
+        lang = self.languages.get(language)
+        return lang.direction if lang else "ltr"
+
+    def expand_phones(self, text: str, language: str) -> str:
+        """Replace each {phone:<service id>} by the number and its "not verified" tag."""
+        def label(match: re.Match[str]) -> str:
+            service = self.service(match.group(1))
+            return self.phone_label(service, language) if service else match.group(0)
+        return PHONE_REF.sub(label, text)
 
     def services_at(self, point_id: str) -> list[Service]:
         return [s for s in self.services if s.point == point_id]
 
     def national_services(self) -> list[Service]:
         return [s for s in self.services if s.point == NATIONAL]
+
+    def nearest_with_services(self, point: Point) -> tuple[Point, float] | None:
+        """The closest other point that lists services, and how far (None without coordinates)."""
+        if point.lat is None or point.lon is None:
+            return None
+        found = [(other, haversine_km(point.lat, point.lon, other.lat, other.lon))
+                 for other in self.points_in_order()
+                 if other.id != point.id and other.lat is not None and other.lon is not None
+                 and self.services_at(other.id)]
+        return min(found, key=lambda pair: pair[1], default=None)
 
     def points_in_order(self) -> list[Point]:
         return [p for p in self.points.values() if p.region]  # points inside Niger
@@ -129,6 +185,12 @@ class Content:
             if folded in {normalise(n) for n in names}:
                 return point
         return None
+
+
+def isolate(number: str, direction: str) -> str:
+    """A phone number kept left to right: without it Arabic shows "39 33 98 89 227+"."""
+    needed = direction == "rtl" and not number.isdigit()  # "17" alone reads right anyway
+    return f"{LRI}{number}{PDI}" if needed and number else number
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -155,7 +217,10 @@ def read_yaml(path: Path) -> Any:
 
 def load_content(content_dir: Path, locales_dir: Path) -> Content:
     """Load and cross-check the whole content tree; raise ContentError on the first defect."""
-    languages = parse_languages(read_yaml(content_dir / "languages.yaml")["languages"])
+    language_entries = read_yaml(content_dir / "languages.yaml")["languages"]
+    languages = parse_languages(language_entries)
+    texts_from = {str(e["code"]): str(e["texts_from"]) for e in language_entries
+                  if e.get("texts_from")}
     points = {p.id: p for p in _points(read_yaml(content_dir / "points.yaml")["points"])}
     services = _services(read_yaml(content_dir / "services.yaml")["services"])
     for service in services:
@@ -171,9 +236,22 @@ def load_content(content_dir: Path, locales_dir: Path) -> Content:
         path = content_dir / code / "topics.yaml"
         if path.exists():
             topics[code] = read_yaml(path) or {}
+    _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
     catalogs = Catalogs.load(locales_dir, languages)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
-                   keyword_entries, catalogs)
+                   keyword_entries, catalogs, texts_from)
+
+
+def _check_phone_refs(topics: dict[str, dict[str, dict[str, Any]]], known: set[str],
+                      content_dir: Path) -> None:
+    for code, entries in topics.items():
+        for key, entry in entries.items():
+            for name in ("text", "sms"):
+                for ref in PHONE_REF.findall(str((entry or {}).get(name) or "")):
+                    if ref not in known:
+                        raise ContentError(f"topic {key!r}: {{phone:{ref}}} names no service "
+                                           "with a phone", file=str(content_dir / code /
+                                                                   "topics.yaml"), language=code)
 
 
 def _points(entries: list[dict[str, Any]]) -> list[Point]:
@@ -195,6 +273,8 @@ def _services(entries: list[dict[str, Any]]) -> list[Service]:
             name=e.get("name") or {}, phone=(str(e["phone"]) if e.get("phone") else None),
             hours=e.get("hours"), verified_on=e.get("verified_on"),
             confidence=str(e.get("confidence", "U")), source=str(e.get("source", "")),
+            gives=e.get("gives"), where=e.get("where"),
+            source_date=str(e.get("source_date") or ""), short=e.get("short"),
         )
         for e in entries
     ]

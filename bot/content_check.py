@@ -132,6 +132,7 @@ class Tree:
     topics: dict[str, Any] = field(default_factory=dict)  # language -> Located key -> entry
     menu: list[str] = field(default_factory=list)
     points: set[str] = field(default_factory=set)
+    catalogs: dict[Path, Any] = field(default_factory=dict)  # parsed .po files, by path
 
     @property
     def root(self) -> Path:
@@ -184,12 +185,13 @@ class Tree:
 def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3,
                   review_days: int = DEFAULT_REVIEW_DAYS, today: date | None = None) -> Report:
     """Run every check on a content tree; never raises on broken content."""
+    from bot import content_check_facts as facts
     from bot import content_check_text as text
 
     tree = Tree(content_dir, locales_dir, max_segments, review_days, today or date.today())
     steps: list[Callable[[Tree], None]] = [
         check_languages, check_points, check_services, check_keywords, text.check_topics,
-        text.check_catalogs]
+        text.check_catalogs, facts.check_facts]
     for step in steps:
         try:
             step(tree)
@@ -203,8 +205,12 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
 
 def _check_loads(tree: Tree) -> None:
     """The service's own loader is the last word: anything it refuses is an error too."""
+    from bot.content_check_emergency import check_emergency_first, check_menus_fit
+
     try:
-        load_content(tree.content_dir, tree.locales_dir)
+        content = load_content(tree.content_dir, tree.locales_dir)
+        check_emergency_first(tree, content)
+        check_menus_fit(tree, content)
     except ContentError as exc:
         tree.add("error", Path(exc.file) if exc.file else tree.content_dir, exc.line,
                  f"the service cannot load this: {exc}", exc.language)
@@ -349,6 +355,7 @@ def check_keywords(tree: Tree) -> None:
     path = tree.content_dir / "keywords.yaml"
     entries = tree.section(path, "keywords", Mapping) or {}
     owner: dict[str, tuple[str, str]] = {}  # folded word -> (action, language)
+    everyday = _common_words(tree)
     for action, by_lang in entries.items():
         for code, entry in (by_lang or {}).items():
             words = entry.get("words") if isinstance(entry, Mapping) else None
@@ -362,3 +369,21 @@ def check_keywords(tree: Tree) -> None:
                     tree.add("error", path, by_lang.line_of(code),
                              f"keyword {word!r} means {action!r} here but {first[0]!r} in "
                              f"{tree.name(first[1])}", code)
+                for meaning, other in everyday.get(folded, ()):
+                    if meaning != action:
+                        tree.add("error", path, by_lang.line_of(code), f"keyword {word!r} "
+                                 f"means {action!r} here, but in {tree.name(other)} people send "
+                                 f"it to say {meaning!r} (common_words.yaml)", code)
+
+
+def _common_words(tree: Tree) -> dict[str, list[tuple[str, str]]]:
+    """Everyday words of each language (folded) -> [(what they mean, language)]."""
+    path = tree.content_dir / "common_words.yaml"
+    if not path.exists():
+        return {}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for code, by_action in (tree.section(path, "common", Mapping) or {}).items():
+        for action, words in (by_action or {}).items():
+            for word in words or ():
+                found.setdefault(normalise(str(word)), []).append((str(action), str(code)))
+    return found

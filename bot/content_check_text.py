@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from gettext import c2py
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
+from babel.plural import to_python
 
 from bot.content_check import REGION, Tree
 from bot.content_staleness import SOURCE, staleness
@@ -198,6 +201,14 @@ def pot_files(locales_dir: Path) -> dict[str, Path]:
 
 
 def read_catalog(tree: Tree, path: Path, code: str | None) -> Catalog | None:
+    """A parsed catalog, read once per check (several checks look at the same file)."""
+    if path in tree.catalogs:
+        return tree.catalogs[path]
+    tree.catalogs[path] = _read_catalog(tree, path, code)
+    return tree.catalogs[path]
+
+
+def _read_catalog(tree: Tree, path: Path, code: str | None) -> Catalog | None:
     try:
         with path.open("rb") as handle:
             return read_po(handle, abort_invalid=True)
@@ -230,6 +241,7 @@ def check_catalogs(tree: Tree) -> None:
             catalog = read_catalog(tree, path, code)
             if catalog is not None:
                 catalogs[code] = catalog
+                _check_plural_rule(tree, path, code, catalog)
         for code in catalogs:
             _check_catalog(tree, domain, pot_path, template, catalogs, code)
     _check_shared_msgids(tree, templates)
@@ -266,6 +278,47 @@ def _check_plural_header(tree: Tree, path: Path, code: str) -> None:
     elif int(found.group(1)) != expected:
         tree.add("error", path, line, f"Plural-Forms says nplurals={found.group(1)}, "
                  f"{tree.name(code)} has {expected} plural forms", code)
+
+
+# Counts on which a plural rule is compared with CLDR's: every last-two-digits ending (the
+# rules of these languages look no further), round numbers, and the millions French treats apart.
+_PLURAL_SAMPLE = (*range(0, 201), 1000, 1001, 1_000_000, 2_000_000, 1_000_001)
+_CLDR_TAGS = ("zero", "one", "two", "few", "many", "other")  # gettext form order (Babel)
+
+
+def cldr_plural(code: str) -> tuple[int, Callable[[int], int]] | None:
+    """CLDR's plural rule for ``code`` through Babel: (number of forms, count -> form index)."""
+    try:
+        rule = Locale.parse(code).plural_form
+    except (UnknownLocaleError, ValueError):
+        return None
+    tags = [tag for tag in _CLDR_TAGS if tag in rule.tags or tag == "other"]
+    category = to_python(rule)
+    return len(tags), lambda n: tags.index(category(n))
+
+
+def _check_plural_rule(tree: Tree, path: Path, code: str, catalog: Catalog) -> None:
+    """The catalog's Plural-Forms must pick the form CLDR picks, for every count."""
+    language = tree.languages.get(code)
+    cldr = cldr_plural(language.babel_locale) if language and language.babel_locale else None
+    if cldr is None:  # Kanuri, Tamajaq: their rule is in languages.yaml
+        return
+    forms, expected = cldr
+    try:
+        actual = c2py(catalog.plural_expr)
+    except (ValueError, SyntaxError):
+        tree.add("error", path, 1, f"Plural-Forms rule {catalog.plural_expr!r} cannot be read",
+                 code)
+        return
+    if catalog.num_plurals != forms:
+        tree.add("warning", path, 1, f"{tree.name(code)} has {forms} plural form(s) in CLDR, the "
+                 f"catalog {catalog.num_plurals}: a native speaker should decide", code)
+        return
+    wrong = [n for n in _PLURAL_SAMPLE if actual(n) != expected(n)]
+    if wrong:
+        shown = ", ".join(f"{n} -> form {actual(n)}, CLDR {expected(n)}" for n in wrong[:3])
+        tree.add("error", path, 1, f"Plural-Forms disagrees with CLDR for {len(wrong)} counts "
+                 f"({shown}): people would read the wrong form", code)
 
 
 def _check_catalog(tree: Tree, domain: str, pot_path: Path, template: Catalog,

@@ -10,7 +10,7 @@ from bot import texts
 from bot.engine import ChannelTraits
 from bot.i18n import Language, Translator
 from bot.messages import Outgoing, Reply
-from bot.sms_encoding import paginate, transliterate
+from bot.sms_encoding import paginate, sms_cost, transliterate
 
 
 @dataclass
@@ -77,11 +77,22 @@ def _render_sms(replies: list[Reply], max_segments: int, language: Language,
             lines = [f"{i} {o.sms_label or o.label}" for i, o in enumerate(reply.options, 1)]
             body = "\n".join([body, *lines, t(texts.SMS_MENU_HINT)])
         parts.append(body.strip())
-    text = "\n\n".join(parts)
-    if language.transliterate:
-        text = transliterate(text)
-    more_hint = t(texts.SMS_MORE_HINT)
-    if language.transliterate:
-        more_hint = transliterate(more_hint)
-    pages = paginate(text, max_segments, more_hint)
-    return Rendered([Outgoing(text=pages[0])], more=pages[1:])
+    def shaped(text: str) -> str:
+        return transliterate(text) if language.transliterate else text
+
+    def fits(text: str) -> bool:
+        return sms_cost(text).segments <= max_segments
+
+    more_hint = shaped(t(texts.SMS_MORE_HINT))
+    *earlier, last = [shaped(part) for part in parts]
+    text = "\n\n".join([*earlier, last])
+    if fits(text) or not earlier:
+        pages = paginate(text, max_segments, more_hint)
+        return Rendered([Outgoing(text=pages[0])], more=pages[1:])
+    # Together they would not fit: a notice must not push the menu that ends the turn behind
+    # MORE (a reply the person must send), so each earlier reply goes as its own SMS (or SMS,
+    # when it is longer than the budget: sent at once, "..." marking that one follows).
+    sent = [page for part in earlier for page in paginate(part, max_segments, "...")]
+    pages = paginate(last, max_segments, more_hint)
+    return Rendered([*(Outgoing(text=page) for page in sent), Outgoing(text=pages[0])],
+                    more=pages[1:])

@@ -3,8 +3,9 @@
 This module is the only place in Hanya that counts septets, UTF-16 code units and segments.
 GSM-7 messages hold 160 septets, or 153 per part once concatenated; extension-table characters
 cost two septets (escape + character). Anything outside GSM-7 turns the whole message into UCS-2:
-70 UTF-16 code units, or 67 per part. Segments are counted by greedy packing, because carriers
-never split an escape pair or a surrogate pair across two parts.
+70 UTF-16 code units, or 67 per part. Segments are counted by greedy packing of grapheme
+clusters, as Twilio bills them: a part never ends inside an escape pair, a surrogate pair, a
+letter with its combining accent or an emoji sequence.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Encoding", "SmsCost", "is_gsm7", "paginate", "sms_cost", "transliterate"]
+import regex
+
+__all__ = ["Encoding", "SmsCost", "graphemes", "is_gsm7", "paginate", "sms_cost",
+           "transliterate"]
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
@@ -38,12 +42,18 @@ _LOOKALIKES: dict[str, str] = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033«»", '"'),  # “ ” „ ‟ ″ « »
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212•", "-"),  # hyphens, – — − •
     **dict.fromkeys(_SPACES, " "),
+    **{"≠": "!=", "≤": "<=", "≥": ">="},  # with their meaning; ≮ ≯ keep theirs (UCS-2)
     **{"…": "...", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i"},
 }
+# Overlay marks (tilde, stroke and solidus overlays, combining long vertical line overlay...):
+# dropping one turns "not equal" into "equal".
+_OVERLAYS = frozenset(map(chr, [*range(0x0334, 0x0339), *range(0x20D2, 0x20D8), 0x20E5, 0x20EB,
+                                 0x20EA]))
 _SPACE_CLASS = "[ \u00a0\u2009\u202f]*"
 _GUILLEMET_OPEN = re.compile("«" + _SPACE_CLASS)
 _GUILLEMET_CLOSE = re.compile(_SPACE_CLASS + "»")
 
+_GRAPHEME = regex.compile(r"\X")
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 _SENTENCE_END = re.compile(r"[.!?…؟]+[\"'»”’)\]]*(?=\s)")
 
@@ -79,13 +89,23 @@ def _pack(sizes: list[int], single: int, part: int) -> int:
     return segments
 
 
+def graphemes(text: str) -> list[str]:
+    """The user-perceived characters of text (Unicode extended grapheme clusters, UAX #29)."""
+    return _GRAPHEME.findall(text)
+
+
 def sms_cost(text: str) -> SmsCost:
-    """Compute the encoding, units, segments and UCS-2 culprits of text."""
+    """Compute the encoding, units, segments and UCS-2 culprits of text.
+
+    Parts are packed by grapheme cluster, as Twilio bills them: a letter with a combining
+    accent or an emoji sequence is never split across two SMS.
+    """
     culprits = tuple(dict.fromkeys(char for char in text if not _is_gsm7_char(char)))
+    clusters = graphemes(text)
     if not culprits:
-        sizes = [2 if char in GSM7_EXTENSION else 1 for char in text]
+        sizes = [sum(2 if char in GSM7_EXTENSION else 1 for char in c) for c in clusters]
         return SmsCost("GSM-7", sum(sizes), _pack(sizes, GSM7_SINGLE, GSM7_PART), ())
-    sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+    sizes = [sum(2 if ord(char) > 0xFFFF else 1 for char in c) for c in clusters]
     return SmsCost("UCS-2", sum(sizes), _pack(sizes, UCS2_SINGLE, UCS2_PART), culprits)
 
 
@@ -98,9 +118,15 @@ def _lookalike(char: str) -> str:
     # Accented letters whose base letter is GSM-7 (ê -> e, Ō -> O); marks on non-GSM bases stay.
     decomposed = unicodedata.normalize("NFD", char)
     base, marks = decomposed[0], decomposed[1:]
-    if marks and _is_gsm7_char(base) and all(unicodedata.combining(m) for m in marks):
+    if marks and _is_gsm7_char(base) and all(_accent(m) for m in marks):
         return base
     return char
+
+
+def _accent(mark: str) -> bool:
+    """A mark that only accents its letter: not an overlay that negates it (≠ is = + U+0338,
+    ≮ is < + U+0338), which must never be dropped."""
+    return bool(unicodedata.combining(mark)) and mark not in _OVERLAYS
 
 
 def transliterate(text: str) -> str:
@@ -117,7 +143,7 @@ def _cut(rest: str, hard_limit: int) -> int:
         (m.start() for m in _PARAGRAPH_BREAK.finditer(rest, 0, hard_limit + 2)),
         (m.end() for m in _SENTENCE_END.finditer(rest, 0, hard_limit + 1)),
         (i for i in range(hard_limit + 1) if rest[i].isspace()),
-        (i for i in range(hard_limit + 1) if not unicodedata.combining(rest[i])),
+        (m.start() for m in _GRAPHEME.finditer(rest, 0, hard_limit + 1)),  # never mid-cluster
     )
     for tier in tiers:
         candidates = [n for n in tier if floor <= n <= hard_limit]

@@ -19,18 +19,33 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return (singular, plural)
 
 
-# TRANSLATORS: first line a new person sees, before choosing a language.
-WELCOME = N_("Welcome to Hanya, the information point for people on the road.")
+# TRANSLATORS: first line a new person sees, before choosing a language. SOS stays SOS in
+# every language.
+WELCOME = N_("Welcome to Hanya, the information point for people on the road. In danger? "
+             "Send SOS at any time.")
 # TRANSLATORS: asks the person to pick a language from the list that follows.
 CHOOSE_LANGUAGE = N_("Choose your language:")
 # TRANSLATORS: asks where the person is; a numbered list of places follows.
 CHOOSE_POINT = N_("Where are you? Choose the nearest place:")
+# TRANSLATORS: SMS only, the same question before a numbered list of places. Write it only
+# with plain SMS letters (no ɓ ɗ ƙ ƴ ŋ ɲ ã): one other letter makes the whole list cost twice
+# as much and pushes it behind MORE. Leave it untranslated if you cannot: the question above
+# is then used.
+CHOOSE_POINT_SMS = N_("Where are you? Reply with the number of the nearest place:")
+# TRANSLATORS: SMS only, menu item to pick another language, in plain SMS letters only (no ɓ ɗ
+# ƙ ƴ ŋ ɲ). Leave it untranslated if "Change language" already is.
+CHANGE_LANGUAGE_SMS = N_("Change language (SMS)")
 # TRANSLATORS: Telegram only, under the list of places.
 SHARE_LOCATION_HINT = N_("You can also share your location.")
 # TRANSLATORS: button that asks Telegram to share the person's location.
 SHARE_LOCATION_BUTTON = N_("Share my location")
 # TRANSLATORS: after a shared location. {point} is a place name, {km} a whole number.
 NEAREST_POINT = N_("Nearest place: {point} (about {km} km).")
+# TRANSLATORS: a shared location far from every place we know (perhaps the desert); the
+# emergency numbers follow. {position} is the person's latitude, longitude: keep it as is.
+FAR_FROM_POINTS = N_(
+    "You are far from every place we know. If you are in danger, call one of these numbers "
+    "and read out your position: {position}")
 # TRANSLATORS: a shared location is too far from every place we know.
 NO_POINT_NEAR = N_("No information point is near you. Choose a place from the list.")
 # TRANSLATORS: the same notice, short, for SMS (each SMS costs money). Must still say what is
@@ -57,8 +72,10 @@ SMS_MORE_HINT = N_("Reply MORE for the rest.")
 NOTHING_MORE = N_("That is all. Reply MENU for the menu.")
 # TRANSLATORS: the person's message matched nothing we expect.
 NOT_UNDERSTOOD = N_("Sorry, I did not understand. Reply with a number from the list, or MENU.")
-# TRANSLATORS: the list of words that work at any time. Keep the keywords of this language.
-HELP = N_("Words you can send at any time: MENU, BACK, LANGUAGE, PLACE, STOP, DELETE.")
+# TRANSLATORS: the list of words that work at any time. Keep the keywords of this language;
+# SOS stays SOS in every language.
+HELP = N_("Words you can send at any time: SOS in danger, MENU, BACK, LANGUAGE, PLACE, STOP, "
+          "DELETE.")
 # TRANSLATORS: answer to STOP. START is the keyword in this language.
 STOPPED = N_("You will not receive any more messages. Send START to come back.")
 # TRANSLATORS: answer to START after STOP.
@@ -82,10 +99,16 @@ PRIVACY_NOTICE = N_(
 SERVICES_AT = N_("Services at {point}:")
 # TRANSLATORS: there is no service recorded at this place.
 NO_SERVICES = N_("No service is recorded at {point} yet.")
+# TRANSLATORS: after "No service is recorded at...": the nearest place that has some. {point}
+# is a place name, {km} a whole number.
+NEAREST_WITH_SERVICES = N_("Nearest place with known services: {point} (about {km} km).")
 # TRANSLATORS: shown after a phone number or opening hours that nobody has checked yet.
 NOT_VERIFIED = N_("not verified")
 # TRANSLATORS: shown after checked information. {date} is the date it was last checked.
 VERIFIED_ON = N_("checked {date}")
+# TRANSLATORS: before a text shown in another language because it is not written in this one
+# yet. {language} is that language's own name (Français, Hausa...).
+FALLBACK_NOTICE = N_("This text is not in your language yet. Here it is in {language}.")
 # TRANSLATORS: the emergency numbers heading.
 EMERGENCY_NUMBERS = N_("Emergency numbers:")
 # TRANSLATORS: an internal failure; the person's message was kept.

@@ -11,14 +11,17 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot import texts
-from bot.content import Point, Service, localised
+from bot.content import Content, Point, Service, isolate
+from bot.content_services import emergency_services, numbers_block
+from bot.content_services import service_line as services_line
 from bot.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
+from bot.i18n import Translator
 from bot.keywords import normalise
 from bot.messages import Option, Reply
 from bot.models import utcnow
+from bot.sms_encoding import is_gsm7
 
 NAME = "info"
-EMERGENCY_KINDS = {"emergency", "police", "ambulance", "fire", "hotline"}
 
 
 class Step(StrEnum):
@@ -41,8 +44,9 @@ def ask_language(turn: Turn) -> None:
     intro = t(texts.CHOOSE_LANGUAGE)
     if turn.contact.language is None:
         intro = f"{t(texts.WELCOME)}\n{intro}"
-    options = [Option(f"lang:{lang.code}", lang.name, lang.sms_name)
-               for lang in turn.content.languages.values()]
+    content = turn.content
+    options = [Option(f"lang:{code}", content.menu_name(code), content.menu_name(code, sms=True))
+               for code in content.languages]
     turn.say(Reply(intro, options=options))
 
 
@@ -76,9 +80,17 @@ def _language_from(turn: Turn) -> str | None:
 # --- choose_point ----------------------------------------------------------------------------
 
 def ask_point(turn: Turn) -> None:
-    lang = turn.language.code
-    options = [Option(f"point:{p.id}", p.display(lang)) for p in turn.content.points_in_order()]
-    turn.say(Reply(turn.t(texts.CHOOSE_POINT), options=options, request_location=True))
+    turn.say(points_reply(turn.content, turn.language.code))
+
+
+def points_reply(content: Content, language: str) -> Reply:
+    """Where are you? The places, as buttons or a numbered SMS list (pure: the check renders it)."""
+    t = content.translator(language)
+    options = [Option(f"point:{p.id}", p.display(language),
+                      None if is_gsm7(p.display(language)) else p.name)  # Ɲamay: Niamey by SMS
+               for p in content.points_in_order()]
+    return Reply(t(texts.CHOOSE_POINT), options=options, request_location=True,
+                 sms_text=_sms_form(t, texts.CHOOSE_POINT_SMS))
 
 
 def answer_point(turn: Turn) -> None:
@@ -87,7 +99,7 @@ def answer_point(turn: Turn) -> None:
     if msg.kind == "location" and msg.location:
         found = content.nearest_point(*msg.location, max_km=turn.settings.nearest_point_max_km)
         if found is None:
-            turn.say_text(turn.t(texts.NO_POINT_NEAR))
+            _far_from_every_point(turn, *msg.location)
             ask_point(turn)
             return
         point, km = found
@@ -104,20 +116,34 @@ def answer_point(turn: Turn) -> None:
     _go(turn, Step.MENU)
 
 
+def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
+    """Perhaps lost in the desert: the numbers, and the position to read out to a rescuer."""
+    content, lang = turn.content, turn.language.code
+    position = isolate(f"{lat:.5f}, {lon:.5f}", content.direction(lang))
+    lines = [services_line(content, lang, s, long=True) for s in emergency_services(content, None)]
+    turn.say_text("\n".join([turn.t(texts.FAR_FROM_POINTS, position=position), *lines, "",
+                             turn.t(texts.NO_POINT_NEAR)]))
+
+
 # --- menu ------------------------------------------------------------------------------------
 
 def ask_menu(turn: Turn) -> None:
-    point = _point(turn)
-    lang = turn.language.code
+    turn.say(menu_reply(turn.content, turn.language.code, _point(turn)))
+
+
+def menu_reply(content: Content, language: str, point: Point | None) -> Reply:
+    """The topics of the main menu, then change language / place (pure: the check renders it)."""
+    t = content.translator(language)
     options = []
-    for key in turn.content.menu:
-        topic = turn.content.topic(lang, key)
+    for key in content.menu:
+        topic = content.topic(language, key)
         if topic is not None:
-            options.append(Option(f"topic:{key}", topic.title))
-    options += [Option(NAV_LANGUAGE, turn.t(texts.CHANGE_LANGUAGE)),
-                Option(NAV_POINT, turn.t(texts.CHANGE_POINT))]
-    title = turn.t(texts.MENU_TITLE, point=point.display(lang) if point else "")
-    turn.say(Reply(title, options=options))
+            options.append(Option(f"topic:{key}", topic.title, topic.sms_title))
+    options += [Option(NAV_LANGUAGE, t(texts.CHANGE_LANGUAGE),
+                       _sms_form(t, texts.CHANGE_LANGUAGE_SMS)),
+                Option(NAV_POINT, t(texts.CHANGE_POINT))]
+    title = t(texts.MENU_TITLE, point=point.display(language) if point else "")
+    return Reply(title, options=options)
 
 
 def answer_menu(turn: Turn) -> None:
@@ -133,46 +159,72 @@ def answer_menu(turn: Turn) -> None:
 
 
 def show_topic(turn: Turn, key: str) -> None:
-    """Send a topic's text; for places and emergencies, the services that go with it."""
+    """Send a topic's text; for places the services there, for emergencies the numbers first."""
     lang = turn.language.code
     topic = turn.content.topic(lang, key)
     if topic is None:
         _not_understood(turn, ask_menu)
         return
-    text, sms = topic.text, topic.sms
+    turn.topics_served.append(key)
+    if key == "emergency":
+        turn.say(emergency_reply(turn.content, lang, turn.contact.point_id))
+        return
+    text, sms = _announced(turn.content, lang, topic.language, topic.text, topic.sms)
     point = _point(turn)
-    services: list[Service] = []
     if key == "help_near_you" and point is not None:
         services = turn.content.services_at(point.id)
         header = (turn.t.ngettext(texts.SERVICES_COUNT, len(services), point=point.display(lang))
-                  if services else turn.t(texts.NO_SERVICES, point=point.display(lang)))
+                  if services else _no_services(turn, point))
         text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
-    elif key == "emergency":
-        services = [s for s in turn.content.national_services() if s.phone]
-        if point is not None:
-            services += [s for s in turn.content.services_at(point.id)
-                         if s.phone and s.kind in EMERGENCY_KINDS]
-        header = turn.t(texts.EMERGENCY_NUMBERS)
-        text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
-    if services:
-        text += "\n" + "\n".join(service_line(turn, s, long=True) for s in services)
-        sms += "\n" + "\n".join(service_line(turn, s, long=False) for s in services)
-    turn.topics_served.append(key)
-    turn.say(Reply(text, sms_text=sms, menu_button=True, sos_button=key == "emergency"))
+        text += "".join("\n" + service_line(turn, s, long=True) for s in services)
+        sms += "".join("\n" + service_line(turn, s, long=False) for s in services)
+    turn.say(Reply(text, sms_text=sms, menu_button=True))
+
+
+def _no_services(turn: Turn, point: Point) -> str:
+    """None known here: say so, and where the nearest place with services is."""
+    lang = turn.language.code
+    lines = [turn.t(texts.NO_SERVICES, point=point.display(lang))]
+    nearest = turn.content.nearest_with_services(point)
+    if nearest is not None:
+        lines.append(turn.t(texts.NEAREST_WITH_SERVICES, point=nearest[0].display(lang),
+                            km=round(nearest[1])))
+    return "\n".join(lines)
+
+
+def emergency_reply(content: Content, language: str, point_id: str | None) -> Reply:
+    """The Emergency topic: the numbers before any word, so that they are on the first SMS."""
+    t = content.translator(language)
+    services = emergency_services(content, point_id)
+    header = t(texts.EMERGENCY_NUMBERS)
+    lines = [services_line(content, language, s, long=True) for s in services]
+    text = "\n".join([header, *lines])
+    sms = f"{header} {numbers_block(content, language, services)}"
+    topic = content.topic(language, "emergency")
+    if topic is not None:  # after the numbers: they come first, in every language
+        words, sms_words = _announced(content, language, topic.language, topic.text, topic.sms)
+        text, sms = f"{text}\n\n{words}", f"{sms}\n{sms_words}"
+    return Reply(text, sms_text=sms, menu_button=True, sos_button=True)
+
+
+def _sms_form(t: Translator, message: str) -> str | None:
+    """The plain-letter SMS spelling of a message, when this language's catalog has one."""
+    return t(message) if t.has_own(message) else None
+
+
+def _announced(content: Content, language: str, used: str, text: str,
+               sms: str) -> tuple[str, str]:
+    """A text in another language than the person's says so first, in the person's language."""
+    if used == language or used not in content.languages:
+        return text, sms
+    note = content.translator(language)(texts.FALLBACK_NOTICE,
+                                        language=content.languages[used].name)
+    return f"{note}\n\n{text}", f"{note}\n{sms}"
 
 
 def service_line(turn: Turn, service: Service, *, long: bool) -> str:
-    """One service: name, phone, hours, and whether a person has checked them."""
-    chain = turn.content.chain(turn.language.code)
-    parts = [localised(service.name, chain)]
-    if service.phone:
-        parts.append(service.phone)
-    hours = localised(service.hours, chain)
-    if hours and long:
-        parts.append(hours)
-    check = (turn.t(texts.VERIFIED_ON, date=turn.t.date(service.verified_on))
-             if service.verified_on else turn.t(texts.NOT_VERIFIED))
-    return ("• " if long else "- ") + ", ".join(parts) + f" ({check})"
+    """One service as the person reads it (see ``bot.content_services``)."""
+    return services_line(turn.content, turn.language.code, service, long=long)
 
 
 # --- shared ----------------------------------------------------------------------------------

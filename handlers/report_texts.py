@@ -162,18 +162,21 @@ FORM_CANCELLED = N_("Report cancelled: nothing was recorded.")
 # --- SOS -------------------------------------------------------------------------------------
 # TRANSLATORS: first line of the answer to SOS; the emergency numbers follow.
 SOS_CALL = N_("If a life is in danger, call one of these numbers now:")
-# TRANSLATORS: answer to SOS, after the numbers; {point} is a place. Say clearly that the
-# team did not get the person's number or name (they cannot call back).
+# TRANSLATORS: answer to SOS, after the numbers; {point} is a place. Say plainly what happens:
+# the team was told, it has neither the number nor the name, it cannot call back.
 SOS_ALERTED = N_(
-    "We told the SP/CCM duty team that someone at {point} asked for help. They did not get "
-    "your number or your name.")
+    "What happens now: we have told the migration coordination team (SP/CCM) that someone at "
+    "{point} needs help. They do not have your number or your name, so they cannot call you "
+    "back. Call one of the numbers above yourself.")
 # TRANSLATORS: answer to SOS when the place is not known. SOS and AGADEZ stay as they are.
 SOS_ALERTED_NO_POINT = N_(
-    "We told the SP/CCM duty team that someone asked for help. They did not get your number or "
-    "your name. To tell them where you are, send SOS and your place, e.g. SOS AGADEZ.")
+    "What happens now: we have told the migration coordination team (SP/CCM) that someone "
+    "needs help. They do not have your number or your name, so they cannot call you back. "
+    "Call one of the numbers above yourself. To tell them where you are, send SOS and your "
+    "place, e.g. SOS AGADEZ.")
 # TRANSLATORS: SMS answer to SOS, after the numbers (short: the SMS must stay small). Say that
-# the team did not get the person's number or name.
-SOS_ALERTED_SHORT = N_("SP/CCM duty team told, without your number or name.")
+# the team was told but cannot call back.
+SOS_ALERTED_SHORT = N_("We told the SP/CCM team. They cannot call you back: call a number above.")
 # TRANSLATORS: SMS answer to SOS when the place is unknown. SOS and AGADEZ stay as they are.
 SOS_WHERE_SHORT = N_("Send SOS and your place, e.g. SOS AGADEZ.")
 

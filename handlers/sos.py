@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot import alerts
+from bot import alerts, texts
 from bot.committee_models import SosEvent
-from bot.content import Service
+from bot.content import Content, Point
+from bot.content_services import emergency_services, numbers_block, service_line
 from bot.engine import Command, Turn
 from bot.messages import Reply
 from bot.report_parser import find_place
-from handlers import info_point
 from handlers import report_texts as txt
 from handlers.report import session_of, vocabulary
 
@@ -29,30 +29,29 @@ def run_sos(turn: Turn, rest: str) -> None:
     point_id = find_place(rest, vocabulary(turn)) if rest.strip() else None
     point_id = point_id or turn.contact.point_id
     point = turn.content.points.get(point_id or "")
-    services = _emergency_services(turn, point_id)
-    numbers = [info_point.service_line(turn, s, long=True) for s in services]
-    sms_numbers = [info_point.service_line(turn, s, long=False) for s in services]
     told = _alert_once(turn, point_id)
+    turn.say(sos_reply(turn.content, turn.language.code, point, told=told,
+                       menu_button=turn.contact.language is not None))
+
+
+def sos_reply(content: Content, language: str, point: Point | None, *, told: bool,
+              menu_button: bool = False) -> Reply:
+    """The numbers right after one line, then what happens next (pure: the check renders it)."""
+    t = content.translator(language)
+    services = emergency_services(content, point.id if point else None)
+    numbers = [service_line(content, language, s, long=True) for s in services]
     note, sms_note = [], []
     if told:  # said only when someone was really told
-        name = point.display(turn.language.code) if point else ""
-        note = [turn.t(txt.SOS_ALERTED, point=name) if point
-                else turn.t(txt.SOS_ALERTED_NO_POINT)]
-        sms_note = [turn.t(txt.SOS_ALERTED_SHORT)]
+        note = [t(txt.SOS_ALERTED, point=point.display(language)) if point
+                else t(txt.SOS_ALERTED_NO_POINT)]
+        sms_note = [t(txt.SOS_ALERTED_SHORT)]
     if point is None:  # an SMS has no room for the long note: the way to give a place stays
-        sms_note.append(turn.t(txt.SOS_WHERE_SHORT))
-    call = turn.t(txt.SOS_CALL)
-    turn.say(Reply("\n".join([call, *numbers, *note]),
-                   sms_text="\n".join([call, *sms_numbers, *sms_note]),
-                   menu_button=turn.contact.language is not None))
-
-
-def _emergency_services(turn: Turn, point_id: str | None) -> list[Service]:
-    services = [s for s in turn.content.national_services() if s.phone]
-    if point_id:
-        services += [s for s in turn.content.services_at(point_id)
-                     if s.phone and s.kind in info_point.EMERGENCY_KINDS]
-    return services
+        sms_note.append(t(txt.SOS_WHERE_SHORT))
+    # The SMS opens with the short heading: in some languages the long call to act would
+    # push the numbers' "not verified" tag to a second SMS.
+    block = f"{t(texts.EMERGENCY_NUMBERS)} {numbers_block(content, language, services)}"
+    return Reply("\n".join([t(txt.SOS_CALL), *numbers, *note]),
+                 sms_text="\n".join([block, *sms_note]), menu_button=menu_button)
 
 
 def _alert_once(turn: Turn, point_id: str | None) -> bool:

@@ -89,10 +89,10 @@ def test_sos_from_an_unknown_number_sends_numbers_and_alerts_without_personal_da
         client, twilio_api, bot_api, store, settings):
     add_duty(store, settings)
     [reply] = SmsUser(client, twilio_api, store, NUMBER).say("SOS")
-    assert reply.startswith("Si une vie est en danger, appelez tout de suite l'un de ces numéros")
-    assert "17" in reply and "+227 89 98 33 39" in reply
-    assert reply.endswith("Équipe de permanence SP/CCM prévenue, sans votre numéro ni votre "
-                          "nom.\nEnvoyez SOS et votre lieu, par ex. SOS AGADEZ.")
+    assert reply.startswith("Numéros d'urgence : Police 17, Ambulance (SAMU) 15, ")
+    assert "+227 89 98 33 39 / +227 83 44 65 34 (non vérifié)" in reply
+    assert reply.endswith("Equipe SP/CCM prevenue. Elle ne peut pas vous rappeler: appelez un "
+                          "numero ci-dessus.\nEnvoyez SOS et votre lieu, par ex. SOS AGADEZ.")
     assert sms_cost(reply).segments <= settings.sms_max_segments  # no MORE needed
     [alert] = duty_texts(bot_api, store)
     assert alert.startswith("SOS, lieu inconnu, ")
@@ -106,7 +106,7 @@ def test_sos_from_an_unknown_number_sends_numbers_and_alerts_without_personal_da
 def test_sos_with_a_place_names_the_place(client, twilio_api, bot_api, store, settings):
     add_duty(store, settings)
     [reply] = SmsUser(client, twilio_api, store, NUMBER).say("sos agadez")
-    assert reply.endswith("prévenue, sans votre numéro ni votre nom.")
+    assert reply.endswith("prevenue. Elle ne peut pas vous rappeler: appelez un numero ci-dessus.")
     [alert] = duty_texts(bot_api, store)
     assert alert.startswith("SOS à Agadez (Agadez), ")
 
@@ -118,7 +118,7 @@ def test_sos_works_after_stop_and_a_repeat_does_not_alert_twice(
     user.say("STOP")
     [first] = user.say("SOS")
     [second] = user.say("SOS")
-    assert first.startswith("Si une vie est en danger") and second.startswith("Si une vie")
+    assert first.startswith("Numéros d'urgence") and second.startswith("Numéros d'urgence")
     assert len(duty_texts(bot_api, store)) == 1
     with store.session() as session:
         assert [e.alerted for e in session.scalars(select(SosEvent).order_by(SosEvent.id))] == [
@@ -130,9 +130,10 @@ def test_the_telegram_sos_button_works_for_anyone(client, bot_api, store, settin
     user = TelegramUser(client, bot_api, store, 5400000001)
     replies = user.tap("cmd:sos")
     assert replies[0]["text"].startswith("Si une vie est en danger")
-    assert replies[0]["text"].endswith("Elle n'a reçu ni votre numéro ni votre nom. Pour dire "
-                                       "où vous êtes, envoyez SOS et votre lieu, par ex. SOS "
-                                       "AGADEZ.")
+    assert replies[0]["text"].endswith("Elle n'a ni votre numéro ni votre nom : elle ne peut "
+                                       "pas vous rappeler. Appelez vous-même un des numéros "
+                                       "ci-dessus. Pour dire où vous êtes, envoyez SOS et votre "
+                                       "lieu, par exemple SOS AGADEZ.")
     assert duty_texts(bot_api, store)[0].startswith("SOS, lieu inconnu")
 
 

@@ -313,3 +313,50 @@ def test_paginate_pages_always_fit_and_lose_no_visible_character(
     if text.strip():
         assert pages and all(page.strip() for page in pages)
     assert "".join("".join(strip_hints(pages)).split()) == "".join(text.split())
+
+
+# Vectors from Twilio's own calculator (npm sms-segments-calculator 1.3.0, SegmentedMessage
+# with "auto" encoding), run once by hand: it needs node and its package, not available to the
+# test suite. Each is (text, encoding, segments). D = ɗ forces UCS-2 (67 units per part).
+D, ACCENT = "ɗ", "e\u0301"
+FAMILY = "\U0001F468\u200D\U0001F469\u200D\U0001F467"  # three emoji joined: one character
+THUMBS = "\U0001F44D\U0001F3FD"  # thumbs up + skin tone
+FLAG = "\U0001F1F3\U0001F1EA"  # two regional indicators
+TWILIO_VECTORS = [
+    ("a" * 160, "GSM-7", 1), ("a" * 161, "GSM-7", 2), ("a" * 306, "GSM-7", 2),
+    ("a" * 307, "GSM-7", 3), ("a" * 152 + "€", "GSM-7", 1), ("a" * 152 + "€a", "GSM-7", 1),
+    (D * 70, "UCS-2", 1), (D * 71, "UCS-2", 2), (D * 134, "UCS-2", 2), (D * 135, "UCS-2", 3),
+    (D * 66 + ACCENT, "UCS-2", 1), (D * 65 + ACCENT + D * 10, "UCS-2", 2),
+    (D * 65 + EMOJI + "x", "UCS-2", 1), (D * 66 + FLAG + D, "UCS-2", 2),
+    # A cluster that would straddle the end of a part starts the next one:
+    (D * 66 + ACCENT + D * 66, "UCS-2", 3), (D * 62 + FAMILY + D * 60, "UCS-2", 3),
+    (D * 65 + THUMBS + D * 64, "UCS-2", 3), (D * 66 + "\u0627\u0651" + D * 66, "UCS-2", 3),
+    (D * 133 + ACCENT + D * 70, "UCS-2", 4),
+]
+
+
+@pytest.mark.parametrize(("text", "encoding", "segments"), TWILIO_VECTORS)
+def test_segments_are_counted_as_twilio_counts_them(text, encoding, segments) -> None:
+    cost = sms_cost(text)
+    assert (cost.encoding, cost.segments) == (encoding, segments)
+
+
+def test_paginate_never_splits_a_letter_from_its_accent() -> None:
+    text = (D * 66 + ACCENT) * 6
+    pages = paginate(text, 1, "+")
+    assert all(not unicodedata.combining(page[0]) for page in pages)
+    assert "".join(p.removesuffix("\n+") for p in pages) == text
+
+
+@pytest.mark.parametrize(("sign", "meaning"), [("≠", "!="), ("≤", "<="), ("≥", ">=")])
+def test_transliteration_keeps_the_meaning_of_comparison_signs(sign, meaning) -> None:
+    assert transliterate(f"1 {sign} 2") == f"1 {meaning} 2"
+
+
+def test_transliteration_never_drops_a_negating_overlay() -> None:
+    for code in range(0x20, 0x30000):
+        char = chr(code)
+        overlaid = {"\u0338", "\u20d2"} & set(unicodedata.normalize("NFD", char))
+        if overlaid:
+            plain = transliterate(char)
+            assert plain == char or len(plain) > 1, (char, plain)  # kept, or spelt out
