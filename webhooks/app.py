@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings, channel_traits(settings))
+        if _telegram_webhook(settings) != "open":
+            log.warning(telegram.UNCONFIGURED)
         channel_senders = senders(settings)
         for name, sender in channel_senders.items():
             if hasattr(sender, "start"):
@@ -132,7 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "spooled_sms": len(runtime.spool.pending()),
                 # Accepted and not yet handled, in every process: grows when handling lags.
                 "intake_waiting": _waiting(request.app.state.intake) if database else None,
-                "handling": _handling(request.app.state.handling_process, settings)}
+                "handling": _handling(request.app.state.handling_process, settings),
+                "telegram_webhook": _telegram_webhook(settings)}
         return JSONResponse(body, status_code=200 if database else 503)
 
     @app.post("/webhooks/telegram", openapi_extra=TELEGRAM_BODY)
@@ -253,7 +256,8 @@ async def _form(request: Request) -> dict[str, str]:
 def _json_body(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser's stack ("[" * 30000), a 500 before.
         raise Rejected("body is not JSON", status_code=400) from exc
 
 
@@ -270,6 +274,12 @@ def _handling(process: IntakeProcess | None, settings: Settings) -> str:
     if process is not None:
         return f"process {process.state()}"
     return "in process" if settings.run_intake else "elsewhere"
+
+
+def _telegram_webhook(settings: Settings) -> str:
+    """"open" when updates can be verified; otherwise why every update is refused."""
+    secret = settings.telegram_webhook_secret
+    return "open" if secret and secret.get_secret_value() else "refusing: " + telegram.UNCONFIGURED
 
 
 def _waiting(intake: Intake) -> int | None:
