@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -124,6 +125,9 @@ class Settings(BaseSettings):
     # The web process watches content/ and locales/ and serves a change that passes the checks.
     content_reload: bool = True
     content_reload_seconds: float = Field(default=1.0, gt=0)
+    # FastAPI's /docs, /redoc and /openapi.json: a map of every route for whoever asks, so off
+    # unless turned on (a development or fuzzing aid).
+    api_docs: bool = False
     # /preview walks a conversation in a throw-away store; only from this machine unless allowed.
     preview_enabled: bool = True
     preview_remote: bool = False
@@ -160,8 +164,9 @@ def _dev_key(var_dir: Path) -> bytes:
     else:
         var_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created 0600, never readable by others even for a moment (write then chmod was).
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(key)
     log.warning(
         "HANYA_SECRET_KEY is not set: using a development key from %s. "
         "Never run a real service like this: set HANYA_SECRET_KEY.",

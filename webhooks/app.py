@@ -116,8 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             preview.sessions(app.state).close_all()
             runtime.store.dispose()
 
+    docs = settings.api_docs  # off unless asked for (bot/settings.py says why)
     app = HanyaApp(title="Hanya", version="0.1.0", lifespan=lifespan,
-                   max_body_bytes=settings.max_body_bytes)
+                   max_body_bytes=settings.max_body_bytes, docs_url="/docs" if docs else None,
+                   redoc_url="/redoc" if docs else None,
+                   openapi_url="/openapi.json" if docs else None)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz")
