@@ -74,9 +74,15 @@ class Settings(BaseSettings):
     # Dashboard: sessions end after this much idleness, and in any case after the maximum.
     dashboard_idle_minutes: int = Field(default=30, ge=1)
     dashboard_session_max_hours: int = Field(default=12, ge=1)
-    # Failed sign-ins before an identifier is locked, and for how long.
+    # Failed sign-ins of one client address for one identifier before that pair waits, the
+    # first wait, doubling up to the longest (bot/sign_in_guard.py: no account is locked).
     dashboard_max_failures: int = Field(default=5, ge=1)
+    dashboard_throttle_seconds: int = Field(default=30, ge=1)
     dashboard_lock_minutes: int = Field(default=15, ge=1)
+    # Access-code verifications (Argon2id, 64 MiB each) at once in a process, and for one
+    # client address; past either, a sign-in is answered 429 without hashing.
+    dashboard_verifications_at_once: int = Field(default=2, ge=1)
+    dashboard_verifications_per_client: int = Field(default=1, ge=1)
     # Partners see counts below this as "<N" (statistical disclosure control).
     dashboard_small_count: int = Field(default=5, ge=1)
     # Dashboard identifiers (officers) named to read sensitive idea-box feedback.
