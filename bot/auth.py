@@ -1,7 +1,8 @@
 """Dashboard authentication: access codes, throttling, sessions, CSRF tokens, roles and audit.
 
 Framework-free on purpose: the web layer (``webhooks/dashboard``) and the CLI both call these
-functions inside a store session, and the tests can drive them without HTTP.
+functions inside a store session (``sign_in`` opens its own, around the verification), and the
+tests can drive them without HTTP.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot import sign_in_guard as guard
 from bot.dashboard_models import ROLES, ApiToken, AuditEntry, DashboardSession, DashboardUser
 from bot.models import utcnow
 from bot.settings import Settings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -119,26 +121,40 @@ class SignInResult:
     retry_after: float = 0.0
 
 
-def sign_in(session: Session, settings: Settings, identifier: str, code: str,
+def sign_in(store: Store, settings: Settings, identifier: str, code: str,
             old_token: str | None = None, now: datetime | None = None,
             client: str = "") -> SignInResult:
     """Check an identifier and code from ``client`` (its address); on success open a new
     session (and close ``old_token``). No account is ever locked: failures hold back this
-    client for this identifier only (``bot/sign_in_guard.py``)."""
+    client for this identifier only (``bot/sign_in_guard.py``).
+
+    The Argon2 verification runs between two short transactions, never inside one: on SQLite
+    a transaction holds the write lock, and the webhooks waited behind every verification."""
     now = now or utcnow()
-    wait = guard.held_back(session, settings, client, identifier, now)
-    if wait:  # not even verified: the same answer whether the identifier exists or not
-        audit(session, None, "sign_in.throttled")
-        return SignInResult(SignIn.THROTTLED, retry_after=wait)
-    user = session.scalar(select(DashboardUser).where(
-        DashboardUser.identifier == identifier.strip(), DashboardUser.active.is_(True)))
-    if user is None:
-        _verify(_DUMMY_HASH, code)
-        audit(session, None, "sign_in.refused", detail="unknown identifier")
-        return _failed(session, settings, client, identifier, now)
-    if not _verify(user.code_hash, code):
-        audit(session, user, "sign_in.refused")
-        return _failed(session, settings, client, identifier, now)
+    with store.session() as session:
+        wait = guard.held_back(session, settings, client, identifier, now)
+        if wait:  # not even verified: the same answer whether the identifier exists or not
+            audit(session, None, "sign_in.throttled")
+            return SignInResult(SignIn.THROTTLED, retry_after=wait)
+        user = session.scalar(select(DashboardUser).where(
+            DashboardUser.identifier == identifier.strip(), DashboardUser.active.is_(True)))
+        user_id, code_hash = (user.id, user.code_hash) if user else (None, _DUMMY_HASH)
+    right = _verify(code_hash, code) and user_id is not None
+    with store.session() as session:
+        user = session.get(DashboardUser, user_id) if user_id is not None else None
+        if user is None or not user.active or user.code_hash != code_hash:
+            right = False  # gone, deactivated or given a new code meanwhile
+        if not right:
+            audit(session, user, "sign_in.refused",
+                  detail=None if user else "unknown identifier")
+            return _failed(session, settings, client, identifier, now)
+        assert user is not None
+        return _signed_in(session, settings, user, code, client, identifier, old_token, now)
+
+
+def _signed_in(session: Session, settings: Settings, user: DashboardUser, code: str,
+               client: str, identifier: str, old_token: str | None,
+               now: datetime) -> SignInResult:
     if _hasher.check_needs_rehash(user.code_hash):
         user.code_hash = _hasher.hash(_normalise_code(code))
     user.failed_attempts, user.locked_until, user.last_sign_in_at = 0, None, now

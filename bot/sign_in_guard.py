@@ -114,9 +114,8 @@ def _lower_priority() -> None:
 
 class VerificationSlots:
     """At most ``total`` code verifications at once in this process, ``per_client`` for one
-    client address. ``take()`` never waits: no slot, no verification. ``executor`` runs them,
-    at the lowest CPU priority (capped, two verifications still took 2 s from a signed SMS
-    on two busy cores; niced, see SECURITY.md)."""
+    client address. ``take()`` never waits: no slot, no verification. ``executor`` runs them
+    at the lowest CPU priority: when the cores are full, the webhooks go first."""
 
     def __init__(self, total: int, per_client: int) -> None:
         self.total, self.per_client = total, per_client

@@ -97,9 +97,8 @@ async def _slot(request: Request, client: str) -> AsyncIterator[bool]:
 
 def _check(request: Request, identifier: str, code: str, client: str) -> auth.SignInResult:
     rt = runtime(request)
-    with rt.store.session() as session:
-        return auth.sign_in(session, rt.settings, identifier, code,
-                            old_token=request.cookies.get(SESSION_COOKIE), client=client)
+    return auth.sign_in(rt.store, rt.settings, identifier, code,
+                        old_token=request.cookies.get(SESSION_COOKIE), client=client)
 
 
 def slots(request: Request) -> VerificationSlots:
