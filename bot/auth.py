@@ -1,7 +1,8 @@
-"""Dashboard authentication: access codes, lockout, sessions, CSRF tokens, roles and audit.
+"""Dashboard authentication: access codes, throttling, sessions, CSRF tokens, roles and audit.
 
 Framework-free on purpose: the web layer (``webhooks/dashboard``) and the CLI both call these
-functions inside a store session, and the tests can drive them without HTTP.
+functions inside a store session (``sign_in`` opens its own, around the verification), and the
+tests can drive them without HTTP.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot import sign_in_guard as guard
 from bot.dashboard_models import ROLES, ApiToken, AuditEntry, DashboardSession, DashboardUser
 from bot.models import utcnow
 from bot.settings import Settings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -89,17 +92,27 @@ def create_user(session: Session, identifier: str, role: str) -> tuple[Dashboard
 
 
 def reset_code(session: Session, user: DashboardUser) -> str:
-    """A fresh access code for ``user``; unlocks and ends every open session."""
+    """A fresh access code for ``user``; ends every open session and API token (whoever held
+    the old code may have made them)."""
     code = new_access_code()
     user.code_hash, user.failed_attempts, user.locked_until = _hasher.hash(code), 0, None
     session.execute(delete(DashboardSession).where(DashboardSession.user_id == user.id))
+    revoke_api_tokens(session, user)
     return code
+
+
+def set_active(session: Session, user: DashboardUser, active: bool) -> None:
+    """Deactivate or reactivate ``user``. Either way its sessions and API tokens end, so that a
+    reactivated account starts with none of what it held before."""
+    user.active = active
+    session.execute(delete(DashboardSession).where(DashboardSession.user_id == user.id))
+    revoke_api_tokens(session, user)
 
 
 class SignIn(Enum):
     OK = "ok"
     REFUSED = "refused"  # unknown identifier or wrong code: the same answer for both
-    LOCKED = "locked"
+    THROTTLED = "throttled"  # too many failures from this address for this identifier, known or not
 
 
 @dataclass(frozen=True)
@@ -107,26 +120,47 @@ class SignInResult:
     outcome: SignIn
     user: DashboardUser | None = None
     token: str | None = None
+    retry_after: float = 0.0
 
 
-def sign_in(session: Session, settings: Settings, identifier: str, code: str,
-            old_token: str | None = None, now: datetime | None = None) -> SignInResult:
-    """Check an identifier and code; on success open a new session (and close ``old_token``)."""
+def sign_in(store: Store, settings: Settings, identifier: str, code: str,
+            old_token: str | None = None, now: datetime | None = None,
+            client: str = "") -> SignInResult:
+    """Check an identifier and code from ``client`` (its address); on success open a new
+    session (and close ``old_token``). No account is ever locked: failures hold back this
+    client for this identifier only (``bot/sign_in_guard.py``).
+
+    The Argon2 verification runs between two short transactions, never inside one: on SQLite
+    a transaction holds the write lock, and the webhooks waited behind every verification."""
     now = now or utcnow()
-    user = session.scalar(select(DashboardUser).where(
-        DashboardUser.identifier == identifier.strip(), DashboardUser.active.is_(True)))
-    if user is None:
-        _verify(_DUMMY_HASH, code)
-        audit(session, None, "sign_in.refused", detail="unknown identifier")
-        return SignInResult(SignIn.REFUSED)
-    if user.locked_until is not None and user.locked_until > now:
-        audit(session, user, "sign_in.locked")
-        return SignInResult(SignIn.LOCKED, user)
-    if not _verify(user.code_hash, code):
-        return _failed(session, settings, user, now)
+    with store.session() as session:
+        wait = guard.held_back(session, settings, client, identifier, now)
+        if wait:  # not even verified: the same answer whether the identifier exists or not
+            audit(session, None, "sign_in.throttled")
+            return SignInResult(SignIn.THROTTLED, retry_after=wait)
+        user = session.scalar(select(DashboardUser).where(
+            DashboardUser.identifier == identifier.strip(), DashboardUser.active.is_(True)))
+        user_id, code_hash = (user.id, user.code_hash) if user else (None, _DUMMY_HASH)
+    right = _verify(code_hash, code) and user_id is not None
+    with store.session() as session:
+        user = session.get(DashboardUser, user_id) if user_id is not None else None
+        if user is None or not user.active or user.code_hash != code_hash:
+            right = False  # gone, deactivated or given a new code meanwhile
+        if not right:
+            audit(session, user, "sign_in.refused",
+                  detail=None if user else "unknown identifier")
+            return _failed(session, settings, client, identifier, now)
+        assert user is not None
+        return _signed_in(session, settings, user, code, client, identifier, old_token, now)
+
+
+def _signed_in(session: Session, settings: Settings, user: DashboardUser, code: str,
+               client: str, identifier: str, old_token: str | None,
+               now: datetime) -> SignInResult:
     if _hasher.check_needs_rehash(user.code_hash):
         user.code_hash = _hasher.hash(_normalise_code(code))
     user.failed_attempts, user.locked_until, user.last_sign_in_at = 0, None, now
+    guard.forget(session, settings, client, identifier)
     if old_token:  # rotation: a token planted before sign-in is worthless after it
         end_session(session, old_token)
     # Sessions are only ever created here, so purging here bounds the table to the sessions
@@ -144,16 +178,12 @@ def _verify(code_hash: str, code: str) -> bool:
         return False
 
 
-def _failed(session: Session, settings: Settings, user: DashboardUser,
+def _failed(session: Session, settings: Settings, client: str, identifier: str,
             now: datetime) -> SignInResult:
-    user.failed_attempts += 1
-    if user.failed_attempts >= settings.dashboard_max_failures:
-        user.failed_attempts = 0
-        user.locked_until = now + timedelta(minutes=settings.dashboard_lock_minutes)
-        audit(session, user, "user.locked", detail=f"{settings.dashboard_max_failures} failures")
-        return SignInResult(SignIn.LOCKED, user)
-    audit(session, user, "sign_in.refused")
-    return SignInResult(SignIn.REFUSED, user)
+    wait = guard.record_failure(session, settings, client, identifier, now)
+    if wait:
+        return SignInResult(SignIn.THROTTLED, retry_after=wait)
+    return SignInResult(SignIn.REFUSED)
 
 
 def open_session(session: Session, settings: Settings, user: DashboardUser,
@@ -206,6 +236,22 @@ def csrf_ok(secret: bytes, session_token: str | None, presented: str | None) -> 
     if not session_token or not presented:
         return False
     return hmac.compare_digest(csrf_token(secret, session_token), presented)
+
+
+def revoke_api_tokens(session: Session, user: DashboardUser, token_id: int | None = None) -> int:
+    """Revoke ``user``'s live API tokens (or only ``token_id``); returns how many."""
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    result = session.execute(query.values(revoked=True))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def live_api_tokens(session: Session, user_ids: list[int]) -> dict[int, int]:
+    """How many unrevoked API tokens each of ``user_ids`` holds."""
+    rows = session.execute(select(ApiToken.user_id, func.count()).where(
+        ApiToken.user_id.in_(user_ids), ApiToken.revoked.is_(False)).group_by(ApiToken.user_id))
+    return {user_id: int(n) for user_id, n in rows}
 
 
 def issue_api_token(session: Session, user: DashboardUser) -> str:
@@ -266,6 +312,7 @@ def audit(session: Session, user: Actor | str | None, action: str, *,
 
 __all__ = [
     "PERMISSIONS", "SignIn", "SignInResult", "audit", "can", "check_api_token", "check_session",
-    "create_user", "csrf_ok", "csrf_token", "end_session", "issue_api_token", "new_access_code",
-    "open_session", "purge_sessions", "reset_code", "sign_in",
+    "create_user", "csrf_ok", "csrf_token", "end_session", "issue_api_token", "live_api_tokens",
+    "new_access_code", "open_session", "purge_sessions", "reset_code", "revoke_api_tokens",
+    "set_active", "sign_in",
 ]

@@ -221,10 +221,9 @@ def set_webhook() -> None:
     if sender is None:
         raise typer.BadParameter("set HANYA_TELEGRAM_TOKEN first")
     if settings.telegram_webhook_secret is None:
-        console.print("[yellow]HANYA_TELEGRAM_WEBHOOK_SECRET is not set: anyone could post "
-                      "updates. Set it.[/yellow]")
-    secret = (settings.telegram_webhook_secret.get_secret_value()
-              if settings.telegram_webhook_secret else None)
+        # The webhook refuses every update without it (webhooks/telegram.py): fail closed.
+        raise typer.BadParameter("set HANYA_TELEGRAM_WEBHOOK_SECRET first")
+    secret = settings.telegram_webhook_secret.get_secret_value()
     url = f"{settings.public_url}/webhooks/telegram"
 
     async def register() -> bool:

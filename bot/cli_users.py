@@ -11,9 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import auth
-from bot.dashboard_models import ROLES, DashboardUser
+from bot.dashboard_models import ROLES, ApiToken, DashboardUser
 from bot.settings import get_settings
 from bot.store import Store
 
@@ -62,6 +63,49 @@ def token(identifier: str) -> None:
     typer.echo(value)
 
 
+@app.command("revoke")
+def revoke(identifier: str,
+           token_id: Annotated[int | None, typer.Option("--token", help="only this token "
+                                                        "(its number in `hanya user tokens`)")]
+           = None) -> None:
+    """Revoke an account's API tokens (all of them, or one): they stop working at once."""
+    store = _store()
+    try:
+        with store.session() as session:
+            user = _user(session, identifier)
+            revoked = auth.revoke_api_tokens(session, user, token_id)
+            auth.audit(session, None, "token.revoke", object_type="user", object_id=user.id,
+                       detail=f"{revoked} revoked (command line)")
+    finally:
+        store.dispose()
+    console.print(f"{revoked} API token(s) of {identifier} revoked.")
+
+
+@app.command("tokens")
+def tokens(identifier: str) -> None:
+    """An account's API tokens: number, dates, state (never the tokens themselves)."""
+    store = _store()
+    try:
+        with store.session() as session:
+            rows = session.scalars(select(ApiToken).where(
+                ApiToken.user_id == _user(session, identifier).id).order_by(ApiToken.id)).all()
+            table = Table("token", "issued (UTC)", "last used (UTC)", "state")
+            for t in rows:
+                table.add_row(str(t.id), f"{t.created_at:%Y-%m-%d %H:%M}",
+                              f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+                              "revoked" if t.revoked else "live")
+    finally:
+        store.dispose()
+    console.print(table)
+
+
+def _user(session: Session, identifier: str) -> DashboardUser:
+    user = session.scalar(select(DashboardUser).where(DashboardUser.identifier == identifier))
+    if user is None:
+        raise typer.BadParameter(f"no account {identifier!r}")
+    return user
+
+
 @app.command("list")
 def list_users() -> None:
     """Accounts, their roles and states (never codes or hashes)."""
@@ -72,8 +116,6 @@ def list_users() -> None:
             table = Table("identifier", "role", "state", "last sign-in (UTC)")
             for u in users:
                 state = "active" if u.active else "deactivated"
-                if u.locked_until is not None and u.active:
-                    state = f"locked until {u.locked_until:%Y-%m-%d %H:%M}"
                 table.add_row(u.identifier, u.role, state,
                               f"{u.last_sign_in_at:%Y-%m-%d %H:%M}" if u.last_sign_in_at else "")
     finally:

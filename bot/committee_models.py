@@ -203,11 +203,25 @@ def find_committee(session: Session, name_or_slug: str) -> Committee | None:
     return at_point[0] if len(at_point) == 1 else None
 
 
+# Two counts of one event agree when they differ by at most a quarter of the larger, or by a
+# handful for small groups: 120 and 110 are one arrival told twice, 120 and 40 two arrivals.
+COUNT_TOLERANCE, COUNT_SLACK = 0.25, 5
+
+
+def counts_agree(one: int | None, other: int | None) -> bool:
+    """Whether two head counts can describe the same event (an unknown count agrees)."""
+    if one is None or other is None:
+        return True
+    return abs(one - other) <= max(COUNT_SLACK, COUNT_TOLERANCE * max(one, other))
+
+
 def link_related(session: Session, report: Report, window: timedelta) -> list[ReportLink]:
     """Link ``report`` to earlier reports of the same category and point within ``window``.
 
-    Same committee: the new one is a possible duplicate. Another committee: both are marked
-    corroborated. Nothing is discarded; "nothing to report" and withdrawn reports never link.
+    Same committee and counts that agree: the new one is a possible duplicate of each earlier
+    one that still stands for the event (not itself a duplicate). Another committee: both are
+    marked corroborated. Nothing is discarded; "nothing to report" and withdrawn reports never
+    link.
     """
     if report.category == NOTHING:
         return []
@@ -221,16 +235,47 @@ def link_related(session: Session, report: Report, window: timedelta) -> list[Re
         .order_by(Report.id)).all()
     links = []
     for other in earlier:
-        if other.committee_id == report.committee_id:
-            if report.status == RECEIVED:
-                report.status = DUPLICATE
-            links.append(ReportLink(report_id=report.id, other_id=other.id, kind=LINK_DUPLICATE))
-        else:
+        if other.committee_id != report.committee_id:
             report.corroborated = other.corroborated = True
             links.append(ReportLink(report_id=report.id, other_id=other.id,
                                     kind=LINK_CORROBORATES))
+        elif other.status != DUPLICATE and counts_agree(report.total, other.total):
+            if report.status == RECEIVED:
+                report.status = DUPLICATE
+            links.append(ReportLink(report_id=report.id, other_id=other.id, kind=LINK_DUPLICATE))
     session.add_all(links)
     return links
+
+
+def release_duplicates(session: Session, report: Report, now: datetime,
+                       successor: Report | None = None) -> Report | None:
+    """Keep the event counted when ``report``, the original of some duplicates, is withdrawn or
+    rejected: its duplicates are re-pointed to ``successor`` (a correction) or, without one, the
+    first of them is received again and the others point to it. A duplicate that still has
+    another standing original is left as it is. Returns the report that now stands."""
+    copies = session.scalars(
+        select(Report).join(ReportLink, ReportLink.report_id == Report.id)
+        .where(ReportLink.other_id == report.id, ReportLink.kind == LINK_DUPLICATE,
+               Report.status == DUPLICATE).order_by(Report.id)).all()
+    standing = successor
+    for copy in copies:
+        if _has_standing_original(session, copy, report.id):
+            continue
+        if standing is None:
+            copy.status, copy.status_changed_at = RECEIVED, now
+            standing = copy
+        else:
+            session.add(ReportLink(report_id=copy.id, other_id=standing.id, kind=LINK_DUPLICATE))
+    session.flush()
+    return standing
+
+
+def _has_standing_original(session: Session, copy: Report, leaving: int) -> bool:
+    originals = session.scalars(select(ReportLink.other_id).where(
+        ReportLink.report_id == copy.id, ReportLink.kind == LINK_DUPLICATE,
+        ReportLink.other_id != leaving)).all()
+    return any((original := session.get(Report, other_id)) is not None
+               and original.status in (RECEIVED, VERIFIED) for other_id in originals)
 
 
 # --- enrolment codes -------------------------------------------------------------------------
@@ -285,5 +330,5 @@ __all__ = [
     "ACTIVE", "Committee", "CommitteeMember", "EnrolmentCode", "claim_code", "code_hash",
     "issue_code", "normalise_code", "usable_code", "Report", "ReportCounter",
     "ReportLink", "SosEvent", "active_membership", "find_committee", "format_reference",
-    "link_related", "next_reference",
+    "counts_agree", "link_related", "next_reference", "release_duplicates",
 ]

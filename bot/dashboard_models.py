@@ -62,6 +62,22 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SignInThrottle(Base):
+    """Failed sign-ins of one client address for one identifier (known or not: the two must
+    look alike), and until when that pair is held back. The key is a keyed hash of both, so
+    neither the address nor the identifier tried is stored. An account is never locked: the
+    right code from another address still works."""
+
+    __tablename__ = "dashboard_sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The identifier's own keyed hash: an administrator's "unlock" frees it from every address.
+    identifier_key: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AuditEntry(Base):
     """Who did what, when, to which object. The identifier is copied so the trail outlives users."""
 
@@ -79,4 +95,5 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(200))
 
 
-__all__ = ["ROLES", "ApiToken", "AuditEntry", "DashboardSession", "DashboardUser"]
+__all__ = ["ROLES", "ApiToken", "AuditEntry", "DashboardSession", "DashboardUser",
+           "SignInThrottle"]

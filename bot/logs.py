@@ -16,6 +16,21 @@ CHATTY = ("httpx", "httpcore", "telegram", "twilio", "hpack", "apscheduler.execu
 def quiet_third_party_loggers(level: int = logging.WARNING) -> None:
     for name in CHATTY:
         logging.getLogger(name).setLevel(level)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, DropQueryStrings) for f in access.filters):
+        access.addFilter(DropQueryStrings())
+
+
+class DropQueryStrings(logging.Filter):
+    """uvicorn's access log writes each path with its query string, where a client may put a
+    token or a search (``?next=``, ``?start=``, a bearer token pasted in a URL): the path is
+    kept, the query dropped. uvicorn logs ``'%s - "%s %s HTTP/%s" %d'``, the path third."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
 
 
 class JsonLines(logging.Formatter):

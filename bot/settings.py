@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -129,9 +130,15 @@ class Settings(BaseSettings):
     # Dashboard: sessions end after this much idleness, and in any case after the maximum.
     dashboard_idle_minutes: int = Field(default=30, ge=1)
     dashboard_session_max_hours: int = Field(default=12, ge=1)
-    # Failed sign-ins before an identifier is locked, and for how long.
+    # Failed sign-ins of one client address for one identifier before that pair waits, the
+    # first wait, doubling up to the longest (bot/sign_in_guard.py: no account is locked).
     dashboard_max_failures: int = Field(default=5, ge=1)
+    dashboard_throttle_seconds: int = Field(default=30, ge=1)
     dashboard_lock_minutes: int = Field(default=15, ge=1)
+    # Access-code verifications (Argon2id, 64 MiB each) at once in a process, and for one
+    # client address; past either, a sign-in is answered 429 without hashing.
+    dashboard_verifications_at_once: int = Field(default=2, ge=1)
+    dashboard_verifications_per_client: int = Field(default=1, ge=1)
     # Partners see counts below this as "<N" (statistical disclosure control).
     dashboard_small_count: int = Field(default=5, ge=1)
     # Dashboard identifiers (officers) named to read sensitive idea-box feedback.
@@ -184,6 +191,9 @@ class Settings(BaseSettings):
     # The web process watches content/ and locales/ and serves a change that passes the checks.
     content_reload: bool = True
     content_reload_seconds: float = Field(default=1.0, gt=0)
+    # FastAPI's /docs, /redoc and /openapi.json: a map of every route for whoever asks, so off
+    # unless turned on (a development or fuzzing aid).
+    api_docs: bool = False
     # /preview walks a conversation in a throw-away store; only from this machine unless allowed.
     preview_enabled: bool = True
     preview_remote: bool = False
@@ -266,8 +276,9 @@ def _dev_key(var_dir: Path) -> bytes:
     else:
         var_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created 0600, never readable by others even for a moment (write then chmod was).
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(key)
     log.warning(
         "HANYA_SECRET_KEY is not set: using a development key from %s. "
         "Never run a real service like this: set HANYA_SECRET_KEY.",

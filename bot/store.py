@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -29,6 +30,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("pool_timeout", 60)
+        _create_private(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **kwargs)
 
@@ -167,13 +169,32 @@ _FILE_LOCKS: dict[Path, _FileWriteLock] = {}
 _FILE_LOCKS_GUARD = threading.Lock()
 
 
-def _sqlite_write_lock(url: str) -> _FileWriteLock | None:
-    """The process's lock for this SQLite file (None for PostgreSQL and in-memory databases)."""
+def _sqlite_file(url: str) -> Path | None:
+    """The SQLite database file of ``url`` (None for PostgreSQL and in-memory databases)."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:") \
             or "mode=memory" in str(parsed.query):
         return None
-    path = Path(parsed.database).resolve()
+    return Path(parsed.database).resolve()
+
+
+def _create_private(url: str) -> None:
+    """Create a new SQLite file readable by its owner only (0600) before SQLite does (0644
+    under the usual umask): it holds pseudonyms and ciphertexts. SQLite gives its -wal and
+    -shm files the database file's mode."""
+    path = _sqlite_file(url)
+    if path is None or path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _sqlite_write_lock(url: str) -> _FileWriteLock | None:
+    """The process's lock for this SQLite file (None for PostgreSQL and in-memory databases)."""
+    path = _sqlite_file(url)
+    if path is None:
+        return None
     lock_path = path.with_name(path.name + ".lock")
     with _FILE_LOCKS_GUARD:
         return _FILE_LOCKS.setdefault(lock_path, _FileWriteLock(lock_path))

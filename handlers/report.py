@@ -29,6 +29,7 @@ from bot.committee_models import (
     active_membership,
     link_related,
     next_reference,
+    release_duplicates,
 )
 from bot.content import read_yaml
 from bot.crypto import Vault, short_ref
@@ -178,6 +179,7 @@ def _correct(session: Session, report: Report, reference: str, member: Committee
         return
     old.status, old.status_changed_at = WITHDRAWN, report.received_at
     session.add(ReportLink(report_id=report.id, other_id=old.id, kind=LINK_CORRECTS))
+    release_duplicates(session, old, report.received_at, successor=report)
 
 
 def _own_report(session: Session, reference: str, member: CommitteeMember) -> Report | None:
@@ -302,6 +304,8 @@ def run_cancel(turn: Turn, rest: str) -> None:
         return
     if report.status != WITHDRAWN:
         report.status, report.status_changed_at = WITHDRAWN, turn.msg.received_at
+        # A copy of it sent meanwhile was never withdrawn: it stands for the event now.
+        release_duplicates(session_of(turn), report, turn.msg.received_at)
         log.info("report %s withdrawn by its reporter", reference)
     turn.say_text(turn.t(txt.WITHDRAWN, reference=reference))
 

@@ -1,4 +1,4 @@
-"""Signing in to the dashboard: access codes, lockout, sessions, CSRF, cookies, roles, audit."""
+"""Signing in to the dashboard: access codes, throttling, sessions, CSRF, cookies, roles, audit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli_app
 from bot.crypto import Vault
-from bot.dashboard_models import AuditEntry, DashboardSession, DashboardUser
+from bot.dashboard_models import AuditEntry, DashboardSession, DashboardUser, SignInThrottle
 from bot.models import utcnow
 from tests.dashboard_support import add_user, csrf_of, seed_reports, sign_in, signed_in
 
@@ -71,16 +71,16 @@ def test_wrong_code_and_unknown_identifier_get_the_same_answer(dash, store):
     assert audit_actions(store) == ["sign_in.refused", "sign_in.refused"]
 
 
-def test_five_failures_lock_the_identifier_even_for_the_right_code(dash, store, settings):
+def test_five_failures_hold_back_this_address_for_a_while(dash, store, settings):
     code = add_user(store, "officer-1", "officer")
     statuses = [sign_in(dash, "officer-1", "wrong-code").status_code for _ in range(5)]
-    assert statuses == [401, 401, 401, 401, 423]
+    assert statuses == [401, 401, 401, 401, 429]
     right = sign_in(dash, "officer-1", code)
-    assert right.status_code == 423 and "hanya_session=" not in right.headers.get(
+    assert right.status_code == 429 and "hanya_session=" not in right.headers.get(
         "set-cookie", "")
-    assert "user.locked" in audit_actions(store)
-    with store.session() as session:  # the lock runs out
-        session.execute(update(DashboardUser).values(locked_until=utcnow() - timedelta(
+    assert "sign_in.throttled" in audit_actions(store)
+    with store.session() as session:  # the wait runs out
+        session.execute(update(SignInThrottle).values(blocked_until=utcnow() - timedelta(
             seconds=1)))
     assert sign_in(dash, "officer-1", code).status_code == 303
 

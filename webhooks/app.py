@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings, channel_traits(settings))
+        if _telegram_webhook(settings) != "open":
+            log.warning(telegram.UNCONFIGURED)
         channel_senders = senders(settings)
         for name, sender in channel_senders.items():
             if hasattr(sender, "start"):
@@ -136,8 +138,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             preview.sessions(app.state).close_all()
             runtime.store.dispose()
 
+    docs = settings.api_docs  # off unless asked for (bot/settings.py says why)
     app = HanyaApp(title="Hanya", version="0.1.0", lifespan=lifespan,
-                   max_body_bytes=settings.max_body_bytes)
+                   max_body_bytes=settings.max_body_bytes, docs_url="/docs" if docs else None,
+                   redoc_url="/redoc" if docs else None,
+                   openapi_url="/openapi.json" if docs else None)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/", include_in_schema=False)
@@ -163,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # Failed for good, kept aside: `hanya dead-letters list` says which.
                 "dead_letters": _dead_letters(runtime) if database else None,
                 "handling": _handling(request.app.state.handling_process, settings),
+                "telegram_webhook": _telegram_webhook(settings),
                 **channel_registry.readiness(settings)}
         return JSONResponse(body, status_code=200 if database else 503)
 
@@ -296,7 +302,8 @@ async def _form(request: Request) -> dict[str, str]:
 def _json_body(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser's stack ("[" * 30000), a 500 before.
         raise Rejected("body is not JSON", status_code=400) from exc
 
 
@@ -313,6 +320,12 @@ def _handling(process: IntakeProcess | None, settings: Settings) -> str:
     if process is not None:
         return f"process {process.state()}"
     return "in process" if settings.run_intake else "elsewhere"
+
+
+def _telegram_webhook(settings: Settings) -> str:
+    """"open" when updates can be verified; otherwise why every update is refused."""
+    secret = settings.telegram_webhook_secret
+    return "open" if secret and secret.get_secret_value() else "refusing: " + telegram.UNCONFIGURED
 
 
 def _waiting(intake: Intake) -> int | None:

@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import SecretStr
 
+from bot import auth
 from bot.cli import ChatSession
 from bot.i18n import compile_po
 from bot.messages import MsgIn, Outgoing
@@ -42,6 +43,9 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 MAX_SESSIONS = 8  # each holds a small SQLite file; the oldest is dropped past this
 EDITOR_LANGUAGES = ("fr", "en")
 _FORWARDED = ("forwarded", "x-forwarded-for", "x-real-ip")
+# Binds the forms' CSRF token to this browser: another site cannot make an editor's browser
+# open preview sessions (each a database) or type into one.
+CSRF_COOKIE = "hanya_preview"
 _numbers = itertools.count(1)
 
 
@@ -175,16 +179,32 @@ def preview_page(request: Request, s: str | None = None, ui: str | None = None) 
     code, _ = _translator(request, runtime, ui)
     content = runtime.content.current
     session = sessions(request.app.state).get(s)
-    return TEMPLATES.TemplateResponse(request, "preview.html", {
+    browser = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = TEMPLATES.TemplateResponse(request, "preview.html", {
         "_": _, "ui": code, "languages": list(content.languages.values()),
         "session": session, "content_error": runtime.content.last_error,
+        "csrf": auth.csrf_token(runtime.settings.secret_key_or_dev(), browser),
         "language": content.languages.get(session.language) if session else None})
+    # Not "secure": the preview is opened over plain http on this machine even where the
+    # service's public URL is https, and this cookie only binds the forms, it opens nothing.
+    response.set_cookie(CSRF_COOKIE, browser, path="/preview", httponly=True, samesite="strict")
+    return response
+
+
+def _csrf_checked(request: Request, presented: str) -> Runtime:
+    """The live runtime, if this POST came from a preview page of this browser (403 if not)."""
+    runtime = _allowed(request)
+    if not auth.csrf_ok(runtime.settings.secret_key_or_dev(),
+                        request.cookies.get(CSRF_COOKIE), presented):
+        raise HTTPException(403, "CSRF token missing or wrong: reload the preview page")
+    return runtime
 
 
 @router.post("/preview/start")
 def preview_start(request: Request, language: Annotated[str, Form()],
-                  channel: Annotated[str, Form()], ui: Annotated[str, Form()] = "") -> Response:
-    runtime = _allowed(request)
+                  channel: Annotated[str, Form()], ui: Annotated[str, Form()] = "",
+                  csrf: Annotated[str, Form()] = "") -> Response:
+    runtime = _csrf_checked(request, csrf)
     content = runtime.content.current
     if language not in content.languages or channel not in ("sms", "telegram"):
         raise HTTPException(400, "unknown language or channel")
@@ -202,8 +222,8 @@ def preview_start(request: Request, language: Annotated[str, Form()],
 @router.post("/preview/send")
 def preview_send(request: Request, s: Annotated[str, Form()],
                  text: Annotated[str, Form()] = "", choice: Annotated[str, Form()] = "",
-                 ui: Annotated[str, Form()] = "") -> Response:
-    _allowed(request)
+                 ui: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    _csrf_checked(request, csrf)
     session = sessions(request.app.state).get(s)
     if session is None:  # closed meanwhile (too many open): start again
         return _back(None, ui)

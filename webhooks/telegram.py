@@ -62,9 +62,17 @@ COMMANDS["/idea"] = "IDEA"  # the idea box (handlers/idea.py)
 COMMANDS.update({"/report": "REPORT", "/cancel": "CANCEL", "/sos": "SOS"})
 
 
+# Why the webhook refuses everything, for the log at start and /readyz (names, never values).
+UNCONFIGURED = ("HANYA_TELEGRAM_WEBHOOK_SECRET is not set: the Telegram webhook refuses every "
+                "update until it is (then run hanya telegram set-webhook)")
+
+
 def verify_secret(expected: str | None, received: str | None) -> None:
-    """Reject a request whose secret header does not match (when a secret is configured)."""
-    if expected and not hmac.compare_digest(expected.encode(), (received or "").encode()):
+    """Reject a request whose secret header does not match; with no secret configured, reject
+    every request (fail closed, as the Twilio webhook does without its auth token)."""
+    if not expected:
+        raise Rejected("Telegram webhook is not configured (no secret token)")
+    if not hmac.compare_digest(expected.encode(), (received or "").encode()):
         raise Rejected("bad or missing secret token")
 
 

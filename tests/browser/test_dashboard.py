@@ -138,11 +138,11 @@ def test_officer_sees_digests_sent_and_silent_committees_on_a_phone(page, store,
     page.screenshot(path=str(DOCS / "dashboard-operations-phone.png"), full_page=True)
 
 
-def test_a_locked_identifier_is_told_so(page, store):
+def test_an_address_held_back_after_failures_is_told_so(page, store):
     code = add_user(store, "officer-2", "officer")
     for _ in range(5):
         sign_in(page, "officer-2", "wrong-wrong")
-    assert "bloqué" in page.locator("[role=alert]").inner_text()
-    sign_in(page, "officer-2", code)
-    assert "bloqué" in page.locator("[role=alert]").inner_text()
+    assert "Trop d’échecs depuis cet endroit" in page.locator("[role=alert]").inner_text()
+    sign_in(page, "officer-2", code)  # from the same address: it waits too
+    assert "Trop d’échecs depuis cet endroit" in page.locator("[role=alert]").inner_text()
     assert page.url.endswith("/dashboard/sign-in")

@@ -1,4 +1,4 @@
-"""Admin pages: accounts (add, unlock, deactivate) and the audit log.
+"""Admin pages: accounts (add, unlock, new code, revoke API tokens, deactivate) and the audit log.
 
 Committees and recipients have their own modules (``admin_committees``, ``admin_recipients``).
 """
@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from bot import auth
+from bot import sign_in_guard as guard
 from bot.dashboard_models import ROLES, AuditEntry, DashboardUser
 from bot.models import utcnow
 from webhooks.dashboard.web import (
@@ -25,14 +26,18 @@ from webhooks.dashboard.web import (
 )
 
 router = APIRouter()
+ACTIONS = ("unlock", "reset", "revoke-tokens", "deactivate", "activate")
 
 
 def _users_page(request: Request, viewer: Viewer, **context: Any) -> Response:
     rt = runtime(request)
     with rt.store.session() as session:
         users = session.scalars(select(DashboardUser).order_by(DashboardUser.identifier)).all()
-    return render(request, "users.html", viewer, users=users, roles=ROLES, now=utcnow(),
-                  **context)
+        tokens = auth.live_api_tokens(session, [u.id for u in users])
+        held = guard.held_identifiers(session, rt.settings, [u.identifier for u in users],
+                                      utcnow())
+    return render(request, "users.html", viewer, users=users, roles=ROLES, tokens=tokens,
+                  held=held, **context)
 
 
 @router.get("/dashboard/admin/users")
@@ -59,22 +64,29 @@ def add_user(request: Request, viewer: CsrfChecked,
 
 @router.post("/dashboard/admin/users/{user_id}/{action}")
 def change_user(request: Request, user_id: int, action: str, viewer: CsrfChecked) -> Response:
-    """``unlock``, ``reset`` (a new code, shown once), ``deactivate`` or ``activate``."""
+    """``unlock`` (every address may try again), ``reset`` (a new code, shown once; sessions
+    and API tokens end), ``revoke-tokens``, ``deactivate`` or ``activate`` (both end sessions
+    and tokens: a reactivated account gets none of its old ones back)."""
     if not viewer.can("users"):
         raise Forbidden(viewer)
     rt = runtime(request)
     code = None
     with rt.store.session() as session:
         user = session.get(DashboardUser, user_id)
-        if user is None or action not in ("unlock", "reset", "deactivate", "activate"):
+        if user is None or action not in ACTIONS:
             return _users_page(request, viewer, error="invalid")
+        detail = None
         if action == "unlock":
             user.failed_attempts, user.locked_until = 0, None
+            guard.release(session, rt.settings, user.identifier)
         elif action == "reset":
             code = auth.reset_code(session, user)
+        elif action == "revoke-tokens":
+            detail = f"{auth.revoke_api_tokens(session, user)} revoked"
         else:
-            user.active = action == "activate"
-        auth.audit(session, viewer, f"user.{action}", object_type="user", object_id=user.id)
+            auth.set_active(session, user, action == "activate")
+        auth.audit(session, viewer, f"user.{action}", object_type="user", object_id=user.id,
+                   detail=detail)
         identifier = user.identifier
     return _users_page(request, viewer, created=identifier if code else None, code=code)
 

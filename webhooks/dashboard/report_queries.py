@@ -25,6 +25,7 @@ from bot.committee_models import (
     Committee,
     Report,
     ReportLink,
+    release_duplicates,
 )
 from bot.content import read_yaml
 from bot.crypto import Vault
@@ -121,6 +122,7 @@ def decide(session: Session, actor: auth.Actor, report: Report, action: str,
         if not reason:
             raise DecisionError("reason")
         report.status, detail = REJECTED, reason[:200]
+        release_duplicates(session, report, utcnow())  # its copies still tell the event
     elif action == "duplicate":
         other = session.scalar(select(Report).where(
             Report.reference == duplicate_of.strip().upper()))
