@@ -9,20 +9,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 
+from bot.chat_session import ChatSession
 from bot.cli_committee import app as committee_app
 from bot.cli_content import content_app
 from bot.cli_digest import digest_app, idea_app, intake_app, outbox_app
 from bot.cli_ops import keys_app, retention_app
 from bot.cli_users import app as users_app
 from bot.logs import configure as configure_logging
-from bot.messages import MsgIn, Outgoing
 from bot.migrate import upgrade
-from bot.models import OutboxMessage
-from bot.recipients import route_of
 from bot.settings import Settings, get_settings
-from bot.sms_encoding import sms_cost
 from bot.store import Store
 
 app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
@@ -111,69 +107,6 @@ def _language_number(runtime: object, code: str) -> str:
     if code not in codes:
         raise typer.BadParameter(f"unknown language {code}; known: {', '.join(codes)}")
     return str(codes.index(code) + 1)
-
-
-class ChatSession:
-    """One terminal conversation through the real inbox, printing what would be sent."""
-
-    def __init__(self, runtime: object, channel: str, echo: bool = True) -> None:
-        self.runtime, self.channel, self.echo = runtime, channel, echo
-        self.counter = 0
-
-    def send(self, text: str) -> list[Outgoing]:
-        self.counter += 1
-        return self.deliver(_terminal_msg(self.channel, self.counter, text))
-
-    def deliver(self, msg: MsgIn) -> list[Outgoing]:
-        """Process any inbound message (a button press too) and return what would be sent."""
-        self.runtime.inbox.process(msg)  # type: ignore[attr-defined]
-        # What waits for this address is what this turn queued: the terminal "sends" each
-        # reply at once (alerts to other people have other routes).
-        pseudonym = self.runtime.vault.pseudonyms(msg.address)[0]  # type: ignore[attr-defined]
-        with self.runtime.store.session() as session:  # type: ignore[attr-defined]
-            rows = session.scalars(select(OutboxMessage)
-                                   .where(OutboxMessage.route == route_of(pseudonym),
-                                          OutboxMessage.status == "pending")
-                                   .order_by(OutboxMessage.id)).all()
-            for row in rows:  # shown here: count it as delivered
-                row.status, row.provider_id = "sent", "terminal"
-            messages = [Outgoing.from_payload(row.payload) for row in rows]
-        if self.echo:
-            for message in messages:
-                print_outgoing(message, self.channel)
-        return messages
-
-
-TERMINAL_NUMBER = "tel:+22799999999"
-
-
-def _terminal_msg(channel: str, counter: int, text: str) -> MsgIn:
-    # A made-up Niger number: the SMS-pumping budget for foreign numbers must not silence
-    # the terminal (it never reaches a provider).
-    address = "telegram:0" if channel == "telegram" else TERMINAL_NUMBER
-    external_id = f"terminal-{counter}-{id(text)}"
-    if channel == "telegram" and text.startswith("@") and "," in text:
-        lat, lon = (float(x) for x in text[1:].split(",", 1))
-        return MsgIn(channel, address, external_id, kind="location", location=(lat, lon))
-    return MsgIn(channel, address, external_id, text=text)
-
-
-def print_outgoing(message: Outgoing, channel: str) -> None:
-    if channel == "sms":
-        cost = sms_cost(message.text)
-        console.print(f"[bold green]hanya>[/bold green] [dim]({cost.segments} SMS, "
-                      f"{cost.encoding}, {cost.units} units)[/dim]")
-        console.print(message.text, markup=False, highlight=False)
-        return
-    console.print("[bold green]hanya>[/bold green]")
-    console.print(message.text, markup=False, highlight=False)
-    number = 0
-    for row in message.buttons or []:
-        for button in row:
-            number += 1
-            console.print(f"  [{number}] {button['text']}", markup=False, highlight=False)
-    if message.location_button:
-        console.print(f"  ({message.location_button}: type @lat,lon)", markup=False)
 
 
 @telegram_app.command("set-webhook")

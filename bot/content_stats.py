@@ -1,7 +1,7 @@
 """``hanya content stats``: translation coverage per language and the SMS cost of the main
 replies, measured on replies rendered by the real engine (not re-implemented here).
 
-The SMS walk drives ``bot.cli.ChatSession`` through a throw-away SQLite store: hello, the
+The SMS walk drives ``bot.chat_session.ChatSession`` through a throw-away SQLite store: hello, the
 language, a place, the menu, then every topic of the menu (and its MORE pages), exactly as a
 person on SMS would; each language from a new contact.
 """
@@ -126,7 +126,7 @@ def _busiest_point(content: Content) -> str:
 
 def measure_sms(settings: Settings, content: Content, point: str) -> dict[str, list[ReplyCost]]:
     """Walk every language on SMS through the real engine; cost of each main reply."""
-    from bot.cli import ChatSession
+    from bot.chat_session import ChatSession
     from bot.migrate import upgrade
     from bot.runtime import build_runtime
     from webhooks.channels import channel_traits
