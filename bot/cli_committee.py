@@ -13,7 +13,7 @@ from rich.table import Table
 from bot import committee_admin
 from bot.committee_models import Committee, find_committee
 from bot.content import load_content
-from bot.keys import vault_from_settings
+from bot.crypto import vault_from_settings
 from bot.settings import Settings, get_settings
 from bot.store import Store
 

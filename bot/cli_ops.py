@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from bot.keys import rotate_all, vault_from_settings
+from bot.crypto import vault_from_settings
+from bot.keys import rotate_all
 from bot.models import utcnow
 from bot.retention import purge
 from bot.settings import get_settings
