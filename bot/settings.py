@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository root, however deep this module sits in the package (bot.settings: 1 level).
+ROOT = Path(__file__).resolve().parents[__name__.count(".")]
 log = logging.getLogger(__name__)
 
 
