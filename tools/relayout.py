@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +144,11 @@ def git(*args: str) -> None:
     subprocess.run(["git", *args], cwd=ROOT, check=True)
 
 
+def docstring(text: str) -> str:
+    lines = textwrap.wrap(f'"""{text}', 96)
+    return "\n".join(lines) + ('"""\n' if len(lines) == 1 else '\n"""\n')
+
+
 def ensure_package(package: str, dry: bool, notes: list[str]) -> None:
     parts = package.split(".")
     for depth in range(1, len(parts) + 1):
@@ -153,7 +159,7 @@ def ensure_package(package: str, dry: bool, notes: list[str]) -> None:
         notes.append(f"create {init.relative_to(ROOT)}")
         if not dry:
             init.parent.mkdir(parents=True, exist_ok=True)
-            init.write_text(f'"""{PACKAGES.get(name, name)}"""\n', encoding="utf-8")
+            init.write_text(docstring(PACKAGES.get(name, name)), encoding="utf-8")
             git("add", str(init.relative_to(ROOT)))
 
 
@@ -173,7 +179,7 @@ def move_modules(dry: bool) -> tuple[list[str], list[str]]:
             problems.append(f"{rel(old)} is gone and {rel(new)} does not exist: check MOVES")
     top = ROOT / "bot" / "__init__.py"  # its old docstring called bot/ the core
     if not dry and top.read_text(encoding="utf-8").count("\n") <= 1:
-        top.write_text(f'"""{PACKAGES["bot"]}"""\n', encoding="utf-8")
+        top.write_text(docstring(PACKAGES["bot"]), encoding="utf-8")
     return done, problems
 
 
