@@ -318,11 +318,15 @@ def wrap_long_lines(files: list[Path]) -> None:
             path.write_text("\n".join(wrapped), encoding="utf-8")
 
 
+NEW_NAME = re.compile(r"\bbot[./](core|features|app)\b")
+
+
 def too_long(files: list[Path]) -> list[str]:
+    """Lines past the limit that name a new module (the ones this script made long)."""
     return [f"{path.relative_to(ROOT)}:{number}: longer than {LIMIT} characters"
             for path in files if path.suffix == ".py"
             for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
-            if len(line) > LIMIT]
+            if len(line) > LIMIT and NEW_NAME.search(line)]
 
 
 # --- 3. what is left -------------------------------------------------------------------------
