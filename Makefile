@@ -49,7 +49,7 @@ chat: $(STAMP)
 	$(BIN)/hanya chat --channel sms
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers webhooks tests
+	$(BIN)/ruff check bot handlers webhooks tests tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot handlers webhooks

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot import auth, committee_admin
 from bot.committee_models import Committee, find_committee
 from bot.content import load_content
-from bot.keys import vault_from_settings
+from bot.crypto import vault_from_settings
 from bot.settings import Settings, get_settings
 from bot.store import Store
 

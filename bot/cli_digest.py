@@ -222,7 +222,7 @@ def idea_status(
     answer: Annotated[str | None, typer.Option(help="a short answer for the submitter")] = None,
 ) -> None:
     """Set an idea's status; a signed submitter is told in their language on their channel."""
-    from handlers.idea import set_status
+    from bot.idea_actions import set_status
     from webhooks.channels import channel_traits
 
     with _runtime() as runtime:

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from bot import backup as backups
 from bot import doctor as checks
-from bot.keys import rotate_all, vault_from_settings
+from bot.crypto import vault_from_settings
+from bot.keys import rotate_all
 from bot.models import utcnow
 from bot.retention import purge
 from bot.settings import get_settings

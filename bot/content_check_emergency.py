@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bot import texts
 from bot.content import Content
-from bot.content_check import Tree
 from bot.content_services import emergency_services
+from bot.content_tree import Tree
 from bot.messages import Reply
 from bot.sms_encoding import paginate, transliterate
 

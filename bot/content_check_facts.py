@@ -17,8 +17,8 @@ from typing import Any
 import phonenumbers
 
 from bot.content import NATIONAL, PHONE_REF
-from bot.content_check import REGION, Tree
 from bot.content_check_text import pot_files, read_catalog
+from bot.content_tree import REGION, Tree
 
 __all__ = ["check_facts"]
 

@@ -1,7 +1,7 @@
 """The checks of the words: topics per language (fallbacks, staleness, SMS cost) and the
 gettext catalogs (missing msgids against the ``.pot``, placeholders, plural forms, drafts).
 
-Part of ``hanya content check`` (see ``bot.content_check`` for the framework).
+Part of ``hanya content check`` (see ``bot.content_tree`` for the framework).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.plural import to_python
 
-from bot.content_check import REGION, Tree
 from bot.content_staleness import SOURCE, staleness
+from bot.content_tree import REGION, Tree
 from bot.i18n import Language
 from bot.sms_encoding import SmsCost, is_gsm7, sms_cost, transliterate
 

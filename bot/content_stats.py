@@ -1,7 +1,7 @@
 """``hanya content stats``: translation coverage per language and the SMS cost of the main
 replies, measured on replies rendered by the real engine (not re-implemented here).
 
-The SMS walk drives ``bot.cli.ChatSession`` through a throw-away SQLite store: hello, the
+The SMS walk drives ``bot.chat_session.ChatSession`` through a throw-away SQLite store: hello, the
 language, a place, the menu, then every topic of the menu (and its MORE pages), exactly as a
 person on SMS would; each language from a new contact.
 """
@@ -18,11 +18,14 @@ from typing import Any
 from babel.messages.pofile import read_po
 from pydantic import SecretStr
 
+from bot import texts
+from bot.chat_session import ChatSession
 from bot.content import Content, load_content
 from bot.content_check_text import DRAFT_FLAG, STAFF_DOMAINS, pot_files, translated
 from bot.content_staleness import SOURCE, staleness
+from bot.messages import MsgIn
 from bot.settings import Settings
-from bot.sms_encoding import sms_cost
+from bot.sms_encoding import sms_cost, transliterate
 
 __all__ = ["Coverage", "LanguageStats", "ReplyCost", "content_stats"]
 
@@ -126,7 +129,6 @@ def _busiest_point(content: Content) -> str:
 
 def measure_sms(settings: Settings, content: Content, point: str) -> dict[str, list[ReplyCost]]:
     """Walk every language on SMS through the real engine; cost of each main reply."""
-    from bot.cli import ChatSession
     from bot.migrate import upgrade
     from bot.runtime import build_runtime
     from webhooks.channels import channel_traits
@@ -144,7 +146,7 @@ def measure_sms(settings: Settings, content: Content, point: str) -> dict[str, l
             runtime.store.dispose()
 
 
-def _walk(session: Any, content: Content, code: str, point: str) -> list[ReplyCost]:
+def _walk(session: ChatSession, content: Content, code: str, point: str) -> list[ReplyCost]:
     languages, places = list(content.languages), [p.id for p in content.points_in_order()]
     # One made-up Niger number per language (never dialled: the store is thrown away), so each
     # walk is a first contact and no per-person or per-country guard mixes the languages up.
@@ -158,9 +160,7 @@ def _walk(session: Any, content: Content, code: str, point: str) -> list[ReplyCo
     return costs
 
 
-def _sender(session: Any, address: str) -> Callable[[str], list[Any]]:
-    from bot.messages import MsgIn
-
+def _sender(session: ChatSession, address: str) -> Callable[[str], list[Any]]:
     def say(text: str) -> list[Any]:
         session.counter += 1
         return session.deliver(MsgIn("sms", address, f"stats-{session.counter}", text=text))  # type: ignore[no-any-return]
@@ -171,9 +171,6 @@ def _sender(session: Any, address: str) -> Callable[[str], list[Any]]:
 def _cost(say: Callable[[str], list[Any]], reply: str, messages: list[Any], content: Content,
           code: str) -> ReplyCost:
     """The cost of a reply and of every MORE page that follows it."""
-    from bot import texts
-    from bot.sms_encoding import transliterate
-
     hint = content.translator(code)(texts.SMS_MORE_HINT)
     if content.languages[code].transliterate:
         hint = transliterate(hint)

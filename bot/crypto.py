@@ -11,6 +11,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bot.settings import Settings
+
 # seal()'s tokens: never confused with Fernet's, which are URL-safe base64 ("." is not in it).
 SEALED = "g1."
 _UNREADABLE = "cannot decrypt with the configured keys"
@@ -92,3 +94,9 @@ class Vault:
 def short_ref(pseudonym: str) -> str:
     """A short, log-safe handle for a contact (never the address itself)."""
     return pseudonym[:10]
+
+
+def vault_from_settings(settings: Settings) -> Vault:
+    """The vault with the current key first and any old keys still accepted."""
+    old = tuple(k.get_secret_value().encode() for k in settings.old_secret_keys or [])
+    return Vault(settings.secret_key_or_dev(), old)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -41,7 +42,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot.content_reload import ContentWatcher
+from bot.intake import Intake, handling_limiter
+from bot.logs import configure as configure_logging
+from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from webhooks.channels import channel_traits
 
 log = logging.getLogger(__name__)
 ACCEPTED, QUEUED, READY = b"a", b"q", b"r"
@@ -194,14 +200,11 @@ class IntakeProcess:
             peer.close()
 
 
-async def handle_until_stopped(runtime: Any, peer: socket.socket | None = None,
+async def handle_until_stopped(runtime: Runtime, peer: socket.socket | None = None,
                                seconds: float | None = None) -> None:
     """Handle accepted messages until SIGTERM/SIGINT (or ``seconds``), with the content
     watched for editors' changes as the web process watches it. ``peer``: the web process's
     socket, when it started this one (the process then stops when the web process is gone)."""
-    from bot.content_reload import ContentWatcher
-    from bot.intake import Intake, handling_limiter
-
     settings = runtime.settings
     intake = Intake.from_settings(
         runtime, on_handled=(lambda: _nudge(peer, QUEUED)) if peer is not None else None)
@@ -230,12 +233,6 @@ async def handle_until_stopped(runtime: Any, peer: socket.socket | None = None,
 
 def main() -> None:
     """The child: ``python -m bot.intake_process FD``, settings as JSON on stdin."""
-    import gc
-
-    from bot.logs import configure as configure_logging
-    from bot.runtime import build_runtime
-    from webhooks.channels import channel_traits
-
     settings = Settings(**json.loads(sys.stdin.buffer.read()))
     configure_logging(json_lines=settings.log_format == "json")
     os.nice(settings.handling_nice)

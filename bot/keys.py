@@ -60,10 +60,3 @@ def _repseudonymise(session: Session, vault: Vault, model: type[Contact] | type[
         row.pseudonym, row.address_enc = vault.pseudonym(address), vault.encrypt(address)
     session.flush()
     return len(rows)
-
-
-def vault_from_settings(settings: object) -> Vault:
-    """The vault with the current key first and any old keys still accepted."""
-    old = tuple(k.get_secret_value().encode()
-                for k in getattr(settings, "old_secret_keys", []) or [])
-    return Vault(settings.secret_key_or_dev(), old)  # type: ignore[attr-defined]

@@ -7,11 +7,10 @@ import threading
 from dataclasses import dataclass
 
 from bot.content import Content, load_content
-from bot.crypto import Vault
+from bot.crypto import Vault, vault_from_settings
 from bot.engine import ChannelTraits
 from bot.errors import ContentError
 from bot.inbox import Inbox
-from bot.keys import vault_from_settings
 from bot.settings import Settings
 from bot.spool import Spool
 from bot.store import Store

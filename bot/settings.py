@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository root, however deep this module sits in the package (bot.settings: 1 level).
+ROOT = Path(__file__).resolve().parents[__name__.count(".")]
 log = logging.getLogger(__name__)
 
 

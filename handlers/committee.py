@@ -26,7 +26,7 @@ from bot.engine import Command, Turn
 from bot.messages import Option, Reply
 from handlers import info_point
 from handlers import report_texts as txt
-from handlers.report import session_of, vault_for
+from handlers.report_filing import session_of, vault_for
 
 log = logging.getLogger(__name__)
 

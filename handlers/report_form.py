@@ -30,7 +30,7 @@ from bot.messages import Option, Reply
 from bot.report_parser import MAX_COUNT, fold, parse_day
 from handlers import info_point
 from handlers import report_texts as txt
-from handlers.report import (
+from handlers.report_filing import (
     Draft,
     day_noon,
     file_report,

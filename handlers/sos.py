@@ -19,7 +19,7 @@ from bot.engine import Command, Turn
 from bot.messages import Reply
 from bot.report_parser import find_place
 from handlers import report_texts as txt
-from handlers.report import session_of, vocabulary
+from handlers.report_filing import session_of, vocabulary
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import SecretStr
 
-from bot.cli import ChatSession
+from bot.chat_session import ChatSession
 from bot.i18n import compile_po
 from bot.messages import MsgIn, Outgoing
 from bot.migrate import upgrade
