@@ -23,8 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot import dead_letters
-from bot.crypto import Vault
-from bot.keys import vault_from_settings
+from bot.crypto import Vault, vault_from_settings
 from bot.settings import get_settings
 from bot.store import Store
 
