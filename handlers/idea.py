@@ -16,23 +16,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, object_session
 
-from bot import texts
-from bot.content import Content
-from bot.crypto import Vault
-from bot.engine import Command, Conversation, StepDef, Turn
-from bot.i18n import Translator
-from bot.idea_models import (
+from bot.core import texts
+from bot.core.content import Content
+from bot.core.crypto import Vault
+from bot.core.engine import Command, Conversation, StepDef, Turn
+from bot.core.i18n import Translator
+from bot.core.keywords import clean_text, normalise
+from bot.core.messages import Option, Outgoing, Reply
+from bot.core.models import Contact, utcnow
+from bot.core.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.features.ideas import texts as it
+from bot.features.ideas.models import (
     SENSITIVE,
     THEMES,
     Idea,
     SensitiveFeedback,
     next_idea_reference,
 )
-from bot.keywords import clean_text, normalise
-from bot.messages import Option, Outgoing, Reply
-from bot.models import Contact, utcnow
-from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for
-from handlers import idea_texts as it
 
 NAME = "idea"
 KEYWORD = "idea"
@@ -194,7 +194,7 @@ def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str
 
 def _organisation(session: Session, turn: Turn) -> str | None:
     """The sender's organisation type when they are enrolled (committees for now)."""
-    from bot.committee_models import active_membership
+    from bot.features.committees.models import active_membership
 
     return "committee" if active_membership(session, turn.contact.id) else None
 

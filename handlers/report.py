@@ -1,6 +1,7 @@
 """Committee reports: the one-SMS report, NOTHING TO REPORT (RAS) and CANCEL <ref>.
 
-REPORT with text is read as the SMS grammar (bot/report_parser.py) on any channel; REPORT alone
+REPORT with text is read as the SMS grammar (bot/features/committees/parser.py) on any channel;
+REPORT alone
 opens the guided form on Telegram (handlers/report_form.py) and explains the grammar on SMS.
 Only active committee members can file; anyone else is told how to join, or to use SOS.
 """
@@ -10,23 +11,23 @@ from __future__ import annotations
 import logging
 import re
 
-from bot import alerts
-from bot.committee_models import (
+from bot.core.engine import Command, Turn
+from bot.features.committees import alerts
+from bot.features.committees import texts as txt
+from bot.features.committees.models import (
     NOTHING,
     WITHDRAWN,
     Committee,
     CommitteeMember,
     Report,
 )
-from bot.engine import Command, Turn
-from bot.report_parser import (
+from bot.features.committees.parser import (
     ParsedReport,
     ParseError,
     example,
     parse_sms_report,
 )
 from handlers import report_form
-from handlers import report_texts as txt
 from handlers.report_filing import (
     Draft,
     day_noon,

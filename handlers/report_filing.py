@@ -14,8 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from bot import alerts
-from bot.committee_models import (
+from bot.core.content import read_yaml
+from bot.core.crypto import Vault, short_ref
+from bot.core.engine import Turn
+from bot.core.errors import ContentError
+from bot.core.messages import Option, Reply
+from bot.features.committees import alerts
+from bot.features.committees import texts as txt
+from bot.features.committees.models import (
     LINK_CORRECTS,
     WITHDRAWN,
     Committee,
@@ -26,13 +32,7 @@ from bot.committee_models import (
     link_related,
     next_reference,
 )
-from bot.content import read_yaml
-from bot.crypto import Vault, short_ref
-from bot.engine import Turn
-from bot.errors import ContentError
-from bot.messages import Option, Reply
-from bot.report_parser import Vocabulary, VocabularyError, build_vocabulary
-from handlers import report_texts as txt
+from bot.features.committees.parser import Vocabulary, VocabularyError, build_vocabulary
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Channels as plug-ins (bot/channel_registry.py): the core asks the registry, never compares
+"""Channels as plug-ins (bot/core/channel_registry.py): the core asks the registry, never compares
 channel names, and Telegram and Twilio SMS keep their rules on it."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import channel_registry
-from bot.outbox import Limits, Rule
-from bot.recipients import add_recipient
+from bot.core import channel_registry
+from bot.core.outbox import Limits, Rule
+from bot.core.recipients import add_recipient
 from tests.committee_helpers import vault
 
 ROOT = Path(__file__).resolve().parent.parent

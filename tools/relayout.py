@@ -60,6 +60,12 @@ MOVES: dict[str, str] = {
     "bot.logs": "bot.core.logs",
     "bot.migrate": "bot.core.migrate",
     "bot.chat_session": "bot.core.chat_session",
+    "bot.channel_registry": "bot.core.channel_registry",
+    "bot.content_services": "bot.core.content_services",
+    "bot.dead_letters": "bot.core.dead_letters",
+    "bot.metrics": "bot.core.metrics",
+    # DELETE reaches every feature's rows (tests/test_layers.py names this crossing).
+    "bot.erasure": "bot.core.erasure",
     # Watch committees (issue 4).
     "bot.committee_models": "bot.features.committees.models",
     "bot.committee_admin": "bot.features.committees.admin",
@@ -85,6 +91,8 @@ MOVES: dict[str, str] = {
     "bot.content_check_text": "bot.features.editor.check_text",
     "bot.content_staleness": "bot.features.editor.staleness",
     "bot.catalog_sync": "bot.features.editor.catalog_sync",
+    "bot.content_check_facts": "bot.features.editor.check_facts",
+    "bot.content_check_emergency": "bot.features.editor.check_emergency",
     # The dashboard's domain (issue 6); its pages stay in webhooks/dashboard/.
     "bot.dashboard_models": "bot.features.dashboard.models",
     "bot.auth": "bot.features.dashboard.auth",
@@ -103,6 +111,11 @@ MOVES: dict[str, str] = {
     "bot.cli_digest": "bot.app.cli_digest",
     "bot.cli_ops": "bot.app.cli_ops",
     "bot.cli": "bot.app.cli",
+    "bot.cli_dead_letters": "bot.app.cli_dead_letters",
+    "bot.personal_data": "bot.app.personal_data",
+    "bot.backup": "bot.app.backup",
+    "bot.doctor": "bot.app.doctor",
+    "bot.settings_doc": "bot.app.settings_doc",
 }
 
 PACKAGES: dict[str, str] = {

@@ -45,9 +45,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.errors import (
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.errors import (
     Ignored,
     InboundError,
     PermanentSendError,
@@ -55,10 +55,10 @@ from bot.errors import (
     StoreUnavailable,
     TemporarySendError,
 )
-from bot.messages import MsgIn, Outgoing
-from bot.models import OutboxMessage
-from bot.outbox import Limits, Rule
-from bot.settings import AndroidPhone
+from bot.core.messages import MsgIn, Outgoing
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Limits, Rule
+from bot.core.settings import AndroidPhone
 
 log = logging.getLogger(__name__)
 CHANNEL = "android-sms"
@@ -313,7 +313,7 @@ EVENT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
                        "payload": {"type": "object"}}}}}}}
 
 
-# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+# --- the channel, as the core sees it (bot/core/channel_registry.py) ----------------------------
 
 def preferred_phone(limits: Limits, address: str) -> str:
     """The phone a send to ``address`` is paced on: its operator's, else the first."""

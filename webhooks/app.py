@@ -21,19 +21,19 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import update
 
-from bot import channel_registry, dead_letters, metrics
-from bot.content_reload import ContentWatcher
-from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
-from bot.intake import Intake, dead_letter, handling_limiter
-from bot.intake_process import IntakeProcess
-from bot.logs import quiet_third_party_loggers
-from bot.messages import MsgIn
-from bot.models import OutboxMessage
-from bot.outbox import Sender
-from bot.runtime import Runtime, build_runtime
-from bot.scheduler import start_scheduler
-from bot.settings import Settings, get_settings
-from bot.spool import Ingest
+from bot.app.content_reload import ContentWatcher
+from bot.app.intake_process import IntakeProcess
+from bot.app.runtime import Runtime, build_runtime
+from bot.core import channel_registry, dead_letters, metrics
+from bot.core.errors import Ignored, InboundError, Rejected, StoreUnavailable
+from bot.core.intake import Intake, dead_letter, handling_limiter
+from bot.core.logs import quiet_third_party_loggers
+from bot.core.messages import MsgIn
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Sender
+from bot.core.settings import Settings, get_settings
+from bot.core.spool import Ingest
+from bot.features.digests.scheduler import start_scheduler
 from webhooks import android_sms, dashboard, preview, telegram, twilio_sms, twilio_whatsapp
 from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 async def _accept(request: Request, msg: MsgIn) -> None:
     """Keep ``msg`` (committed with the others arriving meanwhile) before the provider gets its
-    200; the intake task beside the app handles it right after (bot/intake.py)."""
+    200; the intake task beside the app handles it right after (bot/core/intake.py)."""
     intake: Intake = request.app.state.intake
     await intake.accept(msg)
     metrics.accepted.labels(msg.channel).inc()
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime, app.state.sender = runtime, outbox
         app.state.metrics = metrics_page.store_registry(runtime.store)
         inbox_limiter = handling_limiter(settings, runtime.store)
-        # Handling in a second process, or in a task here (bot/intake_process.py says why).
+        # Handling in a second process, or in a task here (bot/app/intake_process.py says why).
         handling = (IntakeProcess(settings, on_queued=outbox.wake)
                     if settings.run_intake and settings.intake_process else None)
         intake = Intake.from_settings(

@@ -20,10 +20,10 @@ from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.errors import InboundError, StoreUnavailable
-from bot.outbox import Limits, Rule
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.errors import InboundError, StoreUnavailable
+from bot.core.outbox import Limits, Rule
 from webhooks import twilio_sms
 
 CHANNEL = twilio_sms.WHATSAPP

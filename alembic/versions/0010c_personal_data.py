@@ -1,7 +1,7 @@
 """personal data: outbox payloads and idea texts encrypted at rest; a DELETE's last reply
 
 Outbox payloads (the text sent, an idea's reference or an answer among them) and idea texts
-were stored in clear. They become Vault ciphertexts (``bot/personal_data.py``), converted both
+were stored in clear. They become Vault ciphertexts (``bot/app/personal_data.py``), converted both
 ways with the configured ``HANYA_SECRET_KEY``. ``outbox.forget_after_send`` marks the reply
 to a DELETE: the sender deletes that row once it is sent.
 
@@ -25,8 +25,8 @@ depends_on: str | Sequence[str] | None = ("0004",)
 
 def _vault() -> Any:
     """The runtime's vault, made only when there are rows to convert (a fresh store has none)."""
-    from bot.keys import vault_from_settings
-    from bot.settings import get_settings
+    from bot.app.keys import vault_from_settings
+    from bot.core.settings import get_settings
 
     return vault_from_settings(get_settings())
 

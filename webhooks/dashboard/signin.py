@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot import auth
+from bot.features.dashboard import auth
 from webhooks.dashboard.web import (
     LANG_COOKIE,
     LANGUAGES,
