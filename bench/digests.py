@@ -48,7 +48,8 @@ def availability() -> str | None:
     except ImportError:
         return "not available yet (no bot.features.digests.digest)"
     if _find(module, DAILY_NAMES) is None and _find(module, GENERIC_NAMES) is None:
-        return "not available yet (bot.features.digests.digest has no build function the bench recognises)"
+        return ("not available yet (bot.features.digests.digest has no build function the "
+                "bench recognises)")
     return None
 
 
@@ -210,7 +211,8 @@ def _arguments(fn: Callable[..., Any], offer: dict[str, Any]) -> dict[str, Any]:
             args[name] = offer[name]
         elif param.default is inspect.Parameter.empty and param.kind not in (
                 param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise TypeError(f"bot.features.digests.digest.{fn.__name__}: cannot fill parameter {name!r}")
+            raise TypeError(f"bot.features.digests.digest.{fn.__name__}: "
+                            f"cannot fill parameter {name!r}")
     return args
 
 
