@@ -35,8 +35,8 @@ class Graph:
         }
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -85,7 +85,8 @@ def _walk(tree: ast.AST) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
 
 
 def graph(root: Path = ROOT) -> Graph:
-    files = {module_name(p): p for pkg in PACKAGES for p in sorted((root / pkg).rglob("*.py"))}
+    paths = [p for pkg in PACKAGES for p in sorted((root / pkg).rglob("*.py"))]
+    files = {module_name(p, root): p for p in paths}
     known = set(files)
     result = Graph(sorted(files))
     for name, path in sorted(files.items()):
