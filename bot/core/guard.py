@@ -68,7 +68,7 @@ def loop_allows(contact: Contact, text: str, now: datetime, *, max_repeats: int,
     key = hashlib.blake2s(text.encode(), digest_size=6).hexdigest()
     counts = {**counts, key: counts.get(key, 0) + 1}
     contact.state_data = {**state, "loop": [start, counts]}
-    return counts[key] <= max_repeats
+    return int(counts[key]) <= max_repeats
 
 
 def foreign_prefix(address: str, home_countries: list[str]) -> str | None:

@@ -177,7 +177,7 @@ class Intake:
         finally:
             # Here, not in a done callback: an accept() between this task's end and the
             # callback would count it as running, and its row would wait for the next one.
-            self._writers.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._writers.discard(asyncio.current_task())
 
     def _settle(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]],
                 failures: list[Exception | None]) -> None:

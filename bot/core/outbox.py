@@ -600,7 +600,7 @@ class Sender:
 
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with jitter: half fixed, half random, so retries spread out."""
-        ceiling = min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1))
+        ceiling = float(min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for secrets
 
 
