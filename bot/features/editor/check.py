@@ -6,8 +6,8 @@ placeholder that would show as ``{point}``): the check fails and a running servi
 change. Warnings are served but need an editor (a missing translation and the fallback served
 instead, an SMS that costs too much, a service due for review). Info lists what is still draft.
 
-The checks of the texts (topics, SMS, catalogs) live in ``content_check_text``, the framework
-(findings, the YAML loader that keeps line numbers, the tree) in ``content_tree``; this module
+The checks of the texts (topics, SMS, catalogs) live in ``check_text``, the framework
+(findings, the YAML loader that keeps line numbers, the tree) in ``check_tree``; this module
 holds the structural checks and runs them all.
 """
 

@@ -1,6 +1,6 @@
 """The framework of ``hanya content check``: findings, the YAML loader that keeps line numbers,
-and the tree under check. The structural checks (``content_check``) and the checks of the texts
-(``content_check_text``) both build on it, so neither imports the other's framework.
+and the tree under check. The structural checks (``check``) and the checks of the texts
+(``check_text``) both build on it, so neither imports the other's framework.
 """
 
 from __future__ import annotations
