@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bot.app import check_emergency
 from bot.core.settings import ROOT, get_settings
 from bot.features.editor.check import Finding, Report, check_content
 from bot.features.editor.staleness import mark_translated
@@ -27,7 +28,8 @@ def tree(tmp_path: Path) -> Path:
 
 
 def check(tree: Path) -> Report:
-    return check_content(tree / "content", tree / "locales", today=TODAY)
+    return check_content(tree / "content", tree / "locales", today=TODAY,
+                         extra=check_emergency.CHECKS)
 
 
 def edit(path: Path, old: str, new: str) -> int:

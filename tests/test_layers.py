@@ -33,6 +33,10 @@ DEFERRED = {
     ("bot.app.content_stats", "bot.app.runtime"): "imported by the CLI at start; stats only",
     ("bot.app.content_stats", "bot.core.migrate"): "Alembic, for `hanya content stats` only",
     ("bot.app.content_stats", "webhooks.channels"): "imported by the CLI at start; stats only",
+    # Letters kept before the neutral format are read by their channel's parser, for `replay`
+    # only: the other dead-letters commands start without the channels' SDKs.
+    ("bot.app.cli_dead_letters", "webhooks.telegram"): "python-telegram-bot, for old letters",
+    ("bot.app.cli_dead_letters", "webhooks.twilio_sms"): "the Twilio parser, for old letters",
     # The idea box asks whether the sender is enrolled in a committee; the committees' tables
     # are not needed to load the idea conversation.
     ("handlers.idea", "bot.features.committees.models"): "an optional look at another feature",

@@ -64,8 +64,6 @@ MOVES: dict[str, str] = {
     "bot.content_services": "bot.core.content_services",
     "bot.dead_letters": "bot.core.dead_letters",
     "bot.metrics": "bot.core.metrics",
-    # DELETE reaches every feature's rows (tests/test_layers.py names this crossing).
-    "bot.erasure": "bot.core.erasure",
     # Watch committees (issue 4).
     "bot.committee_models": "bot.features.committees.models",
     "bot.committee_admin": "bot.features.committees.admin",
@@ -92,7 +90,6 @@ MOVES: dict[str, str] = {
     "bot.content_staleness": "bot.features.editor.staleness",
     "bot.catalog_sync": "bot.features.editor.catalog_sync",
     "bot.content_check_facts": "bot.features.editor.check_facts",
-    "bot.content_check_emergency": "bot.features.editor.check_emergency",
     # The dashboard's domain (issue 6); its pages stay in webhooks/dashboard/.
     "bot.dashboard_models": "bot.features.dashboard.models",
     "bot.auth": "bot.features.dashboard.auth",
@@ -113,6 +110,9 @@ MOVES: dict[str, str] = {
     "bot.cli": "bot.app.cli",
     "bot.cli_dead_letters": "bot.app.cli_dead_letters",
     "bot.personal_data": "bot.app.personal_data",
+    "bot.content_check_emergency": "bot.app.check_emergency",
+    # DELETE reaches every feature's rows: the app hands it to the inbox (bot/app/runtime.py).
+    "bot.erasure": "bot.app.erasure",
     "bot.backup": "bot.app.backup",
     "bot.doctor": "bot.app.doctor",
     "bot.settings_doc": "bot.app.settings_doc",

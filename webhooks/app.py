@@ -6,14 +6,12 @@ import asyncio
 import contextlib
 import gc
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -25,8 +23,8 @@ from bot.app.content_reload import ContentWatcher
 from bot.app.intake_process import IntakeProcess
 from bot.app.runtime import Runtime, build_runtime
 from bot.core import channel_registry, dead_letters, metrics
-from bot.core.errors import Ignored, InboundError, Rejected, StoreUnavailable
-from bot.core.intake import Intake, dead_letter, handling_limiter
+from bot.core.errors import InboundError, Rejected, StoreUnavailable
+from bot.core.intake import Intake, handling_limiter
 from bot.core.logs import quiet_third_party_loggers
 from bot.core.messages import MsgIn
 from bot.core.models import OutboxMessage
@@ -37,6 +35,15 @@ from bot.features.digests.scheduler import start_scheduler
 from webhooks import android_sms, dashboard, preview, telegram, twilio_sms, twilio_whatsapp
 from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
+from webhooks.inbound import (
+    _OK,
+    _dead_letter,
+    _form,
+    _inbound_error,
+    _json_body,
+    _twiml,
+    _verify_twilio,
+)
 
 log = logging.getLogger(__name__)
 
@@ -273,39 +280,6 @@ def twilio_form(*fields: str) -> dict[str, Any]:
         "schema": {"type": "object", "properties": properties}}}}}
 
 
-def _verify_twilio(settings: Settings, request: Request, form: dict[str, str]) -> None:
-    # Twilio signs the public URL it called, not the address we are bound to behind a proxy.
-    url = settings.public_url + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    twilio_sms.verify_request(settings, url, form, request.headers)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """Twilio's url-encoded form (the last value of a repeated field, as Starlette's form()
-    gives it), read with the standard library's parse_qsl: a third of the CPU of Starlette's
-    form() through python-multipart (25 against 73 µs for an inbound SMS). A malformed body
-    gives {} and fails the signature check."""
-    try:
-        text = (await request.body()).decode()
-        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=1000))
-    except ValueError:  # not UTF-8 (UnicodeDecodeError), or too many fields
-        return {}
-
-
-def _json_body(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Rejected("body is not JSON", status_code=400) from exc
-
-
-def _inbound_error(exc: InboundError) -> JSONResponse:
-    if isinstance(exc, Ignored):
-        return JSONResponse({"ok": True, "ignored": exc.reason})
-    return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
-
-
 def _handling(process: IntakeProcess | None, settings: Settings) -> str:
     """Where received messages are handled: "process running" ("process starting" until it
     is ready, "process restarting" after it died), "in process", or "elsewhere" (`hanya
@@ -329,30 +303,10 @@ def _dead_letters(runtime: Runtime) -> int | None:
         return None
 
 
-def _twiml() -> Response:
-    return Response(twilio_sms.EMPTY_TWIML, media_type="application/xml")
-
-
 def _record_status(runtime: Runtime, sid: str, status: str, error: str | None) -> None:
     with runtime.store.session() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid).values(
             delivery_status=status[:16], last_error=f"twilio {error}" if error else None))
-
-
-async def _dead_letter(runtime: Runtime, msg: MsgIn, exc: Exception) -> Response:
-    log.exception("inbound %s %s failed for good; dead-lettered", msg.channel, msg.external_id,
-                  exc_info=exc)
-
-    def keep() -> None:  # as the intake keeps one: `hanya dead-letters replay` reads both
-        with runtime.store.session() as session:
-            session.add(dead_letter(runtime.vault, msg, exc))
-
-    try:
-        await run_in_threadpool(keep)
-    except StoreUnavailable:
-        return JSONResponse({"detail": "store unavailable"}, status_code=503,
-                            headers={"Retry-After": "5"})
-    return JSONResponse({"ok": True, "dead_letter": True})
 
 
 def spool_ingest(intake: Intake) -> Ingest:
@@ -377,9 +331,6 @@ async def _flush_spool_forever(runtime: Runtime, intake: Intake, stopping: async
                 log.exception("spool flush failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=every)
-
-
-_OK = b'{"ok":true}'  # what JSONResponse({"ok": True}) renders, without rendering it each time
 
 
 class HanyaApp(FastAPI):

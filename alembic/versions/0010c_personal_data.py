@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = ("0004",)
 
 def _vault() -> Any:
     """The runtime's vault, made only when there are rows to convert (a fresh store has none)."""
-    from bot.app.keys import vault_from_settings
+    from bot.core.crypto import vault_from_settings
     from bot.core.settings import get_settings
 
     return vault_from_settings(get_settings())

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.app import check_emergency
 from bot.app.content_stats import LanguageStats, content_stats
 from bot.core.errors import ContentError
 from bot.core.settings import get_settings
@@ -33,7 +34,7 @@ def check(
 ) -> None:
     """Everything that would make a reply wrong or missing. Exit 1 on errors, 0 otherwise."""
     settings = get_settings()
-    report = check_content(settings.content_dir, settings.locales_dir,
+    report = check_content(settings.content_dir, settings.locales_dir, extra=check_emergency.CHECKS,
                            max_segments=settings.sms_max_segments,
                            review_days=settings.review_days)
     findings = [f for f in report.findings if not (quiet and f.severity == "info")]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 
+from bot.app import check_emergency
 from bot.app.runtime import ContentSource
 from bot.features.editor.check import check_content
 
@@ -56,6 +57,7 @@ class ContentWatcher:
         self.seen = now
         settings = self.source.settings
         report = check_content(settings.content_dir, settings.locales_dir,
+                               extra=check_emergency.CHECKS,
                                max_segments=settings.sms_max_segments,
                                review_days=settings.review_days)
         if not report.ok:

@@ -3,7 +3,7 @@
 One list, read by the three things that must never miss a column: key rotation
 (``bot/app/keys.py`` re-encrypts every ``ENCRYPTED`` column; it also re-keys the pseudonyms that
 find a row by address, contacts' and recipients'),
-DELETE (``bot/core/erasure.py`` applies each column's ``on_delete``) and retention
+DELETE (``bot/app/erasure.py`` applies each column's ``on_delete``) and retention
 (``bot/app/retention.py`` applies each ``on_retention``). ``tests/test_personal_data.py`` fails when
 a model gains an ``*_enc`` column, a link to ``contacts`` or a column derived from an address
 that is not named here.

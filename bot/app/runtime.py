@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from bot.app import erasure
 from bot.core.content import Content, load_content
 from bot.core.crypto import Vault, vault_from_settings
 from bot.core.engine import ChannelTraits
@@ -56,5 +57,6 @@ def build_runtime(settings: Settings, traits: dict[str, ChannelTraits],
     store = store or Store(settings.database_url)
     vault = vault_from_settings(settings)
     content = ContentSource(settings)
-    inbox = Inbox(store, vault, build_engine(), settings, traits, content)
+    inbox = Inbox(store, vault, build_engine(), settings, traits, content,
+                  erasure.erase_person, erasure.erase_spooled)
     return Runtime(settings, store, vault, content, inbox, Spool(settings.spool_dir, vault))

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core.engine import ChannelTraits
-
-if TYPE_CHECKING:
-    from bot.core.outbox import ChannelSender, Limits, Rule
+from bot.core.pacing import ChannelSender, Limits, Rule
 
 __all__ = ["Channel", "alert_traits", "channel_for_address", "find", "get", "installed",
-           "readiness", "register"]
+           "overall_rate", "readiness", "register", "rules"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +98,15 @@ def channel_for_address(address: str, preferred: str | None = None) -> str:
     if not fitting:
         raise ValueError("no installed channel reaches this address")
     return fitting[0]
+
+
+def rules(limits: Limits, channel: str, address: str) -> list[Rule]:
+    """The limits a send to ``address`` must respect, the narrowest last (none: unknown)."""
+    found = find(channel)
+    return found.rules(limits, address) if found is not None else []
+
+
+def overall_rate(limits: Limits, channel: str) -> float:
+    """The channel's overall pace in messages per second (0: unknown, unpaced)."""
+    found = find(channel)
+    return found.overall_rate(limits) if found is not None else 0.0

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, inspect, select
@@ -21,7 +22,6 @@ from bot.core import guard, texts, turn_writes
 from bot.core.content import Content
 from bot.core.crypto import Vault, short_ref
 from bot.core.engine import ChannelTraits, Engine, Turn
-from bot.core.erasure import erase_person, erase_spooled
 from bot.core.messages import MsgIn, Outgoing
 from bot.core.models import Contact, utcnow
 from bot.core.recipients import route_of
@@ -55,6 +55,10 @@ class Inbox:
     settings: Any  # bot.core.settings.Settings, or a test's stand-in
     traits: dict[str, ChannelTraits]
     content_source: object  # has ``.current`` -> Content (swapped on reload)
+    # DELETE's erasure reaches every feature's rows, so the app hands it in (bot/app/erasure.py):
+    # the person's rows in the turn's transaction, then their spooled SMS once it committed.
+    erase_person: Callable[[Session, Vault, Contact, str], object]
+    erase_spooled: Callable[[Path, Vault, str], int]
 
     @property
     def content(self) -> Content:
@@ -79,7 +83,7 @@ class Inbox:
                 result = self._handle(session, msg, also)
             spool = getattr(self.settings, "spool_dir", None)
             if result.forgot and spool is not None:
-                erase_spooled(spool, self.vault, msg.address)
+                self.erase_spooled(spool, self.vault, msg.address)
         except IntegrityError as exc:
             if _is_duplicate(exc):
                 log.info("duplicate %s message %s ignored", msg.channel, msg.external_id)
@@ -114,8 +118,8 @@ class Inbox:
             also=also)
         turn_writes.write(session, writes, postgres=self.store.is_postgres)
         queued = len(writes.outbox)
-        if turn.forget:  # everything that leads back to them goes (bot/core/erasure.py)
-            erased = erase_person(session, self.vault, contact, msg.address)
+        if turn.forget:  # everything that leads back to them goes (bot/app/erasure.py)
+            erased = self.erase_person(session, self.vault, contact, msg.address)
             log.info("contact %s erased on request: %s", short_ref(contact.pseudonym), erased)
         return Result(Outcome.PROCESSED, queued, forgot=turn.forget)
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from bot.core.crypto import Vault
 from bot.core.models import utcnow
-
-if TYPE_CHECKING:
-    from bot.core.crypto import Vault
 
 Kind = Literal["text", "choice", "location", "media", "blocked"]
 

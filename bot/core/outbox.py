@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -59,70 +59,11 @@ from bot.core.errors import (
 )
 from bot.core.messages import Outgoing
 from bot.core.models import Contact, OutboxMessage, utcnow
+from bot.core.pacing import ChannelSender, Limits, Rule
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
-
-
-class ChannelSender(Protocol):
-    """What a channel adapter offers the sender."""
-
-    async def send(self, address: str, message: Outgoing) -> str | None:
-        """Deliver one message; return the provider's id. Raise a SendError subclass."""
-        ...
-
-
-@dataclass(frozen=True)
-class Rule:
-    """At most ``burst`` sends at once under ``key``, then one every ``gap`` seconds."""
-
-    key: str
-    gap: float
-    burst: int = 1
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Provider rate limits, in messages per second."""
-
-    telegram_overall: float = 30.0
-    telegram_per_chat: float = 1.0
-    telegram_per_group: float = 20 / 60
-    sms_per_number: float = 10.0
-    # Messages a chat may get at once before the per-chat pace applies.
-    chat_burst: int = 3
-    # Per-chat spacing is stretched by this factor: at 1 message a second, network jitter must
-    # not land two sends in one provider window.
-    margin: float = 1.1
-    # Overall and per-number rates are far apart per message and departures are kept within
-    # a rolling window (``Pacer.admit``): 2 % absorbs the network's jitter (0.97-0.98 of the
-    # limit reached in the bench with no 429), where 10 % capped any rate at 0.91.
-    overall_margin: float = 1.02
-
-    # The Android gateway's pace per phone (bot/core/settings.py: android_sms_per_minute) and its
-    # phones as (name, number prefixes); the shape of each channel's rules is in its module.
-    android_sms_per_phone: float = 1 / 60
-    android_sms_phones: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    # --- channel dispatch: each channel's module declares its rules (bot/core/channel_registry.py)
-    def rules(self, channel: str, address: str) -> list[Rule]:
-        """The limits a send to ``address`` must respect, the narrowest last."""
-        found = channel_registry.find(channel)
-        return found.rules(self, address) if found is not None else []
-
-    def overall_rate(self, channel: str) -> float:
-        """The channel's overall pace in messages per second (0: unknown, unpaced)."""
-        found = channel_registry.find(channel)
-        return found.overall_rate(self) if found is not None else 0.0
-
-    def gap(self, rate: float, margin: float | None = None) -> float:
-        """Seconds between sends at ``rate`` per second (``overall_margin`` unless given)."""
-        return self._gap(rate, self.overall_margin if margin is None else margin)
-
-    @staticmethod
-    def _gap(rate: float, margin: float) -> float:
-        return margin / rate if rate > 0 else 0.0
 
 
 class Pacer:
@@ -334,7 +275,7 @@ class Sender:
         least half of that has gone (a person's reply is never queued behind a long claim)."""
         room = {}
         for channel in self.channels:
-            rate = self.limits.overall_rate(channel)
+            rate = channel_registry.overall_rate(self.limits, channel)
             want = self.batch if rate <= 0 else max(1, min(self.batch, int(rate * self.lookahead)))
             if self._in_hand[channel] <= want // 2:
                 room[channel] = want - self._in_hand[channel]
@@ -364,7 +305,7 @@ class Sender:
                 if self._stopping:  # hand unsent rows back now rather than at lease expiry
                     await asyncio.to_thread(self._release, queue[index:], 0.0)
                     break
-                rules = self.limits.rules(row.channel, address)
+                rules = channel_registry.rules(self.limits, row.channel, address)
                 own = rules[1:]  # the first rule is the channel's overall pace, shared by all
                 wait = self.pacer.delay(own)
                 if wait > self.hold:  # not soon: back to the store, the lanes behind go on
@@ -554,7 +495,7 @@ class Sender:
             if later:
                 session.connection().execute(_DEFER_ROUTE, later)
             gone = [m["b_id"] for m in marks if m.get("b_forget")]
-            if gone:  # a DELETE's reply: sent, so nothing of the person stays (bot/core/erasure.py)
+            if gone:  # a DELETE's reply: sent, so nothing of the person stays (bot/app/erasure.py)
                 session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(gone)))
 
     def _release(self, rows: list[Claimed], after: float) -> None:

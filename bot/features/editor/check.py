@@ -13,7 +13,7 @@ holds the structural checks and runs them all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,13 +22,12 @@ from typing import Any
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
-from bot.core.content import NATIONAL, load_content
+from bot.core.content import NATIONAL, Content, load_content
 from bot.core.errors import ContentError
 from bot.core.i18n import parse_languages
 from bot.core.keywords import normalise
 from bot.features.editor import check_facts as facts
 from bot.features.editor import check_text as text
-from bot.features.editor.check_emergency import check_emergency_first, check_menus_fit
 from bot.features.editor.check_tree import (
     DEFAULT_REVIEW_DAYS,
     REGION,
@@ -52,8 +51,10 @@ SERVICE_KINDS = {"emergency", "police", "ambulance", "fire", "hotline", "transit
 # --- the checks ------------------------------------------------------------------------------
 
 def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3,
-                  review_days: int = DEFAULT_REVIEW_DAYS, today: date | None = None) -> Report:
-    """Run every check on a content tree; never raises on broken content."""
+                  review_days: int = DEFAULT_REVIEW_DAYS, today: date | None = None,
+                  extra: Sequence[Callable[[Tree, Content], None]] = ()) -> Report:
+    """Run every check on a content tree; never raises on broken content. ``extra`` checks
+    run on the loaded content (the app's, which build replies with the conversations)."""
     tree = Tree(content_dir, locales_dir, max_segments, review_days, today or date.today())
     steps: list[Callable[[Tree], None]] = [
         check_languages, check_points, check_services, check_keywords, text.check_topics,
@@ -64,17 +65,17 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
         except Exception as exc:  # noqa: BLE001 - a checker bug must refuse, not crash, a reload
             tree.add("error", content_dir, None, f"{step.__name__} could not finish: {exc!r}")
     if tree.report.ok:
-        _check_loads(tree)
+        _check_loads(tree, extra)
     tree.report.findings.sort(key=lambda f: (f.file, f.line or 0, SEVERITIES.index(f.severity)))
     return tree.report
 
 
-def _check_loads(tree: Tree) -> None:
+def _check_loads(tree: Tree, extra: Sequence[Callable[[Tree, Content], None]]) -> None:
     """The service's own loader is the last word: anything it refuses is an error too."""
     try:
         content = load_content(tree.content_dir, tree.locales_dir)
-        check_emergency_first(tree, content)
-        check_menus_fit(tree, content)
+        for step in extra:
+            step(tree, content)
     except ContentError as exc:
         tree.add("error", Path(exc.file) if exc.file else tree.content_dir, exc.line,
                  f"the service cannot load this: {exc}", exc.language)

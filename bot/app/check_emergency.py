@@ -13,11 +13,15 @@ from pathlib import Path
 from bot.core import texts
 from bot.core.content import Content
 from bot.core.content_services import emergency_services
+from bot.core.engine import ChannelTraits
 from bot.core.messages import Reply
+from bot.core.render import render
 from bot.core.sms_encoding import paginate, transliterate
 from bot.features.editor.check_tree import Tree
+from handlers.info_point import emergency_reply, menu_reply, points_reply
+from handlers.sos import sos_reply
 
-__all__ = ["check_emergency_first", "check_menus_fit", "first_sms"]
+__all__ = ["CHECKS", "check_emergency_first", "check_menus_fit", "first_sms"]
 
 
 def first_sms(content: Content, language: str, reply: Reply, max_segments: int) -> str:
@@ -33,10 +37,6 @@ def first_sms(content: Content, language: str, reply: Reply, max_segments: int) 
 def check_menus_fit(tree: Tree, content: Content) -> None:
     """The place list and the main menu fit one SMS page in every language: a menu cut behind
     MORE costs the person a reply before any real content (3 replies at most)."""
-    from bot.core.engine import ChannelTraits
-    from bot.core.render import render
-    from handlers.info_point import menu_reply, points_reply
-
     traits = ChannelTraits("sms", buttons=False, location=False, max_segments=tree.max_segments)
     longest = max(content.points_in_order(), key=lambda p: len(p.name), default=None)
     for code, language in content.languages.items():
@@ -50,9 +50,6 @@ def check_menus_fit(tree: Tree, content: Content) -> None:
 
 
 def check_emergency_first(tree: Tree, content: Content) -> None:
-    from handlers.info_point import emergency_reply
-    from handlers.sos import sos_reply
-
     numbers = [s.phone for s in content.national_services() if s.phone]
     # Without a place, with the longest place name, and at each place with numbers of its own:
     # the only things that change the SMS.
@@ -78,3 +75,8 @@ def check_emergency_first(tree: Tree, content: Content) -> None:
                          f"{what}: the first SMS lacks {', '.join(missing)}; the emergency "
                          "numbers must come before anything that pushes them behind MORE", code)
                 break  # one finding per language is enough to act on
+
+
+# The content check's steps that build replies with the conversations' own functions: the app
+# hands them to ``check_content`` (the editor's tools sit below the conversations).
+CHECKS = (check_emergency_first, check_menus_fit)
