@@ -91,7 +91,8 @@ def _pack(sizes: list[int], single: int, part: int) -> int:
 
 def graphemes(text: str) -> list[str]:
     """The user-perceived characters of text (Unicode extended grapheme clusters, UAX #29)."""
-    return _GRAPHEME.findall(text)
+    found: list[str] = _GRAPHEME.findall(text)  # the regex package ships no types
+    return found
 
 
 def sms_cost(text: str) -> SmsCost:
