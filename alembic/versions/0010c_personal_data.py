@@ -6,7 +6,7 @@ ways with the configured ``HANYA_SECRET_KEY``. ``outbox.forget_after_send`` mark
 to a DELETE: the sender deletes that row once it is sent.
 
 Revision ID: 0010c
-Revises: 0008 (and 0004, the ideas table)
+Revises: 0008, 0004 (the ideas table)
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010c"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = ("0008", "0004")
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("0004",)
+depends_on: str | Sequence[str] | None = None
 
 
 def _vault() -> Any:

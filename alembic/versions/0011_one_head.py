@@ -6,14 +6,14 @@ plain `alembic upgrade head`, which an operator types, failed with "multiple hea
 revision changes nothing in the schema; it only makes the history one line again.
 
 Revision ID: 0011
-Revises: 0003, 0004, 0005, 0006, 0009, 0010c
+Revises: 0003, 0005, 0006, 0009, 0010c
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = ("0003", "0004", "0005", "0006", "0009", "0010c")
+down_revision: str | Sequence[str] | None = ("0003", "0005", "0006", "0009", "0010c")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
