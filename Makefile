@@ -49,10 +49,11 @@ chat: $(STAMP)
 	$(BIN)/hanya chat --channel sms
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers webhooks tests
+	$(BIN)/ruff check bot handlers webhooks tests tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy bot handlers webhooks
+	$(BIN)/mypy bot handlers webhooks tools
+	$(BIN)/mypy --strict bot/core
 
 # Translators' workflow (see content/README.md). One gettext domain per babel-<domain>.cfg:
 # its strings go to locales/<domain>.pot and locales/<lang>/LC_MESSAGES/<domain>.po.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-import bot.all_models  # noqa: F401 - registers every table
-from bot.models import Base
-from bot.settings import get_settings
-from bot.store import make_engine
+import bot.app.all_models  # noqa: F401 - registers every table
+from bot.core.models import Base
+from bot.core.settings import get_settings
+from bot.core.store import make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,7 +10,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-import bot.models  # noqa: F401 - custom column types
+import bot.core.models  # noqa: F401 - custom column types
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

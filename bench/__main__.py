@@ -194,7 +194,7 @@ def _serve(app: str, env: dict[str, str], args: argparse.Namespace, request_file
 
 def _handled(counts: Engine) -> tuple[int, int]:
     """(messages handled, messages accepted and still waiting) in the server's store."""
-    from bot.models import InboundMessage, IntakeMessage
+    from bot.core.models import InboundMessage, IntakeMessage
 
     with counts.connect() as connection:
         handled = connection.scalar(select(func.count()).select_from(InboundMessage))
@@ -327,11 +327,11 @@ def _inbound_rows(args: argparse.Namespace, kinds: list[str], runs: dict[str, li
                  f"generator at {args.rate:g} req/s for {args.latency_seconds:g} s, latency from "
                  "each request's scheduled time (no coordinated omission). Fresh database for "
                  "every run. The server runs as `make run` does (its web process accepts, the "
-                 "handling process it starts handles: bot/intake_process.py) but without its "
+                 "handling process it starts handles: bot/app/intake_process.py) but without its "
                  "sender "
                  "(HANYA_RUN_SENDER=false): replies stay queued in the outbox, as the raw store's "
                  "rows do, and sending is measured in row 3. Since 2026-12-02 a webhook answers "
-                 "once its message is committed to the intake (bot/intake.py) and handling "
+                 "once its message is committed to the intake (bot/core/intake.py) and handling "
                  "follows; before, it answered once the message was handled, so the accepted "
                  "rate was the handled rate. Since the fourth session of 2026-12-02 the handling "
                  "runs in a second process at nice 10; before, in a task of the web process "
@@ -442,9 +442,9 @@ def digest_section(args: argparse.Namespace, kinds: list[str], notes: list[str])
         return [Row("4", "digests at scale", why, "", "", "< 2 s PG, < 5 s SQLite at 1 M")]
     from datetime import UTC, datetime
 
-    from bot.content import load_content
-    from bot.settings import Settings
-    from bot.store import Store
+    from bot.core.content import load_content
+    from bot.core.settings import Settings
+    from bot.core.store import Store
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     content = load_content(settings.content_dir, settings.locales_dir)

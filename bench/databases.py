@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-import bot.all_models  # noqa: F401 - every table, so the migrations and Base agree
-from bot.migrate import upgrade
-from bot.store import Store
+import bot.app.all_models  # noqa: F401 - every table, so the migrations and Base agree
+from bot.core.migrate import upgrade
+from bot.core.store import Store
 
 # The server the bench may use; its own database is created and dropped around each run.
 PG_ADMIN_URL = os.environ.get("HANYA_BENCH_PG_URL",

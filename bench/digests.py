@@ -1,7 +1,8 @@
 """Digests at scale: seed a year of reports and inbound messages fast, then time the digests.
 
 Seeding is bulk: COPY on PostgreSQL, one ``executemany`` transaction on SQLite. The digest
-itself is found in ``bot.digest`` (being written): the harness calls the first function it
+itself is found in ``bot.features.digests.digest`` (being written): the harness calls the first
+function it
 recognises with the arguments it can fill by name, and says "not available yet" otherwise.
 """
 
@@ -20,8 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from bot.models import Contact
-from bot.store import Store
+from bot.core.models import Contact
+from bot.core.store import Store
 
 CATEGORIES = ["expulsion", "stranded", "death", "medical", "missing", "unaccompanied_children",
               "trafficking", "arrival", "violence", "other", "nothing"]
@@ -38,16 +39,17 @@ GENERIC_NAMES = ("build_digest", "build")
 
 def availability() -> str | None:
     """None when the digests can be timed, else why not."""
-    from bot.models import Base
+    from bot.core.models import Base
 
     if "reports" not in Base.metadata.tables:
         return "not available yet (no reports table)"
     try:
-        module = importlib.import_module("bot.digest")
+        module = importlib.import_module("bot.features.digests.digest")
     except ImportError:
-        return "not available yet (no bot.digest)"
+        return "not available yet (no bot.features.digests.digest)"
     if _find(module, DAILY_NAMES) is None and _find(module, GENERIC_NAMES) is None:
-        return "not available yet (bot.digest has no build function the bench recognises)"
+        return ("not available yet (bot.features.digests.digest has no build function the "
+                "bench recognises)")
     return None
 
 
@@ -78,7 +80,7 @@ def seed(store: Store, *, reports: int, inbound: int, end: datetime, start_index
 
 
 def _seed_small(store: Store, end: datetime) -> None:
-    from bot.committee_models import Committee
+    from bot.features.committees.models import Committee
 
     committees = [{"slug": f"cvi-{point}", "name": f"CVI {point}", "point_id": point,
                    "region": region, "active": True, "created_at": end - YEAR}
@@ -182,7 +184,7 @@ def _pg_text(value: Any) -> str:
 
 def time_digest(store: Store, kind: str, day: date, settings: Any, content: Any) -> float:
     """Seconds to build the ``kind`` digest sent on ``day`` (its data, not its rendering)."""
-    module = importlib.import_module("bot.digest")
+    module = importlib.import_module("bot.features.digests.digest")
     fn = _find(module, DAILY_NAMES if kind == "daily" else WEEKLY_NAMES)
     offer: dict[str, Any] = {"settings": settings, "content": content, "day": day,
                              "sent_on": day, "tz": ZoneInfo(settings.timezone),
@@ -209,7 +211,8 @@ def _arguments(fn: Callable[..., Any], offer: dict[str, Any]) -> dict[str, Any]:
             args[name] = offer[name]
         elif param.default is inspect.Parameter.empty and param.kind not in (
                 param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise TypeError(f"bot.digest.{fn.__name__}: cannot fill parameter {name!r}")
+            raise TypeError(f"bot.features.digests.digest.{fn.__name__}: "
+                            f"cannot fill parameter {name!r}")
     return args
 
 

@@ -1,4 +1,4 @@
-"""Outbound at the provider's limit: a queued outbox drained by ``bot.outbox.Sender`` against
+"""Outbound at the provider's limit: a queued outbox drained by ``bot.core.outbox.Sender`` against
 the fake Bot API / fake Twilio (in their own process) that enforce the limits and answer 429.
 
 Only the sender's public surface is used (``Sender.from_settings`` when it exists, else
@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bench.procs import SECRET_KEY, SERVICE_NUMBER, FakesProc
-from bot.crypto import Vault
-from bot.messages import Outgoing
-from bot.models import OutboxMessage
-from bot.outbox import Sender
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.crypto import Vault
+from bot.core.messages import Outgoing
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Sender
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 
 @dataclass

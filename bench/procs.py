@@ -161,7 +161,7 @@ class Server:
         return self.log.read()[-chars:]
 
     def _handling_ready(self) -> bool:
-        """Hanya's handling processes (bot/intake_process.py) have taken their first look."""
+        """Hanya's handling processes (bot/app/intake_process.py) have taken their first look."""
         try:
             response = httpx.get(self.url + "/readyz", timeout=1.0)
         except httpx.HTTPError:
@@ -185,7 +185,7 @@ class Server:
         for parent in [self.proc.pid, *children(self.proc.pid)]:
             for pid in children(parent):
                 try:
-                    if b"bot.intake_process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    if b"bot.app.intake_process" in Path(f"/proc/{pid}/cmdline").read_bytes():
                         found.append(pid)
                 except FileNotFoundError:
                     continue

@@ -8,7 +8,7 @@ import asyncio
 import time
 
 from bench.procs import FakesProc
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from webhooks.telegram import TelegramSender
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
-from bot.store import Store
+from bot.core.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
+from bot.core.store import Store
 
 
 @dataclass

@@ -1,1 +1,3 @@
-"""Hanya's channel-neutral core: settings, store, i18n, content and the conversation engine."""
+"""Hanya's code in three layers: ``core`` (channel-neutral), ``features`` (one package per
+feature), ``app`` (the wiring). See docs/ARCHITECTURE.md.
+"""

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from bot import texts
-from bot.committee_models import (
+from bot.core import texts
+from bot.core.crypto import short_ref
+from bot.core.engine import Command, Turn
+from bot.core.messages import Option, Reply
+from bot.features.committees import texts as txt
+from bot.features.committees.models import (
     ACTIVE,
     MOVED,
     Committee,
@@ -21,12 +25,8 @@ from bot.committee_models import (
     normalise_code,
     usable_code,
 )
-from bot.crypto import short_ref
-from bot.engine import Command, Turn
-from bot.messages import Option, Reply
 from handlers import info_point
-from handlers import report_texts as txt
-from handlers.report import session_of, vault_for
+from handlers.report_filing import session_of, vault_for
 
 log = logging.getLogger(__name__)
 

@@ -16,26 +16,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, object_session
 
-from bot import texts
-from bot.content import Content
-from bot.crypto import Vault
-from bot.engine import ChannelTraits, Command, Conversation, StepDef, Turn
-from bot.i18n import Translator
-from bot.idea_models import (
+from bot.core import texts
+from bot.core.content import Content
+from bot.core.crypto import Vault
+from bot.core.engine import Command, Conversation, StepDef, Turn
+from bot.core.i18n import Translator
+from bot.core.keywords import clean_text, normalise
+from bot.core.messages import Option, Outgoing, Reply
+from bot.core.models import Contact, utcnow
+from bot.core.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.features.ideas import texts as it
+from bot.features.ideas.models import (
     SENSITIVE,
-    STATUSES,
     THEMES,
     Idea,
     SensitiveFeedback,
-    find_submission,
     next_idea_reference,
 )
-from bot.keywords import clean_text, normalise
-from bot.messages import Option, Outgoing, Reply
-from bot.models import Contact, utcnow
-from bot.recipients import PRIORITY_ALERT, enqueue, recipients_for, route_of
-from bot.render import render
-from handlers import idea_texts as it
 
 NAME = "idea"
 KEYWORD = "idea"
@@ -197,7 +194,7 @@ def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str
 
 def _organisation(session: Session, turn: Turn) -> str | None:
     """The sender's organisation type when they are enrolled (committees for now)."""
-    from bot.committee_models import active_membership
+    from bot.features.committees.models import active_membership
 
     return "committee" if active_membership(session, turn.contact.id) else None
 
@@ -216,31 +213,6 @@ def enqueue_text(session: Session, vault: Vault, channel: str, address_enc: str,
                  priority: int, contact_id: int | None = None) -> None:
     enqueue(session, vault, channel=channel, address_enc=address_enc, message=Outgoing(text=text),
             priority=priority, contact_id=contact_id)
-
-
-def set_status(session: Session, vault: Vault, content: Content,
-               traits: dict[str, ChannelTraits], reference: str, status: str,
-               answer: str | None) -> Idea | SensitiveFeedback:
-    """Record the SP/CCM's decision; a signed submitter is told in their language and channel."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
-    found = find_submission(session, reference)
-    if found is None:
-        raise LookupError(f"no idea {reference}")
-    found.status, found.answer, found.status_changed_at = status, answer, utcnow()
-    contact = session.get(Contact, found.contact_id) if found.contact_id else None
-    if found.signed and contact is not None and not contact.stopped:
-        t = content.translator(found.language)
-        lines = [t(it.STATUS_CHANGED, ref=found.reference, status=t(it.STATUS_LABELS[status]))]
-        if answer:
-            lines.append(t(it.STATUS_ANSWER, answer=answer))
-        language = content.languages.get(found.language) or t.language
-        for message in render([Reply("\n".join(lines))], traits[contact.channel], language,
-                              t).messages:
-            enqueue(session, vault, channel=contact.channel, address_enc=contact.address_enc,
-                    message=message, priority=PRIORITY_ALERT, contact_id=contact.id,
-                    route=route_of(contact.pseudonym))
-    return found
 
 
 def _session(contact: Contact) -> Session:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot import texts
-from bot.content import Content, Point, Service, isolate
-from bot.content_services import emergency_services, numbers_block
-from bot.content_services import service_line as services_line
-from bot.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
-from bot.i18n import Translator
-from bot.keywords import normalise
-from bot.messages import Option, Reply
-from bot.models import utcnow
-from bot.sms_encoding import is_gsm7
+from bot.core import texts
+from bot.core.content import Content, Point, Service, isolate
+from bot.core.content_services import emergency_services, numbers_block
+from bot.core.content_services import service_line as services_line
+from bot.core.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
+from bot.core.i18n import Translator
+from bot.core.keywords import normalise
+from bot.core.messages import Option, Reply
+from bot.core.models import utcnow
+from bot.core.sms_encoding import is_gsm7
 
 NAME = "info"
 
@@ -223,7 +223,7 @@ def _announced(content: Content, language: str, used: str, text: str,
 
 
 def service_line(turn: Turn, service: Service, *, long: bool) -> str:
-    """One service as the person reads it (see ``bot.content_services``)."""
+    """One service as the person reads it (see ``bot.core.content_services``)."""
     return services_line(turn.content, turn.language.code, service, long=long)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine import Command, Conversation, Engine
+from bot.core.engine import Command, Conversation, Engine
 from handlers import committee, idea, info_point, report, report_form, sos
 
 # One line per conversation module: its name and its table of steps.

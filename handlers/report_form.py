@@ -23,14 +23,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot import alerts, texts
-from bot.committee_models import Committee
-from bot.engine import Conversation, StepDef, Turn
-from bot.messages import Option, Reply
-from bot.report_parser import MAX_COUNT, fold, parse_day
+from bot.core import texts
+from bot.core.engine import Conversation, StepDef, Turn
+from bot.core.messages import Option, Reply
+from bot.features.committees import alerts
+from bot.features.committees import texts as txt
+from bot.features.committees.models import Committee
+from bot.features.committees.parser import MAX_COUNT, fold, parse_day
 from handlers import info_point
-from handlers import report_texts as txt
-from handlers.report import (
+from handlers.report_filing import (
     Draft,
     day_noon,
     file_report,

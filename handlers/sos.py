@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot import alerts, texts
-from bot.committee_models import SosEvent
-from bot.content import Content, Point
-from bot.content_services import emergency_services, numbers_block, service_line
-from bot.engine import Command, Turn
-from bot.messages import Reply
-from bot.report_parser import find_place
-from handlers import report_texts as txt
-from handlers.report import session_of, vocabulary
+from bot.core import texts
+from bot.core.content import Content, Point
+from bot.core.content_services import emergency_services, numbers_block, service_line
+from bot.core.engine import Command, Turn
+from bot.core.messages import Reply
+from bot.features.committees import alerts
+from bot.features.committees import texts as txt
+from bot.features.committees.models import SosEvent
+from bot.features.committees.parser import find_place
+from handlers.report_filing import session_of, vocabulary
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.settings import Settings
+from bot.core.store import Store
 from tests.conftest import wait_handled, wait_outbox_drained
 from tests.fakes.android_sms_gateway import (
     FakeGatewayPhone,

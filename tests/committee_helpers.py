@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.committee_models import Committee, Report, issue_code
-from bot.crypto import Vault
-from bot.recipients import add_recipient
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.crypto import Vault
+from bot.core.recipients import add_recipient
+from bot.core.settings import Settings
+from bot.core.store import Store
+from bot.features.committees.models import Committee, Report, issue_code
 from tests.support import SmsUser, TelegramUser
 
 DUTY_CHAT = 777000111  # the SP/CCM duty officers' Telegram chat

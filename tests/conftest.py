@@ -17,12 +17,12 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
-import bot.all_models  # noqa: F401 - every table, for wipe()
-import webhooks.channels  # noqa: F401 - installs every channel (bot/channel_registry.py)
-from bot.migrate import upgrade
-from bot.models import Base, IntakeMessage, OutboxMessage
-from bot.settings import Settings
-from bot.store import Store
+import bot.app.all_models  # noqa: F401 - every table, for wipe()
+import webhooks.channels  # noqa: F401 - installs every channel (bot/core/channel_registry.py)
+from bot.core.migrate import upgrade
+from bot.core.models import Base, IntakeMessage, OutboxMessage
+from bot.core.settings import Settings
+from bot.core.store import Store
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.twilio_api import FakeTwilio
 

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot import auth
-from bot.committee_models import Committee, Report
-from bot.crypto import Vault
-from bot.models import InfoRequest
-from bot.store import Store
+from bot.core.crypto import Vault
+from bot.core.models import InfoRequest
+from bot.core.store import Store
+from bot.features.committees.models import Committee, Report
+from bot.features.dashboard import auth
 
 PHONE = "+22790112233"
 PHONE_SPACED = "+227 90 11 22 33"

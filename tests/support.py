@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from bot.store import Store
+from bot.core.store import Store
 from tests.conftest import (
     PUBLIC_URL,
     SERVICE_NUMBER,

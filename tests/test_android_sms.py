@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.committee_models import Report
-from bot.errors import Ignored, Rejected
-from bot.messages import MsgIn
-from bot.models import Contact, InboundMessage, OutboxMessage
-from bot.sms_encoding import sms_cost
+from bot.core.errors import Ignored, Rejected
+from bot.core.messages import MsgIn
+from bot.core.models import Contact, InboundMessage, OutboxMessage
+from bot.core.sms_encoding import sms_cost
+from bot.features.committees.models import Report
 from tests.android_sms_helpers import PATH, GatewayUser, gateway_settings
 from tests.committee_helpers import invite, make_committee
 from tests.conftest import wait_outbox_drained
@@ -335,7 +335,7 @@ def test_no_number_and_no_text_in_the_logs(person, airtel, caplog):
 
 def test_the_store_down_answers_503_and_the_apps_retry_is_handled_once(person, store, airtel,
                                                                        monkeypatch):
-    from bot.errors import StoreUnavailable
+    from bot.core.errors import StoreUnavailable
 
     intake = person.client.app.state.intake
     real_accept = intake.accept
@@ -356,9 +356,9 @@ def test_the_store_down_answers_503_and_the_apps_retry_is_handled_once(person, s
 
 def test_each_phone_keeps_its_pace(settings, store, airtel, moov):
     """Android limits each app's SMS: one phone is never asked faster than the setting."""
-    from bot.crypto import Vault
-    from bot.messages import Outgoing
-    from bot.recipients import PRIORITY_DIGEST, enqueue, route_of
+    from bot.core.crypto import Vault
+    from bot.core.messages import Outgoing
+    from bot.core.recipients import PRIORITY_DIGEST, enqueue, route_of
     from webhooks.app import create_app
 
     paced = gateway_settings(settings, airtel, moov, android_sms_per_minute=300.0)  # 5/s
@@ -380,7 +380,7 @@ def test_each_phone_keeps_its_pace(settings, store, airtel, moov):
 def test_hanya_chat_speaks_as_the_android_channel():
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.app.cli import app
 
     result = CliRunner().invoke(app, ["chat", "--channel", "android-sms"], input="INFO\n")
     assert result.exit_code == 0, result.output

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bot.messages import Outgoing
-from bot.models import OutboxMessage
-from bot.recipients import add_recipient
+from bot.core.messages import Outgoing
+from bot.core.models import OutboxMessage
+from bot.core.recipients import add_recipient
 from tests.android_sms_helpers import gateway_settings
 from tests.committee_helpers import vault
 from tests.fakes.android_sms_gateway import FakeGatewayPhone
-from webhooks.android_sms import Liveness
+from webhooks.android_sms_liveness import Liveness
 from webhooks.android_sms_watch import SilenceWatch
 
 T0 = datetime(2026, 3, 14, 5, 0, tzinfo=UTC)

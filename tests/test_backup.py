@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot import backup
-from bot.models import Base
-from bot.store import Store
+from bot.app import backup
+from bot.core.models import Base
+from bot.core.store import Store
 from tests.committee_helpers import make_committee, sms_member
 from tests.conftest import wipe
 from tests.support import SmsUser

@@ -1,4 +1,4 @@
-"""Channels as plug-ins (bot/channel_registry.py): the core asks the registry, never compares
+"""Channels as plug-ins (bot/core/channel_registry.py): the core asks the registry, never compares
 channel names, and Telegram and Twilio SMS keep their rules on it."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import channel_registry
-from bot.outbox import Limits, Rule
-from bot.recipients import add_recipient
+from bot.core import channel_registry
+from bot.core.channel_registry import overall_rate, rules
+from bot.core.outbox import Limits, Rule
+from bot.core.recipients import add_recipient
 from tests.committee_helpers import vault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,22 +39,22 @@ def test_the_core_and_the_conversations_never_compare_channel_names():
 
 def test_telegram_and_twilio_keep_their_rate_rules():
     limits = Limits()
-    assert limits.rules("telegram", "telegram:42") == [
+    assert rules(limits, "telegram", "telegram:42") == [
         Rule("telegram", 1.02 / 30), Rule("telegram:42", 1.1 / 1.0, 3)]
-    assert limits.rules("telegram", "telegram:-100") == [
+    assert rules(limits, "telegram", "telegram:-100") == [
         Rule("telegram", 1.02 / 30), Rule("telegram:-100", 1.1 / (20 / 60), 3)]
-    assert limits.rules("sms", "tel:+22790000000") == [Rule("sms", 1.02 / 10)]
-    assert (limits.overall_rate("telegram"), limits.overall_rate("sms")) == (30.0, 10.0)
-    assert limits.rules("nowhere", "x:1") == [] and limits.overall_rate("nowhere") == 0.0
+    assert rules(limits, "sms", "tel:+22790000000") == [Rule("sms", 1.02 / 10)]
+    assert (overall_rate(limits, "telegram"), overall_rate(limits, "sms")) == (30.0, 10.0)
+    assert rules(limits, "nowhere", "x:1") == [] and overall_rate(limits, "nowhere") == 0.0
 
 
 def test_the_android_gateway_is_paced_per_phone_of_the_persons_operator():
     limits = Limits(android_sms_per_phone=0.5,
                     android_sms_phones=(("airtel", ("+22796",)), ("moov", ("+22790",))))
-    assert limits.rules("android-sms", "tel:+22790112233") == [
+    assert rules(limits, "android-sms", "tel:+22790112233") == [
         Rule("android-sms", 1.02 / 1.0), Rule("android-sms:moov", 1.02 / 0.5)]
-    assert limits.rules("android-sms", "tel:+22391112233")[1].key == "android-sms:airtel"
-    assert limits.overall_rate("android-sms") == 1.0
+    assert rules(limits, "android-sms", "tel:+22391112233")[1].key == "android-sms:airtel"
+    assert overall_rate(limits, "android-sms") == 1.0
 
 
 def test_traits_come_from_each_channel():

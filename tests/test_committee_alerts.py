@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.committee_models import (
+from bot.core.models import OutboxMessage
+from bot.core.recipients import PRIORITY_ALERT
+from bot.core.sms_encoding import sms_cost
+from bot.features.committees.models import (
     DUPLICATE,
     LINK_CORROBORATES,
     LINK_DUPLICATE,
@@ -14,9 +17,6 @@ from bot.committee_models import (
     ReportLink,
     SosEvent,
 )
-from bot.models import OutboxMessage
-from bot.recipients import PRIORITY_ALERT
-from bot.sms_encoding import sms_cost
 from tests.committee_helpers import (
     DUTY_CHAT,
     add_duty,

@@ -8,8 +8,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.content import load_content
-from bot.settings import ROOT
+from bot.core.content import load_content
+from bot.core.settings import ROOT
 
 LANGUAGES = ["fr", "en", "ha", "dje", "ar", "ff", "kr", "tmh"]
 CONTENT = load_content(ROOT / "content", ROOT / "locales")

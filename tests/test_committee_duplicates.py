@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bot.committee_models import (
+from bot.features.committees.models import (
     DUPLICATE,
     LINK_DUPLICATE,
     RECEIVED,
@@ -19,8 +19,8 @@ from bot.committee_models import (
     ReportLink,
     counts_agree,
 )
-from bot.digest import build_digest
-from bot.indicators import Period, report_cells, today_in
+from bot.features.dashboard.indicators import Period, report_cells, today_in
+from bot.features.digests.digest import build_digest
 from tests.committee_helpers import make_committee, reports, sms_member
 from tests.dashboard_support import signed_in
 

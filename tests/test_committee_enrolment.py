@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.committee_models import (
+from bot.core.models import Contact
+from bot.features.committees.models import (
     ACTIVE,
     MOVED,
     REVOKED,
     CommitteeMember,
     EnrolmentCode,
 )
-from bot.models import Contact
 from tests.committee_helpers import invite, make_committee, sms_member, telegram_member
 from tests.support import SmsUser, TelegramUser, buttons, texts
 

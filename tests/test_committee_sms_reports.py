@@ -9,7 +9,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.committee_models import (
+from bot.core.models import Contact
+from bot.core.sms_encoding import sms_cost
+from bot.features.committees.models import (
     LINK_CORRECTS,
     NOTHING,
     RECEIVED,
@@ -17,8 +19,6 @@ from bot.committee_models import (
     ReportLink,
     next_reference,
 )
-from bot.models import Contact
-from bot.sms_encoding import sms_cost
 from tests.committee_helpers import make_committee, reports, sms_member, vault
 
 NUMBER = "+22790002001"
@@ -195,10 +195,10 @@ def test_references_count_per_year_and_never_repeat_under_concurrency(store):
 
 def test_report_texts_and_pending_codes_survive_a_key_rotation(member, store, settings,
                                                                committee):
-    from bot.committee_models import usable_code
-    from bot.crypto import Vault
-    from bot.keys import rotate_all
-    from bot.models import utcnow
+    from bot.app.keys import rotate_all
+    from bot.core.crypto import Vault
+    from bot.core.models import utcnow
+    from bot.features.committees.models import usable_code
     from tests.committee_helpers import invite
 
     member.say("RAPPORT ASSAMAKA EXPULSION 120 sans eau")

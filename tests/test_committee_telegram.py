@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.committee_models import RECEIVED
+from bot.features.committees.models import RECEIVED
 from tests.committee_helpers import make_committee, reports, telegram_member, vault
 from tests.fakes.telegram_updates import fixture_update, load_fixture
 from tests.support import buttons, texts
@@ -77,7 +77,7 @@ def test_the_form_waits_encrypted_until_send(member, store):
     member.tap("count:unknown")
     member.tap("count:unknown")
     member.say("corps près du puits")
-    from bot.models import Contact
+    from bot.core.models import Contact
 
     with store.session() as session:
         state = session.query(Contact).one().state_data

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.content_check import Finding, Report, check_content
-from bot.content_staleness import mark_translated
-from bot.settings import ROOT, get_settings
+from bot.app import check_emergency
+from bot.core.settings import ROOT, get_settings
+from bot.features.editor.check import Finding, Report, check_content
+from bot.features.editor.staleness import mark_translated
 
 TODAY = date(2026, 11, 23)
 
@@ -27,7 +28,8 @@ def tree(tmp_path: Path) -> Path:
 
 
 def check(tree: Path) -> Report:
-    return check_content(tree / "content", tree / "locales", today=TODAY)
+    return check_content(tree / "content", tree / "locales", today=TODAY,
+                         extra=check_emergency.CHECKS)
 
 
 def edit(path: Path, old: str, new: str) -> int:
@@ -245,7 +247,7 @@ def test_keyword_with_two_meanings_is_an_error(tree):
 
 
 def test_check_command_exits_zero_on_the_shipped_content():
-    from bot.cli import app
+    from bot.app.cli import app
 
     get_settings.cache_clear()
     result = CliRunner().invoke(app, ["content", "check", "--quiet"])
@@ -254,7 +256,7 @@ def test_check_command_exits_zero_on_the_shipped_content():
 
 
 def test_check_command_exits_non_zero_on_errors(tree, monkeypatch):
-    from bot.cli import app
+    from bot.app.cli import app
 
     edit(tree / "content/services.yaml", "point: arlit", "point: nowhere")
     monkeypatch.setenv("HANYA_CONTENT_DIR", str(tree / "content"))

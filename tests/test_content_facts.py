@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
-from bot.content_check import Report
+from bot.core.content import load_content
+from bot.features.editor.check import Report
 from tests.test_content_check import check, edit, tree  # noqa: F401 - the fixture
 
 ORIGINAL_WATER = ("    - Prenez assez d'eau, de nourriture et de médicaments. Pour survivre, il "

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from bot.content_reload import ContentWatcher
-from bot.runtime import ContentSource
-from bot.settings import ROOT, Settings
+from bot.app.content_reload import ContentWatcher
+from bot.app.runtime import ContentSource
+from bot.core.settings import ROOT, Settings
 from tests.support import TelegramUser, texts
 
 CHAT = 5123400077

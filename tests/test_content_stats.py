@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.content import load_content
-from bot.content_stats import content_stats
-from bot.settings import ROOT, Settings, get_settings
-from bot.sms_encoding import sms_cost, transliterate
+from bot.app.content_stats import content_stats
+from bot.core.content import load_content
+from bot.core.settings import ROOT, Settings, get_settings
+from bot.core.sms_encoding import sms_cost, transliterate
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def plain_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def cli(monkeypatch, tmp_path):
     """Run `hanya ...` on a copy of the shipped content."""
-    from bot.cli import app
+    from bot.app.cli import app
 
     shutil.copytree(ROOT / "content", tmp_path / "content")
     shutil.copytree(ROOT / "locales", tmp_path / "locales")

@@ -8,7 +8,7 @@ import base64
 
 import pytest
 
-from bot.crypto import SEALED, Vault
+from bot.core.crypto import SEALED, Vault
 
 OLD, NEW = b"o" * 32, b"n" * 32
 TEXT = '{"address":"tel:+22790000001","text":"Sannu « à »"}'

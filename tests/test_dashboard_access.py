@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from bot import auth
-from bot.cli import app as cli_app
-from bot.dashboard_models import ApiToken, DashboardUser, SignInThrottle
-from bot.models import utcnow
+from bot.app.cli import app as cli_app
+from bot.core.models import utcnow
+from bot.features.dashboard import auth
+from bot.features.dashboard.models import ApiToken, DashboardUser, SignInThrottle
 from tests.dashboard_support import add_user, csrf_of, seed_requests, sign_in, signed_in
 
 ATTACKER = ("203.0.113.66", 40000)
@@ -191,7 +191,7 @@ def test_cli_lists_and_revokes_tokens(app, settings, store, monkeypatch):
     add_user(store, "partner-1", "partner")
     first, second = _token(store, "partner-1"), _token(store, "partner-1")
     monkeypatch.setenv("HANYA_DATABASE_URL", settings.database_url)
-    from bot.settings import get_settings
+    from bot.core.settings import get_settings
 
     get_settings.cache_clear()
     try:

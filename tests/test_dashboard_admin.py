@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from bot.committee_models import REVOKED, Committee, CommitteeMember, EnrolmentCode
-from bot.crypto import short_ref
-from bot.dashboard_models import AuditEntry
-from bot.models import Contact
-from bot.recipients import Recipient
+from bot.core.crypto import short_ref
+from bot.core.models import Contact
+from bot.core.recipients import Recipient
+from bot.features.committees.models import REVOKED, Committee, CommitteeMember, EnrolmentCode
+from bot.features.dashboard.models import AuditEntry
 from tests.committee_helpers import make_committee, sms_member
 from tests.conftest import wait_outbox_drained
 from tests.dashboard_support import signed_in

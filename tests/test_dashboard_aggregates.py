@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot import auth
-from bot.committee_models import NOTHING, Report
-from bot.dashboard_models import AuditEntry
+from bot.features.committees.models import NOTHING, Report
+from bot.features.dashboard import auth
+from bot.features.dashboard.models import AuditEntry
 from tests.dashboard_support import add_committee, add_report, signed_in
 
 PERIOD = "start=2026-01-01&end=2026-02-28"  # staff: any day range

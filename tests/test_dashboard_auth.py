@@ -9,10 +9,15 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-from bot.cli import app as cli_app
-from bot.crypto import Vault
-from bot.dashboard_models import AuditEntry, DashboardSession, DashboardUser, SignInThrottle
-from bot.models import utcnow
+from bot.app.cli import app as cli_app
+from bot.core.crypto import Vault
+from bot.core.models import utcnow
+from bot.features.dashboard.models import (
+    AuditEntry,
+    DashboardSession,
+    DashboardUser,
+    SignInThrottle,
+)
 from tests.dashboard_support import add_user, csrf_of, seed_reports, sign_in, signed_in
 
 
@@ -185,7 +190,7 @@ def test_language_switch_never_redirects_off_site(dash):
 
 def test_cli_adds_a_user_and_prints_the_code_once(settings, store, monkeypatch):
     monkeypatch.setenv("HANYA_DATABASE_URL", settings.database_url)
-    from bot.settings import get_settings
+    from bot.core.settings import get_settings
 
     get_settings.cache_clear()
     try:
@@ -201,7 +206,7 @@ def test_cli_adds_a_user_and_prints_the_code_once(settings, store, monkeypatch):
     assert token.exit_code == 0 and token.output.strip().splitlines()[-1].startswith("hanya_")
     with store.session() as session:
         user = session.scalar(select(DashboardUser).where(DashboardUser.identifier == "officer-9"))
-    from bot.auth import _verify
+    from bot.features.dashboard.auth import _verify
 
     assert user.role == "officer" and _verify(user.code_hash, code)
 
@@ -211,7 +216,7 @@ def test_csrf_of_reads_the_hidden_field():
 
 
 def test_dashboard_strings_never_reach_the_bots_catalogs(settings):
-    from bot.content import load_content
+    from bot.core.content import load_content
 
     bundle = load_content(settings.content_dir, settings.locales_dir)
     assert bundle.translator("fr").gettext("Reports verified") == "Reports verified"
@@ -220,8 +225,8 @@ def test_dashboard_strings_never_reach_the_bots_catalogs(settings):
 def test_the_content_page_counts_topics_as_content_stats_does(dash, store, settings):
     import re
 
-    from bot.content import load_content
-    from bot.content_stats import topic_coverage
+    from bot.app.content_stats import topic_coverage
+    from bot.core.content import load_content
 
     signed_in(dash, store, "editor-2", "editor")
     dash.get("/dashboard/language/en?next=/dashboard/content")

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
-from bot.committee_models import NOTHING
-from bot.crypto import Vault
-from bot.dashboard_models import DashboardSession, DashboardUser
-from bot.digest_models import DigestRun
-from bot.models import utcnow
-from bot.recipients import Recipient, add_recipient
-from bot.runtime import build_runtime
-from bot.scheduler import DigestJobs
+from bot.app.runtime import build_runtime
+from bot.core.crypto import Vault
+from bot.core.models import utcnow
+from bot.core.recipients import Recipient, add_recipient
+from bot.features.committees.models import NOTHING
+from bot.features.dashboard.models import DashboardSession, DashboardUser
+from bot.features.digests.models import DigestRun
+from bot.features.digests.scheduler import DigestJobs
 from tests.dashboard_support import (
     NOW,
     PHONE,

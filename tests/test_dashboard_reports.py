@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot import auth
-from bot.committee_models import LINK_DUPLICATE, Committee, Report, ReportLink, issue_code
-from bot.crypto import Vault
-from bot.dashboard_models import AuditEntry
-from bot.digest_models import DigestRun
-from bot.exports import safe_cell
-from bot.idea_models import Idea
-from bot.messages import Outgoing
-from bot.models import Contact, OutboxMessage
-from bot.recipients import Recipient, add_recipient
+from bot.core.crypto import Vault
+from bot.core.messages import Outgoing
+from bot.core.models import Contact, OutboxMessage
+from bot.core.recipients import Recipient, add_recipient
+from bot.features.committees.models import LINK_DUPLICATE, Committee, Report, ReportLink, issue_code
+from bot.features.dashboard import auth
+from bot.features.dashboard.exports import safe_cell
+from bot.features.dashboard.models import AuditEntry
+from bot.features.digests.models import DigestRun
+from bot.features.ideas.models import Idea
 from tests.dashboard_support import (
     LAST_MONTH,
     PHONE,

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
-import bot.cli_dead_letters
-from bot.cli import app
-from bot.models import DeadLetter, InboundMessage, IntakeMessage
+import bot.app.cli_dead_letters
+from bot.app.cli import app
+from bot.core.models import DeadLetter, InboundMessage, IntakeMessage
 from tests.conftest import WEBHOOK_SECRET
 from tests.dashboard_support import signed_in
 from tests.fakes.telegram_updates import text_update
@@ -29,9 +29,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli(settings, monkeypatch):
-    monkeypatch.setattr(bot.cli_dead_letters, "get_settings", lambda: settings)
+    monkeypatch.setattr(bot.app.cli_dead_letters, "get_settings", lambda: settings)
     # As wide as any terminal whatever runs the tests (a table wraps to fit a narrow one).
-    monkeypatch.setattr(bot.cli_dead_letters, "console", Console(width=200))
+    monkeypatch.setattr(bot.app.cli_dead_letters, "console", Console(width=200))
 
     def run(*args: str, code: int = 0) -> str:
         result = runner.invoke(app, ["dead-letters", *args], env={"COLUMNS": "200"})

@@ -35,7 +35,7 @@ def test_the_systemd_units_verify_without_a_warning(tmp_path: Path) -> None:
 def test_every_long_running_unit_runs_a_real_hanya_command() -> None:
     from typer.main import get_command
 
-    from bot.cli import app
+    from bot.app.cli import app
 
     cli = get_command(app)
     for unit in UNITS:

@@ -13,14 +13,14 @@ from babel.dates import format_date
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.committee_models import DUPLICATE, NOTHING, Committee, Report
-from bot.crypto import Vault
-from bot.digest_models import DigestRun
-from bot.idea_models import Idea, SensitiveFeedback
-from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage
-from bot.recipients import Recipient, add_recipient
-from bot.settings import get_settings
+from bot.app.cli import app
+from bot.core.crypto import Vault
+from bot.core.models import Contact, InboundMessage, InfoRequest, OutboxMessage
+from bot.core.recipients import Recipient, add_recipient
+from bot.core.settings import get_settings
+from bot.features.committees.models import DUPLICATE, NOTHING, Committee, Report
+from bot.features.digests.models import DigestRun
+from bot.features.ideas.models import Idea, SensitiveFeedback
 from tests.conftest import wait_outbox_drained
 from tests.fakes.telegram_api import Upload
 

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.crypto import Vault
-from bot.digest import period_for, period_key
-from bot.digest_models import DigestRun
-from bot.models import OutboxMessage
-from bot.recipients import Recipient, add_recipient
-from bot.runtime import build_runtime
-from bot.scheduler import DigestJobs, latest_fire, make_trigger
+from bot.app.runtime import build_runtime
+from bot.core.crypto import Vault
+from bot.core.models import OutboxMessage
+from bot.core.recipients import Recipient, add_recipient
+from bot.features.digests.digest import period_for, period_key
+from bot.features.digests.models import DigestRun
+from bot.features.digests.scheduler import DigestJobs, latest_fire, make_trigger
 from tests.conftest import wait_outbox_drained
 from webhooks.channels import channel_traits
 
@@ -96,7 +96,7 @@ def scheduler_process(settings, tmp_path, seconds: float) -> subprocess.Popen[by
                 "HANYA_DIGEST_DAILY_CRON": "*/2 * * * * *",
                 "HANYA_DIGEST_WEEKLY_CRON": "0 7 1 1 *"})
     return subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import app; app()", "digest", "schedule",
+        [sys.executable, "-c", "from bot.app.cli import app; app()", "digest", "schedule",
          "--seconds", str(seconds), "--no-catch-up"], env=env, cwd=tmp_path,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot import backup, doctor
-from bot.settings import Settings
+from bot.app import backup, doctor
+from bot.core.settings import Settings
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, WEBHOOK_SECRET
 
 GOOD_KEY = "k" * 43

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.sms_encoding import sms_cost
+from bot.core.sms_encoding import sms_cost
 from tests.committee_helpers import add_duty
 from tests.support import SmsUser, TelegramUser, texts
 from tests.test_content_check import check, edit, tree  # noqa: F401 - the fixture

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot.models import DeadLetter, InboundMessage
+from bot.core.models import DeadLetter, InboundMessage
 from tests.conftest import WEBHOOK_SECRET, wait_handled, wait_outbox_drained
 from tests.fakes.telegram_updates import text_update
 from tests.support import SmsUser, TelegramUser

@@ -1,5 +1,5 @@
 """`hanya serve`'s layout: the web process accepts, a second process it starts handles
-(bot/intake_process.py). Real uvicorn servers, the real child, the fake Bot API.
+(bot/app/intake_process.py). Real uvicorn servers, the real child, the fake Bot API.
 
 The idle polls are set to a minute, so a reply within seconds proves the two processes wake
 each other (accepted → handling process, replies queued → the web process's sender)."""
@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.intake_process import settings_document
-from bot.settings import Settings
+from bot.app.intake_process import settings_document
+from bot.core.settings import Settings
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_updates import text_update
 from tests.reliability.servers import server
@@ -27,14 +27,14 @@ TWO_PROCESSES = {"INTAKE_PROCESS": "true", "IDLE_POLL_SECONDS": "60"}
 
 
 def _handling_pids(parent: int) -> list[int]:
-    """The children of ``parent`` that run bot.intake_process."""
+    """The children of ``parent`` that run bot.app.intake_process."""
     pids = []
     for pid in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except FileNotFoundError:
             continue
-        if b"bot.intake_process" in cmdline:
+        if b"bot.app.intake_process" in cmdline:
             pids.append(int(pid))
     return pids
 
@@ -130,7 +130,7 @@ def test_the_handling_process_serves_an_editor_s_change_without_a_restart(
     """The replies are written in the handling process: it watches the content too."""
     import shutil
 
-    from bot.settings import ROOT
+    from bot.core.settings import ROOT
     from tests.support import TelegramUser, texts
 
     old, new = "In danger? Call at once.", "In danger? Call now, day or night."
@@ -156,7 +156,7 @@ def test_a_handling_process_that_cannot_be_made_is_tried_again(settings, monkeyp
     and tries again, instead of leaving the service with nothing handling."""
     import asyncio
 
-    from bot.intake_process import IntakeProcess
+    from bot.app.intake_process import IntakeProcess
 
     real, calls = asyncio.create_subprocess_exec, 0
 

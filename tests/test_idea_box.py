@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.crypto import Vault
-from bot.idea_models import Idea, SensitiveFeedback, next_idea_reference
-from bot.models import Contact, OutboxMessage
-from bot.recipients import add_recipient
-from bot.settings import get_settings
-from bot.sms_encoding import sms_cost
+from bot.app.cli import app
+from bot.core.crypto import Vault
+from bot.core.models import Contact, OutboxMessage
+from bot.core.recipients import add_recipient
+from bot.core.settings import get_settings
+from bot.core.sms_encoding import sms_cost
+from bot.features.ideas.models import Idea, SensitiveFeedback, next_idea_reference
 from tests.support import SmsUser, TelegramUser, buttons
 
 YEAR = datetime.now().year

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.inbox import _contact_changes
-from bot.models import Contact
-from bot.turn_writes import update_contact
+from bot.core.inbox import _contact_changes
+from bot.core.models import Contact
+from bot.core.turn_writes import update_contact
 
 
 def _new_contact(store) -> int:

@@ -1,4 +1,5 @@
-"""Received messages are kept before the webhook answers and handled right after (bot/intake.py):
+"""Received messages are kept before the webhook answers and handled right after
+(bot/core/intake.py):
 kept encrypted, committed together under load, handled in each person's order by any number of
 threads and processes, and kept through a store outage or a poison message."""
 
@@ -18,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from bot.errors import StoreUnavailable
-from bot.intake import Intake
-from bot.models import DeadLetter, InboundMessage, IntakeMessage, OutboxMessage
+from bot.core.errors import StoreUnavailable
+from bot.core.intake import Intake
+from bot.core.models import DeadLetter, InboundMessage, IntakeMessage, OutboxMessage
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_updates import text_update
 from tests.reliability.servers import ROOT, environment
@@ -207,8 +208,8 @@ def test_hanya_intake_run_handles_what_web_processes_accepted(settings, store):
 def test_every_field_comes_back_from_the_row_and_its_short_payload():
     from datetime import UTC, datetime
 
-    from bot.intake import decode, encode
-    from bot.messages import MsgIn
+    from bot.core.intake import decode, encode
+    from bot.core.messages import MsgIn
 
     when = datetime(2026, 12, 2, 6, 30, 15, 123456, tzinfo=UTC)
     messages = [MsgIn("telegram", "telegram:42", "9001", received_at=when),
@@ -228,8 +229,8 @@ def test_every_field_comes_back_from_the_row_and_its_short_payload():
 def test_a_row_accepted_before_the_payload_was_shortened_is_still_read():
     from datetime import UTC, datetime
 
-    from bot.intake import decode
-    from bot.messages import MsgIn
+    from bot.core.intake import decode
+    from bot.core.messages import MsgIn
 
     old = ('{"channel": "sms", "address": "tel:+22790000001", "external_id": "SM7", '
            '"kind": "text", "text": "INFO", "choice": null, "location": null, "media": null, '
@@ -243,8 +244,8 @@ def test_a_row_accepted_before_the_payload_was_shortened_is_still_read():
 def test_a_batch_keeps_every_column_and_drops_a_repeated_delivery(settings, store):
     from datetime import UTC, datetime, timedelta
 
-    from bot.intake import decode
-    from bot.messages import MsgIn
+    from bot.core.intake import decode
+    from bot.core.messages import MsgIn
 
     first = datetime(2026, 12, 2, 7, 0, 0, 654321, tzinfo=UTC)
     messages = [MsgIn("telegram", f"telegram:{n}", f"u{n}", text=f"m{n}",
@@ -269,8 +270,8 @@ def test_a_batch_keeps_every_column_and_drops_a_repeated_delivery(settings, stor
 
 
 def test_a_waiting_message_is_re_keyed_by_a_rotation_and_read_under_the_new_key(settings, store):
-    from bot.crypto import SEALED, Vault
-    from bot.keys import rotate_all
+    from bot.app.keys import rotate_all
+    from bot.core.crypto import SEALED, Vault
 
     with accepting_only(settings) as client:
         assert client.post("/webhooks/telegram", headers=HEADERS,
@@ -296,7 +297,7 @@ POISONS = {  # a row the store itself refuses, past the webhooks' parse checks
 @pytest.mark.parametrize("poison", POISONS, ids=list(POISONS))
 def test_a_row_the_store_refuses_fails_alone_and_the_rest_of_its_batch_is_handled(
         settings, store, poison):
-    from bot.messages import MsgIn
+    from bot.core.messages import MsgIn
 
     bad_id, postgres_only = POISONS[poison]
     if postgres_only and not store.is_postgres:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sms_encoding import sms_cost
+from bot.core.sms_encoding import sms_cost
 from tests.support import SmsUser, TelegramUser, buttons, texts
 
 ORDER = ["ha", "dje", "fr", "en", "ar", "ff", "kr", "tmh"]

@@ -64,7 +64,7 @@ def test_figures_move_with_traffic(local, twilio_api, store):
 def test_a_waiting_message_shows_in_the_backlog_and_its_age(local, store):
     from datetime import timedelta
 
-    from bot.models import IntakeMessage, utcnow
+    from bot.core.models import IntakeMessage, utcnow
 
     with store.session() as session:
         session.add(IntakeMessage(channel="sms", external_id="SM" + "0" * 32, route="r",
@@ -96,7 +96,7 @@ def test_json_log_lines_are_one_object_each_and_keep_personal_data_out(capsys):
     import json
     import logging
 
-    from bot.logs import JsonLines
+    from bot.core.logs import JsonLines
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines())

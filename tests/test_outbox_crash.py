@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.crypto import Vault
-from bot.messages import Outgoing
-from bot.models import OutboxMessage
-from bot.outbox import Sender
-from bot.recipients import PRIORITY_REPLY, enqueue
+from bot.core.crypto import Vault
+from bot.core.messages import Outgoing
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Sender
+from bot.core.recipients import PRIORITY_REPLY, enqueue
 
 # The sender's default: at most this many sends are in flight, or sent and not yet recorded.
 UNRECORDED = inspect.signature(Sender).parameters["unrecorded"].default
@@ -40,7 +40,7 @@ def sender_process(settings, bot_api, tmp_path: Path,
     })
     log = tmp_path / f"sender-{time.monotonic_ns()}.log"
     with log.open("wb") as errors:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen([sys.executable, "-c", "from bot.cli import app; app()",
+        process = subprocess.Popen([sys.executable, "-c", "from bot.app.cli import app; app()",
                                     "outbox", "run"], env=env, cwd=tmp_path,
                                    stdout=subprocess.DEVNULL, stderr=errors)
     process.args = log  # type: ignore[misc] - where to look when it fails

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.crypto import Vault
-from bot.errors import Throttled
-from bot.messages import Outgoing
-from bot.models import Contact, OutboxMessage
-from bot.outbox import Limits, Sender
-from bot.recipients import PRIORITY_DIGEST, PRIORITY_REPLY, enqueue
+from bot.core.crypto import Vault
+from bot.core.errors import Throttled
+from bot.core.messages import Outgoing
+from bot.core.models import Contact, OutboxMessage
+from bot.core.outbox import Limits, Sender
+from bot.core.recipients import PRIORITY_DIGEST, PRIORITY_REPLY, enqueue
 from tests.conftest import SERVICE_NUMBER
 from tests.fakes.telegram_api import FakeBotApi
 from webhooks.telegram import TelegramSender

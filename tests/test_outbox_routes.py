@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from bot.crypto import Vault
-from bot.messages import Outgoing
-from bot.models import OutboxMessage, utcnow
-from bot.outbox import Pacer, Rule, Sender
+from bot.core.crypto import Vault
+from bot.core.messages import Outgoing
+from bot.core.models import OutboxMessage, utcnow
+from bot.core.outbox import Pacer, Rule, Sender
 
 VAULT = Vault(b"k")
 

@@ -11,8 +11,8 @@ from itertools import combinations
 import pytest
 from starlette.testclient import TestClient
 
-from bot import auth
-from bot import indicators as ind
+from bot.features.dashboard import auth
+from bot.features.dashboard import indicators as ind
 from tests.dashboard_support import add_committee, add_report, seed_requests, signed_in
 
 TODAY = date.today()

@@ -1,16 +1,17 @@
-"""One registry of personal-data columns (bot/personal_data.py), and key rotation reading it."""
+"""One registry of personal-data columns (bot/app/personal_data.py), and key rotation reading it."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text, select
 
-import bot.all_models  # noqa: F401 - every table
-from bot import erasure, retention
-from bot.crypto import Vault
-from bot.keys import rotate_all
-from bot.models import Base, DeadLetter
-from bot.personal_data import ENCRYPTED, REGISTRY, Action, unregistered
+import bot.app.all_models  # noqa: F401 - every table
+from bot.app import retention
+from bot.app.keys import rotate_all
+from bot.app.personal_data import ENCRYPTED, REGISTRY, Action, unregistered
+from bot.core import erasure
+from bot.core.crypto import Vault
+from bot.core.models import Base, DeadLetter
 from tests.committee_helpers import add_duty, make_committee, sms_member
 from tests.support import SmsUser, TelegramUser
 

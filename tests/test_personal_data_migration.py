@@ -13,10 +13,10 @@ from alembic.config import Config
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from bot.crypto import Vault
-from bot.migrate import upgrade
-from bot.settings import ROOT, get_settings
-from bot.store import Store
+from bot.core.crypto import Vault
+from bot.core.migrate import upgrade
+from bot.core.settings import ROOT, get_settings
+from bot.core.store import Store
 
 KEY = "a-migration-test-key"
 

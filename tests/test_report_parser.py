@@ -11,8 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.content import load_content
-from bot.report_parser import (
+from bot.core.content import load_content
+from bot.core.settings import ROOT
+from bot.features.committees.parser import (
     PROBLEMS,
     ParsedReport,
     ParseError,
@@ -21,7 +22,6 @@ from bot.report_parser import (
     example,
     parse_sms_report,
 )
-from bot.settings import ROOT
 
 TODAY = date(2026, 3, 14)
 CONTENT = load_content(ROOT / "content", ROOT / "locales")

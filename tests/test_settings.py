@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot import settings_doc
-from bot.settings import Settings
+from bot.app import settings_doc
+from bot.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def test_a_wrong_setting_is_one_line_naming_it_with_an_example(tmp_path):
 
 def test_docs_settings_md_is_written_from_settings_and_up_to_date():
     assert (ROOT / "docs" / "SETTINGS.md").read_text() == settings_doc.render(), (
-        "run `python -m bot.settings_doc`")
+        "run `python -m bot.app.settings_doc`")
 
 
 def test_every_setting_has_its_comment():

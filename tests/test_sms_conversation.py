@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Contact, InboundMessage, OutboxMessage
-from bot.sms_encoding import sms_cost
+from bot.core.models import Contact, InboundMessage, OutboxMessage
+from bot.core.sms_encoding import sms_cost
 from tests.conftest import PUBLIC_URL
 from tests.fakes.twilio_signing import signed_status_form
 from tests.support import SmsUser

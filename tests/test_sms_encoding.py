@@ -1,4 +1,5 @@
-"""Tests for bot.sms_encoding: GSM 03.38 tables, segment counting, transliteration, pagination."""
+"""Tests for bot.core.sms_encoding: GSM 03.38 tables, segment counting, transliteration,
+pagination."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.sms_encoding import (
+from bot.core.sms_encoding import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     SmsCost,

@@ -1,11 +1,11 @@
-"""SMS spooled while the store was down go through the intake when it is back (bot/spool.py):
+"""SMS spooled while the store was down go through the intake when it is back (bot/core/spool.py):
 handled in their person's order, behind nothing that came later, and once."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import InboundMessage, IntakeMessage
+from bot.core.models import InboundMessage, IntakeMessage
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_handled
 from tests.fakes.twilio_signing import signed_sms_form
 from tests.test_failures import store_outage

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Contact, InboundMessage, OutboxMessage
+from bot.core.models import Contact, InboundMessage, OutboxMessage
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_updates import fixture_update, text_update
 from tests.support import TelegramUser, buttons, texts

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.errors import Ignored, InboundError, Rejected
-from bot.messages import MsgIn
+from bot.core.errors import Ignored, InboundError, Rejected
+from bot.core.messages import MsgIn
 from tests.fakes.telegram_updates import fixture_names, load_fixture
 from webhooks import telegram
 

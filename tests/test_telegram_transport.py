@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.errors import ContactStopped, PermanentSendError, TemporarySendError, Throttled
-from bot.messages import Outgoing
+from bot.core.errors import ContactStopped, PermanentSendError, TemporarySendError, Throttled
+from bot.core.messages import Outgoing
 from tests.fakes._server import Upload
 from tests.fakes.telegram_api import FakeBotApi
 from webhooks.telegram import TelegramSender

@@ -1,4 +1,4 @@
-"""A handled message's own rows are written at the end of its turn (bot/turn_writes.py): on
+"""A handled message's own rows are written at the end of its turn (bot/core/turn_writes.py): on
 PostgreSQL as one statement with the intake's deletion, on SQLite as one statement each; the
 same rows either way, and a redelivery still rolls everything back."""
 
@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import event, select
 
-from bot.inbox import Outcome
-from bot.intake import Intake, decode
-from bot.messages import Outgoing
-from bot.models import Contact, InboundMessage, IntakeMessage, OutboxMessage
-from bot.turn_writes import DeleteRow
+from bot.core.inbox import Outcome
+from bot.core.intake import Intake, decode
+from bot.core.messages import Outgoing
+from bot.core.models import Contact, InboundMessage, IntakeMessage, OutboxMessage
+from bot.core.turn_writes import DeleteRow
 from tests.fakes.telegram_updates import text_update
 from tests.test_intake import HEADERS, accepting_only, count, handle_all
 

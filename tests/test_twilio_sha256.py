@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from bot.errors import Rejected
+from bot.core.errors import Rejected
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_outbox_drained
 from tests.fakes.twilio_signing import signed_sms_form
 from webhooks.twilio_sms import verify_signature

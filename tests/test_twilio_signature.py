@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.errors import Rejected
+from bot.core.errors import Rejected
 from tests.fakes.twilio_signing import sign
 from webhooks.twilio_sms import verify_signature
 

@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from bot.settings import Settings
-from bot.store import Store
+from bot.core.settings import Settings
+from bot.core.store import Store
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def _mode(path: Path) -> int:
 
 
 def test_a_new_sqlite_database_and_its_wal_are_owner_only(tmp_path):
-    from bot.migrate import upgrade
+    from bot.core.migrate import upgrade
 
     old = os.umask(0o022)  # the usual umask, under which SQLite made them 0644
     try:

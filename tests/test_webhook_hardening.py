@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.committee_models import SosEvent
-from bot.models import IntakeMessage
+from bot.core.models import IntakeMessage
+from bot.features.committees.models import SosEvent
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_updates import text_update
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.models import InboundMessage
+from bot.core.models import InboundMessage
 from tests.conftest import PUBLIC_URL, wait_handled, wait_outbox_drained
 from tests.fakes.twilio_signing import signed_sms_form
 from webhooks.app import spool_ingest

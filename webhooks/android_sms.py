@@ -32,7 +32,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -45,9 +44,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.errors import (
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.errors import (
     Ignored,
     InboundError,
     PermanentSendError,
@@ -55,10 +54,13 @@ from bot.errors import (
     StoreUnavailable,
     TemporarySendError,
 )
-from bot.messages import MsgIn, Outgoing
-from bot.models import OutboxMessage
-from bot.outbox import Limits, Rule
-from bot.settings import AndroidPhone
+from bot.core.messages import MsgIn, Outgoing
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Limits, Rule
+from bot.core.settings import AndroidPhone
+from webhooks.android_sms_liveness import LIVENESS, Liveness
+from webhooks.android_sms_watch import watch
+from webhooks.inbound import _dead_letter
 
 log = logging.getLogger(__name__)
 CHANNEL = "android-sms"
@@ -143,35 +145,6 @@ def phone_address(number: str) -> str | None:
     if not phonenumbers.is_possible_number(parsed):
         return None
     return "tel:" + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-# --- each phone's last sign of life ---------------------------------------------------------
-
-class Liveness:
-    """When each phone last showed it was alive (a signed webhook, an accepted send) and last
-    failed, in this process (/readyz reads the web process's, where webhooks arrive)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, datetime] = {}
-        self.failed: dict[str, tuple[datetime, str]] = {}
-
-    def alive(self, name: str) -> None:
-        self.seen[name] = datetime.now(UTC)
-
-    def failure(self, name: str, what: str) -> None:
-        self.failed[name] = (datetime.now(UTC), what)
-
-    def report(self, phones: Sequence[AndroidPhone]) -> dict[str, dict[str, str | None]]:
-        out = {}
-        for phone in phones:
-            seen, failed = self.seen.get(phone.name), self.failed.get(phone.name)
-            out[phone.name] = {"last_seen": seen.isoformat() if seen else None,
-                               "last_failure": failed[0].isoformat() if failed else None,
-                               "failure": failed[1] if failed else None}
-        return out
-
-
-LIVENESS = Liveness()
 
 
 # --- outbound: the sender, phone by phone ---------------------------------------------------
@@ -272,8 +245,6 @@ def install(app: Any, settings: Any) -> None:
             if isinstance(event, StatusUpdate):  # a report on a message: no one waits for it
                 log.exception("android-sms status not recorded")
                 return Response(status_code=204)
-            from webhooks.app import _dead_letter  # the app's own, shared by every channel
-
             return await _dead_letter(runtime, event, exc)
         return Response(_OK, media_type="application/json")
 
@@ -313,7 +284,7 @@ EVENT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
                        "payload": {"type": "object"}}}}}}}
 
 
-# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+# --- the channel, as the core sees it (bot/core/channel_registry.py) ----------------------------
 
 def preferred_phone(limits: Limits, address: str) -> str:
     """The phone a send to ``address`` is paced on: its operator's, else the first."""
@@ -344,8 +315,6 @@ def sender_from(settings: Any) -> AndroidSmsSender | None:
 
 def background(runtime: Any, settings: Any, wake: Any, stopping: Any) -> Any:
     """The silence watch (webhooks/android_sms_watch.py), or None."""
-    from webhooks.android_sms_watch import watch  # it reads this module's LIVENESS
-
     return watch(runtime, settings, wake, stopping)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.texts import N_
+from bot.core.texts import N_
 
 # TRANSLATORS: alert to SP/CCM duty staff. {phone} is the gateway phone's name as set up
 # (e.g. "airtel"), {when} the date and time it last showed it was alive. Keep it short: it

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import alerts
-from bot.i18n import Translator
-from webhooks.android_sms import LIVENESS, Liveness
+from bot.core.i18n import Translator
+from bot.features.committees import alerts
+from webhooks.android_sms_liveness import LIVENESS, Liveness
 from webhooks.android_sms_texts import PHONE_BACK, PHONE_SILENT
 
 log = logging.getLogger(__name__)

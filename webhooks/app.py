@@ -6,14 +6,12 @@ import asyncio
 import contextlib
 import gc
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -21,29 +19,38 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import update
 
-from bot import channel_registry, dead_letters, metrics
-from bot.content_reload import ContentWatcher
-from bot.errors import Ignored, InboundError, Rejected, StoreUnavailable
-from bot.intake import Intake, dead_letter, handling_limiter
-from bot.intake_process import IntakeProcess
-from bot.logs import quiet_third_party_loggers
-from bot.messages import MsgIn
-from bot.models import OutboxMessage
-from bot.outbox import Sender
-from bot.runtime import Runtime, build_runtime
-from bot.scheduler import start_scheduler
-from bot.settings import Settings, get_settings
-from bot.spool import Ingest
+from bot.app.content_reload import ContentWatcher
+from bot.app.intake_process import IntakeProcess
+from bot.app.runtime import Runtime, build_runtime
+from bot.core import channel_registry, dead_letters, metrics
+from bot.core.errors import InboundError, Rejected, StoreUnavailable
+from bot.core.intake import Intake, handling_limiter
+from bot.core.logs import quiet_third_party_loggers
+from bot.core.messages import MsgIn
+from bot.core.models import OutboxMessage
+from bot.core.outbox import Sender
+from bot.core.settings import Settings, get_settings
+from bot.core.spool import Ingest
+from bot.features.digests.scheduler import start_scheduler
 from webhooks import android_sms, dashboard, preview, telegram, twilio_sms, twilio_whatsapp
 from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
+from webhooks.inbound import (
+    _OK,
+    _dead_letter,
+    _form,
+    _inbound_error,
+    _json_body,
+    _twiml,
+    _verify_twilio,
+)
 
 log = logging.getLogger(__name__)
 
 
 async def _accept(request: Request, msg: MsgIn) -> None:
     """Keep ``msg`` (committed with the others arriving meanwhile) before the provider gets its
-    200; the intake task beside the app handles it right after (bot/intake.py)."""
+    200; the intake task beside the app handles it right after (bot/core/intake.py)."""
     intake: Intake = request.app.state.intake
     await intake.accept(msg)
     metrics.accepted.labels(msg.channel).inc()
@@ -80,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime, app.state.sender = runtime, outbox
         app.state.metrics = metrics_page.store_registry(runtime.store)
         inbox_limiter = handling_limiter(settings, runtime.store)
-        # Handling in a second process, or in a task here (bot/intake_process.py says why).
+        # Handling in a second process, or in a task here (bot/app/intake_process.py says why).
         handling = (IntakeProcess(settings, on_queued=outbox.wake)
                     if settings.run_intake and settings.intake_process else None)
         intake = Intake.from_settings(
@@ -138,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             preview.sessions(app.state).close_all()
             runtime.store.dispose()
 
-    docs = settings.api_docs  # off unless asked for (bot/settings.py says why)
+    docs = settings.api_docs  # off unless asked for (bot/core/settings.py says why)
     app = HanyaApp(title="Hanya", version="0.1.0", lifespan=lifespan,
                    max_body_bytes=settings.max_body_bytes, docs_url="/docs" if docs else None,
                    redoc_url="/redoc" if docs else None,
@@ -279,40 +286,6 @@ def twilio_form(*fields: str) -> dict[str, Any]:
         "schema": {"type": "object", "properties": properties}}}}}
 
 
-def _verify_twilio(settings: Settings, request: Request, form: dict[str, str]) -> None:
-    # Twilio signs the public URL it called, not the address we are bound to behind a proxy.
-    url = settings.public_url + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    twilio_sms.verify_request(settings, url, form, request.headers)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """Twilio's url-encoded form (the last value of a repeated field, as Starlette's form()
-    gives it), read with the standard library's parse_qsl: a third of the CPU of Starlette's
-    form() through python-multipart (25 against 73 µs for an inbound SMS). A malformed body
-    gives {} and fails the signature check."""
-    try:
-        text = (await request.body()).decode()
-        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=1000))
-    except ValueError:  # not UTF-8 (UnicodeDecodeError), or too many fields
-        return {}
-
-
-def _json_body(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        # RecursionError: nesting deeper than the parser's stack ("[" * 30000), a 500 before.
-        raise Rejected("body is not JSON", status_code=400) from exc
-
-
-def _inbound_error(exc: InboundError) -> JSONResponse:
-    if isinstance(exc, Ignored):
-        return JSONResponse({"ok": True, "ignored": exc.reason})
-    return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
-
-
 def _handling(process: IntakeProcess | None, settings: Settings) -> str:
     """Where received messages are handled: "process running" ("process starting" until it
     is ready, "process restarting" after it died), "in process", or "elsewhere" (`hanya
@@ -342,30 +315,10 @@ def _dead_letters(runtime: Runtime) -> int | None:
         return None
 
 
-def _twiml() -> Response:
-    return Response(twilio_sms.EMPTY_TWIML, media_type="application/xml")
-
-
 def _record_status(runtime: Runtime, sid: str, status: str, error: str | None) -> None:
     with runtime.store.session() as session:
         session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid).values(
             delivery_status=status[:16], last_error=f"twilio {error}" if error else None))
-
-
-async def _dead_letter(runtime: Runtime, msg: MsgIn, exc: Exception) -> Response:
-    log.exception("inbound %s %s failed for good; dead-lettered", msg.channel, msg.external_id,
-                  exc_info=exc)
-
-    def keep() -> None:  # as the intake keeps one: `hanya dead-letters replay` reads both
-        with runtime.store.session() as session:
-            session.add(dead_letter(runtime.vault, msg, exc))
-
-    try:
-        await run_in_threadpool(keep)
-    except StoreUnavailable:
-        return JSONResponse({"detail": "store unavailable"}, status_code=503,
-                            headers={"Retry-After": "5"})
-    return JSONResponse({"ok": True, "dead_letter": True})
 
 
 def spool_ingest(intake: Intake) -> Ingest:
@@ -390,9 +343,6 @@ async def _flush_spool_forever(runtime: Runtime, intake: Intake, stopping: async
                 log.exception("spool flush failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=every)
-
-
-_OK = b'{"ok":true}'  # what JSONResponse({"ok": True}) renders, without rendering it each time
 
 
 class HanyaApp(FastAPI):

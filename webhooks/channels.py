@@ -1,12 +1,12 @@
 """The channels this deployment can run: importing a channel's module installs it (each
-registers itself in bot/channel_registry.py); this list is the one place they are named."""
+registers itself in bot/core/channel_registry.py); this list is the one place they are named."""
 
 from __future__ import annotations
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.outbox import ChannelSender
-from bot.settings import Settings
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.outbox import ChannelSender
+from bot.core.settings import Settings
 from webhooks import android_sms, telegram, twilio_sms, twilio_whatsapp  # noqa: F401 - each registers itself
 
 

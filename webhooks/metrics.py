@@ -1,4 +1,4 @@
-"""``/metrics``: this process's counters (``bot/metrics.py``) and figures read from the store.
+"""``/metrics``: this process's counters (``bot/core/metrics.py``) and figures read from the store.
 
 The store is the one place every process writes (the web process accepts, the handling process
 handles, a separate sender sends), so backlog, queues, dead letters, digests and SOS read the
@@ -15,13 +15,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from bot.committee_models import SosEvent
-from bot.digest_models import DigestRun
-from bot.metrics import PROCESS
-from bot.models import DeadLetter, InboundMessage, IntakeMessage, OutboxMessage
-from bot.store import Store
+from bot.core.metrics import PROCESS
+from bot.core.models import DeadLetter, InboundMessage, IntakeMessage, OutboxMessage
+from bot.core.store import Store
+from bot.features.committees.models import SosEvent
+from bot.features.digests.models import DigestRun
 
-# Outbox priorities by lane (bot/recipients.py): a person waiting, alerts, digests.
+# Outbox priorities by lane (bot/core/recipients.py): a person waiting, alerts, digests.
 LANES = {0: "reply", 5: "alert", 9: "digest"}
 
 

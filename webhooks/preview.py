@@ -27,13 +27,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import SecretStr
 
-from bot import auth
-from bot.cli import ChatSession
-from bot.i18n import compile_po
-from bot.messages import MsgIn, Outgoing
-from bot.migrate import upgrade
-from bot.runtime import Runtime, build_runtime
-from bot.sms_encoding import SmsCost, sms_cost
+from bot.app.runtime import Runtime, build_runtime
+from bot.core.chat_session import ChatSession
+from bot.core.i18n import compile_po
+from bot.core.messages import MsgIn, Outgoing
+from bot.core.migrate import upgrade
+from bot.core.sms_encoding import SmsCost, sms_cost
+from bot.features.dashboard import auth
 from webhooks.channels import channel_traits
 
 __all__ = ["PreviewSessions", "router"]

@@ -32,9 +32,9 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.errors import (
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.errors import (
     ContactStopped,
     Ignored,
     PermanentSendError,
@@ -42,8 +42,8 @@ from bot.errors import (
     TemporarySendError,
     Throttled,
 )
-from bot.messages import MsgIn, Outgoing
-from bot.outbox import Limits, Rule
+from bot.core.messages import MsgIn, Outgoing
+from bot.core.outbox import Limits, Rule
 from webhooks.telegram_transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ def _seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+# --- the channel, as the core sees it (bot/core/channel_registry.py) ----------------------------
 
 def rate_rules(limits: Limits, address: str) -> list[Rule]:
     """~30/s for the bot, 1/s per chat (20/min per group: a negative chat id), a short burst."""

@@ -28,17 +28,17 @@ from twilio.request_validator import (
 )
 from twilio.rest import Client
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.errors import (
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.errors import (
     ContactStopped,
     PermanentSendError,
     Rejected,
     TemporarySendError,
     Throttled,
 )
-from bot.messages import MsgIn, Outgoing
-from bot.outbox import Limits, Rule
+from bot.core.messages import MsgIn, Outgoing
+from bot.core.outbox import Limits, Rule
 
 log = logging.getLogger(__name__)
 CHANNEL = "sms"
@@ -197,7 +197,7 @@ class TwilioSender:
         return min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (self._throttled_in_a_row - 1))
 
 
-# --- the channel, as the core sees it (bot/channel_registry.py) ----------------------------
+# --- the channel, as the core sees it (bot/core/channel_registry.py) ----------------------------
 
 def rate_rules(limits: Limits, address: str) -> list[Rule]:
     """Twilio limits each sending number; a deployment has one."""

@@ -20,11 +20,12 @@ from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot import channel_registry
-from bot.engine import ChannelTraits
-from bot.errors import InboundError, StoreUnavailable
-from bot.outbox import Limits, Rule
+from bot.core import channel_registry
+from bot.core.engine import ChannelTraits
+from bot.core.errors import InboundError, StoreUnavailable
+from bot.core.outbox import Limits, Rule
 from webhooks import twilio_sms
+from webhooks.inbound import _dead_letter, _form, _inbound_error, _twiml, _verify_twilio
 
 CHANNEL = twilio_sms.WHATSAPP
 PATH = "/webhooks/twilio/whatsapp"
@@ -36,8 +37,6 @@ def install(app: Any, settings: Any) -> None:
     """Declare ``POST /webhooks/twilio/whatsapp`` and put it on the app's direct path."""
 
     async def twilio_whatsapp_webhook(request: Request) -> Response:
-        from webhooks.app import _dead_letter, _form, _inbound_error, _twiml, _verify_twilio
-
         runtime = request.app.state.runtime
         form = await _form(request)
         try:

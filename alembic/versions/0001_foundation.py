@@ -8,9 +8,9 @@ Create Date: 2026-11-23 15:11:15.830471
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
-import bot.models
 from alembic import op
+
+import bot.core.models
 
 # revision identifiers, used by Alembic.
 revision: str = '0001'
@@ -34,9 +34,9 @@ def upgrade() -> None:
     sa.Column('state_data', sa.JSON(), nullable=False),
     sa.Column('stopped', sa.Boolean(), nullable=False),
     sa.Column('notice_version', sa.String(length=16), nullable=True),
-    sa.Column('notice_at', bot.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('notice_at', bot.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('pseudonym')
     )
@@ -46,12 +46,12 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=64), nullable=False),
     sa.Column('payload_enc', sa.Text(), nullable=False),
     sa.Column('error', sa.String(length=200), nullable=False),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('info_requests',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('point_id', sa.String(length=40), nullable=True),
@@ -68,7 +68,7 @@ def upgrade() -> None:
     sa.Column('external_id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('received_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'external_id', name='uq_inbound_channel_ext')
@@ -86,13 +86,13 @@ def upgrade() -> None:
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', bot.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('provider_id', sa.String(length=64), nullable=True),
     sa.Column('delivery_status', sa.String(length=16), nullable=True),
     sa.Column('last_error', sa.String(length=200), nullable=True),
-    sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )

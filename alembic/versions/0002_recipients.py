@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("subscriptions", sa.String(length=80), nullable=False),
         sa.Column("core", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("pseudonym"),
     )

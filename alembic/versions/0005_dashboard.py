@@ -8,14 +8,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC = bot.models.UTCDateTime(timezone=True)
+UTC = bot.core.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

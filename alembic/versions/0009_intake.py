@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import UTCDateTime
+from bot.core.models import UTCDateTime
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0001"

@@ -1,12 +1,12 @@
 """personal data: outbox payloads and idea texts encrypted at rest; a DELETE's last reply
 
 Outbox payloads (the text sent, an idea's reference or an answer among them) and idea texts
-were stored in clear. They become Vault ciphertexts (``bot/personal_data.py``), converted both
+were stored in clear. They become Vault ciphertexts (``bot/app/personal_data.py``), converted both
 ways with the configured ``HANYA_SECRET_KEY``. ``outbox.forget_after_send`` marks the reply
 to a DELETE: the sender deletes that row once it is sent.
 
 Revision ID: 0010c
-Revises: 0008 (and 0004, the ideas table)
+Revises: 0008, 0004 (the ideas table)
 """
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010c"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = ("0008", "0004")
 branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = ("0004",)
+depends_on: str | Sequence[str] | None = None
 
 
 def _vault() -> Any:
     """The runtime's vault, made only when there are rows to convert (a fresh store has none)."""
-    from bot.keys import vault_from_settings
-    from bot.settings import get_settings
+    from bot.core.crypto import vault_from_settings
+    from bot.core.settings import get_settings
 
     return vault_from_settings(get_settings())
 

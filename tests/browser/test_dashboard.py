@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from bot.committee_models import Report
-from bot.crypto import Vault
+from bot.core.crypto import Vault
+from bot.features.committees.models import Report
 from tests.dashboard_support import LAST_MONTH, add_user, seed_reports, seed_requests
 from tests.test_dashboard_operations import seed_committees, send_daily_digest
 

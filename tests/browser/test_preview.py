@@ -16,9 +16,9 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from bot.content import Content, load_content
-from bot.models import Contact, InboundMessage
-from bot.settings import ROOT, Settings
+from bot.core.content import Content, load_content
+from bot.core.models import Contact, InboundMessage
+from bot.core.settings import ROOT, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

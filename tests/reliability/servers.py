@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

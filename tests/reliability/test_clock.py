@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.runtime import build_runtime
-from bot.scheduler import DigestJobs
+from bot.app.runtime import build_runtime
+from bot.features.digests.scheduler import DigestJobs
 from tests.test_digest_schedule import add_duty, mark_sent, niamey, runs
 from webhooks.channels import channel_traits
 

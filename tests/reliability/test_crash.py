@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage, IntakeMessage, OutboxMessage
+from bot.core.models import InboundMessage, IntakeMessage, OutboxMessage
 from tests.conftest import WEBHOOK_SECRET, wait_outbox_drained
 from tests.fakes.telegram_updates import text_update
 from tests.reliability.servers import Server, free_port

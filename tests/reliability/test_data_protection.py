@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.crypto import Vault
-from bot.keys import rotate_all
-from bot.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
-from bot.retention import purge
+from bot.app.keys import rotate_all
+from bot.app.retention import purge
+from bot.core.crypto import Vault
+from bot.core.models import Contact, InboundMessage, InfoRequest, OutboxMessage, utcnow
 from tests.support import SmsUser, TelegramUser
 
 
@@ -79,8 +79,8 @@ def test_rotating_the_key_keeps_every_contact_reachable(client, bot_api, store, 
 
 def test_during_a_rotation_the_service_still_knows_existing_contacts(client, bot_api, store,
                                                                      settings):
-    from bot.messages import MsgIn
-    from bot.runtime import build_runtime
+    from bot.app.runtime import build_runtime
+    from bot.core.messages import MsgIn
     from webhooks.channels import channel_traits
 
     user = TelegramUser(client, bot_api, store, 8500000200)

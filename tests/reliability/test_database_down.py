@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, make_url, select
 from starlette.testclient import TestClient
 
-from bot.models import Contact, InboundMessage
+from bot.core.models import Contact, InboundMessage
 from tests.conftest import wait_outbox_drained
 from tests.fakes.telegram_updates import callback_update
 from tests.reliability.tcp_proxy import TcpProxy

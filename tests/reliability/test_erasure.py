@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import MetaData, func, select
 from starlette.testclient import TestClient
 
-from bot.committee_models import REVOKED, CommitteeMember
-from bot.crypto import Vault
-from bot.idea_models import Idea
-from bot.intake import encode
-from bot.messages import MsgIn
-from bot.models import Contact, DeadLetter, OutboxMessage
-from bot.recipients import route_of
-from bot.runtime import build_runtime
-from bot.spool import Spool
+from bot.app.runtime import build_runtime
+from bot.core.crypto import Vault
+from bot.core.intake import encode
+from bot.core.messages import MsgIn
+from bot.core.models import Contact, DeadLetter, OutboxMessage
+from bot.core.recipients import route_of
+from bot.core.spool import Spool
+from bot.features.committees.models import REVOKED, CommitteeMember
+from bot.features.ideas.models import Idea
 from tests.committee_helpers import invite, make_committee
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER
 from tests.fakes.twilio_signing import signed_sms_form
@@ -199,7 +199,7 @@ def _wait_for(probe, timeout: float = 10.0) -> None:
 def test_the_terminal_and_preview_show_a_delete_s_confirmation_once(settings, store):
     """``hanya chat`` and /preview read a turn's replies by route; the confirmation has none,
     so it is found by its address (and only this address's), then forgotten as once sent."""
-    from bot.cli import ChatSession
+    from bot.app.cli import ChatSession
 
     chat = ChatSession(build_runtime(settings, _traits(settings), store), "sms", echo=False)
     for text in ("INFO", "3", "SUPPRIMER"):

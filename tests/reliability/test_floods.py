@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage
+from bot.core.models import InboundMessage
 from tests.fakes.telegram_updates import text_update
 from tests.support import SmsUser, TelegramUser, texts
 

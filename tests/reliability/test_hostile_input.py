@@ -6,8 +6,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.models import Contact, DeadLetter, IntakeMessage
-from bot.settings import ROOT
+from bot.core.models import Contact, DeadLetter, IntakeMessage
+from bot.core.settings import ROOT
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_updates import text_update
 from tests.support import SmsUser, TelegramUser

@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from bot.crypto import Vault
-from bot.models import Contact, OutboxMessage
-from bot.outbox import Sender
+from bot.core.crypto import Vault
+from bot.core.models import Contact, OutboxMessage
+from bot.core.outbox import Sender
 from tests.test_outbox_faults import FAST, deliver_all, queue, row, twilio
 from webhooks.telegram import TelegramSender
 

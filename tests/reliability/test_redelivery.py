@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage, OutboxMessage
+from bot.core.models import InboundMessage, OutboxMessage
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, WEBHOOK_SECRET, wait_outbox_drained
 from tests.fakes.telegram_updates import text_update
 from tests.fakes.twilio_signing import signed_sms_form

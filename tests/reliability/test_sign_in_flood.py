@@ -1,5 +1,6 @@
 """A flood of sign-ins for made-up identifiers (each an Argon2id verification, 64 MiB) must
-not stall the webhooks: verifications are capped (bot/sign_in_guard.py), the rest answered 429
+not stall the webhooks: verifications are capped (bot/features/dashboard/sign_in_guard.py), the rest
+answered 429
 before any hashing. Real uvicorn processes; figures in SECURITY.md."""
 
 from __future__ import annotations

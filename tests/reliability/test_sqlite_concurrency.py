@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import InboundMessage, IntakeMessage
+from bot.core.models import InboundMessage, IntakeMessage
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_handled
 from tests.fakes.twilio_signing import signed_sms_form
 from tests.reliability.burst import Request, post_all, report

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from bot import auth
-from bot import sign_in_guard as guard
-from bot.dashboard_models import ROLES, AuditEntry, DashboardUser
-from bot.models import utcnow
+from bot.core.models import utcnow
+from bot.features.dashboard import auth
+from bot.features.dashboard import sign_in_guard as guard
+from bot.features.dashboard.models import ROLES, AuditEntry, DashboardUser
 from webhooks.dashboard.web import (
     CanAudit,
     CanManageUsers,

@@ -1,6 +1,7 @@
 """Admin page for watch committees: create, issue enrolment codes, list and revoke members.
 
-The same functions as ``hanya committee`` (``bot.committee_admin``). A clear enrolment code is
+The same functions as ``hanya committee`` (``bot.features.committees.admin``). A clear enrolment
+code is
 shown once, in the answer to the POST that issued it, and never stored or logged; members are
 listed by pseudonym only.
 """
@@ -12,9 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from bot import auth, committee_admin
-from bot.committee_models import Committee
-from bot.content import Content
+from bot.core.content import Content
+from bot.features.committees import admin as committee_admin
+from bot.features.committees.models import Committee
+from bot.features.dashboard import auth
 from webhooks.dashboard.web import (
     CanManageCommittees,
     CsrfChecked,

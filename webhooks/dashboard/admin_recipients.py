@@ -1,7 +1,7 @@
 """Admin page for the recipients of alerts and digests: add, change subscriptions, deactivate.
 
 An address is typed once, into the add form, and stored only as the Vault's pseudonym and
-ciphertext (``bot.recipients.add_recipient``): no page shows it again, and neither does the
+ciphertext (``bot.core.recipients.add_recipient``): no page shows it again, and neither does the
 audit log (it records the recipient's number, channel and subscriptions).
 """
 
@@ -13,14 +13,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from bot import auth
-from bot.recipients import (
+from bot.core.recipients import (
     SUBSCRIPTIONS,
     Recipient,
     add_recipient,
     parse_address,
     subscriptions_text,
 )
+from bot.features.dashboard import auth
 from webhooks.dashboard.web import (
     CanManageRecipients,
     CsrfChecked,

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bot import auth, exports
-from bot import indicators as ind
+from bot.features.dashboard import auth, exports
+from bot.features.dashboard import indicators as ind
 from webhooks.dashboard.exports import report_aggregates
 from webhooks.dashboard.periods import period_for
 from webhooks.dashboard.web import Viewer, runtime, timezone

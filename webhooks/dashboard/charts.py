@@ -12,7 +12,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from bot.indicators import Count
+from bot.features.dashboard.indicators import Count
 from webhooks.dashboard.web import STATIC
 
 _ROW, _LABEL_W, _BAR_W = 20, 130, 220

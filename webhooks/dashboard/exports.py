@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot import auth, exports
-from bot import indicators as ind
+from bot.features.dashboard import auth, exports
+from bot.features.dashboard import indicators as ind
 from webhooks.dashboard.periods import period_for
 from webhooks.dashboard.web import CanExport, Viewer, no_store, runtime, timezone
 

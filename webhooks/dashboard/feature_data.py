@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.committee_models import Committee, Report
-from bot.digest import silent_committees
-from bot.digest_models import DigestRun
-from bot.models import utcnow
-from bot.recipients import Recipient
+from bot.core.models import utcnow
+from bot.core.recipients import Recipient
+from bot.features.committees.models import Committee, Report
+from bot.features.digests.digest import silent_committees
+from bot.features.digests.models import DigestRun
 
 # The newest digest runs listed (one row per digest, period and recipient).
 DIGEST_ROWS = 50
@@ -58,7 +58,8 @@ def digests_sent(session: Session, limit: int = DIGEST_ROWS) -> list[DigestSent]
 
 def quiet_committees(session: Session, now: datetime, days: int) -> list[SilentCommittee]:
     """Active committees with no report nor RAS for ``days`` days (the digest's own rule,
-    ``bot.digest.silent_committees``), each with the time it was last heard from."""
+    ``bot.features.digests.digest.silent_committees``), each with the time it was last heard
+    from."""
     names = silent_committees(session, now, days)
     if not names:
         return []

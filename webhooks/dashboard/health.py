@@ -1,11 +1,11 @@
-"""The set-up check for admins: ``hanya doctor``'s findings, translated (bot/doctor.py)."""
+"""The set-up check for admins: ``hanya doctor``'s findings, translated (bot/app/doctor.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.doctor import diagnose
+from bot.app.doctor import diagnose
 from webhooks.dashboard.web import CanCheckSetup, render, runtime, translator
 
 router = APIRouter()

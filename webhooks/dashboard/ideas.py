@@ -12,10 +12,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bot import auth
-from bot.idea_models import STATUSES, THEMES, Idea, SensitiveFeedback, find_submission
-from bot.keywords import clean_text
-from handlers.idea import set_status
+from bot.core.keywords import clean_text
+from bot.features.dashboard import auth
+from bot.features.ideas.actions import set_status
+from bot.features.ideas.models import STATUSES, THEMES, Idea, SensitiveFeedback, find_submission
 from webhooks.dashboard.report_queries import mask_phone_numbers
 from webhooks.dashboard.web import (
     CanReadIdeas,
@@ -80,7 +80,8 @@ def idea_detail(request: Request, reference: str, viewer: CanReadIdeas) -> Respo
 def idea_answer(request: Request, reference: str, viewer: CsrfChecked,
                 status: Annotated[str, Form()],
                 answer: Annotated[str, Form(max_length=600)] = "") -> Response:
-    """Set the status (and an answer): ``handlers.idea.set_status`` tells a signed submitter."""
+    """Set the status (and an answer): ``bot.features.ideas.actions.set_status`` tells a signed
+    submitter."""
     if not viewer.can("ideas.answer"):
         raise Forbidden(viewer)
     rt = runtime(request)

@@ -5,7 +5,7 @@ Listed here only so that ``pybabel extract`` puts them in the dashboard catalog.
 
 from __future__ import annotations
 
-from bot.texts import N_
+from bot.core.texts import N_
 
 # TRANSLATORS: dashboard roles, shown beside the signed-in identifier and in the user list.
 ROLES = (N_("admin"), N_("officer"), N_("partner"), N_("editor"))

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from bot import indicators as ind
-from bot.content_stats import topic_coverage
-from bot.models import DeadLetter, OutboxMessage
+from bot.app.content_stats import topic_coverage
+from bot.core.models import DeadLetter, OutboxMessage
+from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import feature_data
 from webhooks.dashboard.charts import bar_chart, shaded_map
 from webhooks.dashboard.periods import period_for

@@ -17,8 +17,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from bot import indicators as ind
-from bot.texts import N_
+from bot.core.texts import N_
+from bot.features.dashboard import indicators as ind
 from webhooks.dashboard.web import Viewer, render, timezone, translator
 
 # Pages translate these (the dashboard's catalogue); the API answers in English.

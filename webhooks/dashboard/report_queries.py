@@ -16,8 +16,12 @@ import phonenumbers
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import auth
-from bot.committee_models import (
+from bot.core.content import read_yaml
+from bot.core.crypto import Vault
+from bot.core.keywords import clean_text
+from bot.core.models import utcnow
+from bot.core.settings import Settings
+from bot.features.committees.models import (
     DUPLICATE,
     LINK_DUPLICATE,
     REJECTED,
@@ -27,11 +31,7 @@ from bot.committee_models import (
     ReportLink,
     release_duplicates,
 )
-from bot.content import read_yaml
-from bot.crypto import Vault
-from bot.keywords import clean_text
-from bot.models import utcnow
-from bot.settings import Settings
+from bot.features.dashboard import auth
 
 STATUSES = ("received", "verified", "rejected", "duplicate", "withdrawn")
 FILTERS = ("region", "point", "category", "status", "committee")

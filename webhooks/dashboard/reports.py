@@ -8,9 +8,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bot import auth, exports
-from bot import indicators as ind
-from bot.committee_models import Committee, Report
+from bot.features.committees.models import Committee, Report
+from bot.features.dashboard import auth, exports
+from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import report_queries as rq
 from webhooks.dashboard.exports import csv_response
 from webhooks.dashboard.overview import period_of

@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot import auth
-from bot.sign_in_guard import VerificationSlots
+from bot.features.dashboard import auth
+from bot.features.dashboard.sign_in_guard import VerificationSlots
 from webhooks.dashboard.web import (
     LANG_COOKIE,
     LANGUAGES,
@@ -102,7 +102,7 @@ def _check(request: Request, identifier: str, code: str, client: str) -> auth.Si
 
 
 def slots(request: Request) -> VerificationSlots:
-    """This process's slots for code verifications (bot/sign_in_guard.py)."""
+    """This process's slots for code verifications (bot/features/dashboard/sign_in_guard.py)."""
     state = request.app.state
     if getattr(state, "sign_in_slots", None) is None:
         settings = runtime(request).settings

@@ -19,10 +19,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from bot import auth
-from bot.i18n import compile_po
-from bot.runtime import Runtime
-from bot.settings import ROOT, Settings
+from bot.app.runtime import Runtime
+from bot.core.i18n import compile_po
+from bot.core.settings import ROOT, Settings
+from bot.features.dashboard import auth
 
 TEMPLATES = ROOT / "webhooks" / "templates"
 STATIC = ROOT / "webhooks" / "static"

@@ -1,0 +1,112 @@
+"""The channels Hanya can speak, as plug-ins: the core asks here, it never compares names.
+
+Each channel module in ``webhooks/`` registers one :class:`Channel` when it is imported (as
+nyaruka/courier's handlers register themselves), and ``webhooks/channels.py`` imports them
+all: the one list of installed channels. A channel declares its name and address scheme,
+whether it is chat-like or SMS-like, its traits (buttons, location, segments), the shape of
+its rate rules, its sender and a terminal address for ``hanya chat``; its module also owns
+its webhook routes, verification, parsing and delivery-status callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.engine import ChannelTraits
+from bot.core.pacing import ChannelSender, Limits, Rule
+
+__all__ = ["Channel", "alert_traits", "channel_for_address", "find", "get", "installed",
+           "overall_rate", "readiness", "register", "rules"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """What the core needs to know about one channel."""
+
+    name: str  # stored in rows (outbox, contacts, recipients): at most 16 characters
+    scheme: str  # address prefix: "telegram:" or "tel:"
+    sms_like: bool  # segments, GSM-7, numbered menus, foreign-prefix budget
+    traits: Callable[[Any], ChannelTraits]  # settings -> what a reply may use
+    rules: Callable[[Limits, str], list[Rule]]  # (limits, address) -> rules, overall first
+    overall_rate: Callable[[Limits], float]  # messages per second (0: unpaced)
+    sender: Callable[[Any], ChannelSender | None]  # settings -> sender, None when not set up
+    terminal_address: str  # the address `hanya chat` and /preview pretend to write from
+    media: bool = False  # can receive photos and voice notes
+    # (runtime, settings, wake the sender, stopping) -> a coroutine the app runs beside the
+    # webhooks (e.g. the gateway phones' silence watch), or None
+    background: Callable[..., Any] | None = None
+    # Among channels reaching one kind of address, the lowest serves a recipient by default.
+    rank: int = 0
+    # settings -> what /readyz shows about it (e.g. each gateway phone's last sign of life)
+    readiness: Callable[[Any], dict[str, Any]] | None = None
+
+    def alert_traits(self) -> ChannelTraits:
+        """How an alert is shaped: plain text; an SMS alert keeps to two segments."""
+        return ChannelTraits(self.name, buttons=False, location=False,
+                             max_segments=2 if self.sms_like else None)
+
+
+_CHANNELS: dict[str, Channel] = {}
+
+
+def register(channel: Channel) -> Channel:
+    """Install ``channel`` (again: the same name replaces it, for reloads in tests)."""
+    if len(channel.name) > 16:
+        raise ValueError(f"channel name {channel.name!r} is longer than its columns")
+    _CHANNELS[channel.name] = channel
+    return channel
+
+
+def get(name: str) -> Channel:
+    """The channel called ``name``; KeyError when no module registered it."""
+    return _CHANNELS[name]
+
+
+def find(name: str) -> Channel | None:
+    """The channel called ``name``, or None."""
+    return _CHANNELS.get(name)
+
+
+def installed() -> list[Channel]:
+    """Every registered channel, by rank (whatever the order modules were imported in)."""
+    return sorted(_CHANNELS.values(), key=lambda channel: channel.rank)
+
+
+def readiness(settings: Any) -> dict[str, Any]:
+    """What every installed channel adds to /readyz."""
+    found: dict[str, Any] = {}
+    for channel in _CHANNELS.values():
+        if channel.readiness is not None:
+            found.update(channel.readiness(settings))
+    return found
+
+
+def alert_traits(name: str) -> ChannelTraits:
+    return get(name).alert_traits()
+
+
+def channel_for_address(address: str, preferred: str | None = None) -> str:
+    """The channel that reaches ``address``: ``preferred`` when it speaks that scheme, else
+    the first by rank that does (Twilio SMS before the Android gateway, as before)."""
+    fitting = [c.name for c in installed() if address.startswith(c.scheme)]
+    if preferred is not None:
+        if preferred not in fitting:
+            raise ValueError(f"channel {preferred!r} cannot reach this address")
+        return preferred
+    if not fitting:
+        raise ValueError("no installed channel reaches this address")
+    return fitting[0]
+
+
+def rules(limits: Limits, channel: str, address: str) -> list[Rule]:
+    """The limits a send to ``address`` must respect, the narrowest last (none: unknown)."""
+    found = find(channel)
+    return found.rules(limits, address) if found is not None else []
+
+
+def overall_rate(limits: Limits, channel: str) -> float:
+    """The channel's overall pace in messages per second (0: unknown, unpaced)."""
+    found = find(channel)
+    return found.overall_rate(limits) if found is not None else 0.0

@@ -1,0 +1,278 @@
+"""The conversation engine: global words once, then the current step of the current conversation.
+
+A conversation (in ``handlers/``) is a table of steps; each step has ``ask`` (say what it asks)
+and ``answer`` (read the person's message, store what it learnt, go to the next step). State is
+on the contact row, so any process can serve the next message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import texts
+from bot.core.content import Content
+from bot.core.crypto import Vault
+from bot.core.i18n import Language, Translator
+from bot.core.messages import MsgIn, Option, Reply
+from bot.core.models import Contact
+
+# Words that work from any state, in every language (content/keywords.yaml).
+GLOBAL_WORDS = ("stop", "start", "delete", "help", "menu", "back", "language", "point", "more")
+# Button payloads for navigation, handled like the words above.
+NAV_MENU, NAV_LANGUAGE, NAV_POINT = "nav:menu", "nav:language", "nav:point"
+CONFIRM_DELETE = "confirm_delete"
+
+
+@dataclass(frozen=True)
+class ChannelTraits:
+    """What a channel can show; the engine shapes replies with this, never with channel names."""
+
+    name: str
+    buttons: bool  # inline buttons (Telegram)
+    location: bool  # can share a location
+    max_segments: int | None = None  # SMS budget per reply; None when not SMS
+    max_text: int = 4096
+
+
+@dataclass
+class Turn:
+    """One inbound message being handled: what steps read and where they put replies."""
+
+    msg: MsgIn
+    contact: Contact
+    content: Content
+    channel: ChannelTraits
+    settings: Any
+    # The runtime's vault (current key, old ones during a rotation): handlers encrypt with it.
+    vault: Vault
+    replies: list[Reply] = field(default_factory=list)
+    topics_served: list[str] = field(default_factory=list)
+    forget: bool = False  # erase the contact once this turn is stored
+    choice: str | None = None  # the option the message selected, if any
+
+    @property
+    def language(self) -> Language:
+        return self.content.languages.get(self.contact.language or "") or self.content.languages[
+            self.settings.default_language]
+
+    @property
+    def t(self) -> Translator:
+        return self.content.translator(self.contact.language or self.settings.default_language)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.contact.state_data
+
+    def say(self, reply: Reply) -> None:
+        self.replies.append(reply)
+        if reply.options:
+            self.contact.state_data = {**self.data, "options": [o.key for o in reply.options]}
+
+    def say_text(self, text: str) -> None:
+        self.replies.append(Reply(text))
+
+    def keyword(self, key: str) -> str:
+        return self.content.keywords.first_word(key, self.language.code, key.upper())
+
+
+Step = Callable[[Turn], None]
+
+
+@dataclass(frozen=True)
+class StepDef:
+    ask: Step
+    answer: Step
+    # The step waits for free text (a description, an idea): a message that merely starts with
+    # a command word ("Urgence médicale à ...") is text, not a command. A keyword alone still
+    # works ("SOS", "CANCEL").
+    free_text: bool = False
+
+
+@dataclass(frozen=True)
+class Conversation:
+    name: str
+    steps: Mapping[str, StepDef]
+
+
+@dataclass(frozen=True)
+class Place:
+    conversation: str
+    step: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A message that starts with a keyword (``SOS``, ``JOIN <code>``, ``RAPPORT ...``).
+
+    ``run`` gets the turn and the text after the keyword. ``even_when_stopped`` lets an SOS
+    through for someone who said STOP; ``needs_language`` defers to onboarding first.
+    """
+
+    run: Callable[[Turn, str], None]
+    even_when_stopped: bool = False
+    needs_language: bool = False
+
+
+class Engine:
+    """Routes a turn: commands and global words first, then the contact's current step."""
+
+    def __init__(self, conversations: Mapping[str, Conversation], *, home: Place,
+                 language: Place, point: Place, onboarding: Place,
+                 commands: Mapping[str, Command] | None = None) -> None:
+        self.conversations = dict(conversations)
+        self.home, self.language_place, self.point_place = home, language, point
+        self.onboarding = onboarding
+        self.commands = dict(commands or {})
+
+    def goto(self, turn: Turn, place: Place) -> None:
+        turn.contact.conversation, turn.contact.step = place.conversation, place.step
+        turn.contact.state_data = {k: v for k, v in turn.data.items() if k != "options"}
+        self._step(place).ask(turn)
+
+    def _step(self, place: Place) -> StepDef:
+        return self.conversations[place.conversation].steps[place.step]
+
+    def handle(self, turn: Turn) -> None:
+        contact, msg = turn.contact, turn.msg
+        if msg.kind == "blocked":  # the person blocked the bot: stop sending, say nothing
+            contact.stopped = True
+            return
+        command, rest = self._command(turn)
+        if command is not None and rest and self._in_free_text(contact):
+            command = None
+        if command is not None and (command.even_when_stopped or not contact.stopped) and not (
+                command.needs_language and contact.language is None):
+            if contact.step == CONFIRM_DELETE:  # a command cancels a pending deletion
+                contact.conversation, contact.step = turn.data.get("resume") or [
+                    self.home.conversation, self.home.step]
+            command.run(turn, rest)
+            return
+        key = self._global_key(turn)
+        if contact.stopped:
+            if key == "start":
+                contact.stopped = False
+                turn.say_text(turn.t(texts.RESTARTED))
+                self.goto(turn, self._home_or_onboarding(contact))
+            return  # a stopped person gets nothing else
+        if contact.step == CONFIRM_DELETE:
+            self._confirm_delete(turn, key)
+            return
+        if key is not None and self._global(turn, key):
+            return
+        turn.choice = self._choice(turn)
+        if contact.language is None and contact.step == "start":
+            self.goto(turn, self.onboarding)
+            return
+        place = Place(contact.conversation, contact.step)
+        if place.conversation not in self.conversations or place.step not in self.conversations[
+                place.conversation].steps:
+            self.goto(turn, self._home_or_onboarding(contact))
+            return
+        self._step(place).answer(turn)
+
+    def _in_free_text(self, contact: Contact) -> bool:
+        steps = self.conversations.get(contact.conversation)
+        step = steps.steps.get(contact.step) if steps else None
+        return bool(step and step.free_text)
+
+    def _command(self, turn: Turn) -> tuple[Command | None, str]:
+        msg = turn.msg
+        if msg.kind == "choice" and msg.choice and msg.choice.startswith("cmd:"):
+            return self.commands.get(msg.choice.removeprefix("cmd:")), ""
+        if msg.kind != "text" or not self.commands:
+            return None, ""
+        key, rest = turn.content.keywords.leading(msg.text)
+        if key is None or key not in self.commands:
+            return None, ""
+        return self.commands[key], rest
+
+    def _global_key(self, turn: Turn) -> str | None:
+        msg = turn.msg
+        if msg.kind == "choice":
+            nav = {NAV_MENU: "menu", NAV_LANGUAGE: "language", NAV_POINT: "point"}
+            if msg.choice in nav:
+                return nav[msg.choice]
+            return msg.choice if msg.choice in ("yes", "no") else None
+        if msg.kind != "text":
+            return None
+        key = turn.content.keywords.whole(msg.text)
+        if key in GLOBAL_WORDS or key in ("yes", "no"):
+            return key
+        return None
+
+    def _global(self, turn: Turn, key: str) -> bool:
+        contact = turn.contact
+        if key == "stop":
+            contact.stopped = True
+            turn.say_text(turn.t(texts.STOPPED))
+        elif key == "delete":
+            contact.state_data = {**turn.data, "resume": [contact.conversation, contact.step]}
+            contact.step = CONFIRM_DELETE
+            turn.say(Reply(turn.t(texts.DELETE_CONFIRM),
+                           options=[Option("yes", turn.keyword("yes")),
+                                    Option("no", turn.keyword("no"))], numbered_hint=False))
+        elif key == "help":
+            turn.say_text(turn.t(texts.HELP))
+        elif key == "more":
+            self._more(turn)
+        elif key == "language":
+            self.goto(turn, self.language_place)
+        elif contact.language is None:
+            return False  # nothing else makes sense before a language is chosen
+        elif key == "point":
+            self.goto(turn, self.point_place)
+        elif key in ("menu", "back", "start"):
+            self.goto(turn, self._home_or_onboarding(contact))
+        else:
+            return False
+        return True
+
+    def _more(self, turn: Turn) -> None:
+        pages = list(turn.data.get("more") or [])
+        if not pages:
+            turn.say_text(turn.t(texts.NOTHING_MORE))
+            return
+        # Pages were rendered for SMS already; the renderer sends them untouched.
+        turn.say(Reply(pages[0], preformatted=True))
+        turn.contact.state_data = {**turn.data, "more": pages[1:]}
+
+    def _confirm_delete(self, turn: Turn, key: str | None) -> None:
+        contact = turn.contact
+        key = key or self._choice(turn)
+        if key == "yes":
+            turn.say_text(turn.t(texts.DELETED))
+            turn.forget = True
+            return
+        resume = turn.data.get("resume") or [self.home.conversation, self.home.step]
+        contact.conversation, contact.step = resume
+        if key == "no":
+            turn.say_text(turn.t(texts.DELETE_CANCELLED))
+            self.goto(turn, self._home_or_onboarding(contact))
+        else:  # anything else: ask again, nothing deleted
+            contact.step = CONFIRM_DELETE
+            turn.say(Reply(turn.t(texts.DELETE_CONFIRM),
+                           options=[Option("yes", turn.keyword("yes")),
+                                    Option("no", turn.keyword("no"))], numbered_hint=False))
+
+    def _home_or_onboarding(self, contact: Contact) -> Place:
+        if contact.language is None:
+            return self.onboarding
+        if contact.point_id is None:
+            return self.point_place
+        return self.home
+
+    @staticmethod
+    def _choice(turn: Turn) -> str | None:
+        """The offered option this message picks: a button payload or a number typed."""
+        offered: list[str] = list(turn.data.get("options") or [])
+        msg = turn.msg
+        if msg.kind == "choice":
+            return msg.choice if msg.choice in offered else None
+        digits = msg.text.strip().rstrip(".)")
+        if msg.kind == "text" and digits.isdigit():
+            index = int(digits) - 1
+            if 0 <= index < len(offered):
+                return offered[index]
+        return None

@@ -1,0 +1,87 @@
+"""Channel-neutral messages: what comes in from any channel, and what the engine says back.
+
+An address reads like ``telegram:3527065`` or ``tel:+22790000000`` (as in courier).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from bot.core.crypto import Vault
+from bot.core.models import utcnow
+
+Kind = Literal["text", "choice", "location", "media", "blocked"]
+
+
+@dataclass(frozen=True)
+class MsgIn:
+    channel: str
+    address: str
+    external_id: str
+    kind: Kind = "text"
+    text: str = ""
+    # A button's payload (Telegram callback data), already one of the options we offered.
+    choice: str | None = None
+    location: tuple[float, float] | None = None
+    # A photo or voice note: (kind, provider file id). Kept as the provider's id, not downloaded.
+    media: tuple[str, str] | None = None
+    # Provider hint of the person's language (Telegram language_code); stored only in the
+    # intake's encrypted copy until the message is handled.
+    language_hint: str | None = None
+    received_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str  # stable payload, e.g. "topic:rights" (within Telegram's 64-byte callback limit)
+    label: str  # label for a button or a numbered SMS line
+    sms_label: str | None = None  # GSM-7-friendly label when it differs
+
+
+@dataclass
+class Reply:
+    """One thing to say: a text, optionally with choices, for any channel."""
+
+    text: str
+    options: list[Option] = field(default_factory=list)
+    sms_text: str | None = None  # shorter variant for SMS
+    request_location: bool = False  # offer Telegram's "share location" button
+    # Whether the SMS rendering appends "reply with a number".
+    numbered_hint: bool = True
+    # A "menu" button under the text on channels with buttons (not a step option).
+    menu_button: bool = False
+    # An "SOS" button on channels with buttons: raises the SOS (alert + numbers), as the word does.
+    sos_button: bool = False
+    # Already shaped for SMS (a MORE page): sent as it is, not paginated again.
+    preformatted: bool = False
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One provider message, already shaped for its channel; stored as the outbox payload."""
+
+    text: str
+    buttons: list[list[dict[str, str]]] | None = None  # inline keyboard: rows of {text, data}
+    location_button: str | None = None  # reply-keyboard button that asks for a location
+    remove_keyboard: bool = False
+    photo_path: str | None = None
+
+    def to_payload(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, False)}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, object]) -> Outgoing:
+        return cls(**payload)  # type: ignore[arg-type]
+
+    def seal(self, vault: Vault) -> str:
+        """The outbox's ``payload_enc``: what is sent is personal data, encrypted at rest
+        (AES-GCM, the cheap kind: a reply is sealed once and opened once)."""
+        return vault.seal(json.dumps(self.to_payload(), ensure_ascii=False,
+                                     separators=(",", ":")))
+
+    @classmethod
+    def unseal(cls, vault: Vault, payload_enc: str) -> Outgoing:
+        return cls.from_payload(json.loads(vault.decrypt(payload_enc)))

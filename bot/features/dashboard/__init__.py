@@ -1,0 +1,1 @@
+"""The dashboard's domain: users, sign-in, indicators, exports, ``hanya user``."""

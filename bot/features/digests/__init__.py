@@ -1,0 +1,1 @@
+"""Digests: figures, rendering per recipient, chart, schedule."""

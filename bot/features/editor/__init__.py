@@ -1,0 +1,1 @@
+"""Content editors' tools: ``hanya content check``, staleness, catalogs."""

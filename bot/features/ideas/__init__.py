@@ -1,0 +1,1 @@
+"""The idea box: ideas and sensitive feedback, their status and texts."""
