@@ -31,10 +31,10 @@ def runtime(settings, store):
             yield client.app.state.runtime, quiet
 
 
-def queued(store) -> list[tuple[str, str]]:
+def queued(store, vault) -> list[tuple[str, str]]:
     with store.session() as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        return [(row.channel, Outgoing.from_payload(row.payload).text) for row in rows]
+        return [(row.channel, Outgoing.unseal(vault, row.payload_enc).text) for row in rows]
 
 
 def test_a_silent_phone_is_alerted_once_and_its_return_too(runtime, store):
@@ -50,14 +50,14 @@ def test_a_silent_phone_is_alerted_once_and_its_return_too(runtime, store):
     assert watch.check(T0 + timedelta(minutes=59)) == []
     assert watch.check(T0 + timedelta(minutes=61)) == ["airtel"]
     assert watch.check(T0 + timedelta(minutes=90)) == []  # told once
-    [(sms_channel, french), (chat_channel, hausa)] = queued(store)
+    [(sms_channel, french), (chat_channel, hausa)] = queued(store, rt.vault)
     assert (sms_channel, chat_channel) == ("android-sms", "telegram")
     assert french.startswith("Le téléphone passerelle airtel ne donne plus signe de vie "
                              "depuis 14 mars 2026 06:00")
     assert hausa.startswith("Wayar hanyar sadarwa airtel ta yi shiru")
     liveness.seen["airtel"] = T0 + timedelta(minutes=95)
     assert watch.check(T0 + timedelta(minutes=96)) == ["airtel"]
-    assert queued(store)[-2][1] == "Le téléphone passerelle airtel répond de nouveau."
+    assert queued(store, rt.vault)[-2][1] == "Le téléphone passerelle airtel répond de nouveau."
     assert watch.check(T0 + timedelta(minutes=112)) == ["moov"]  # 62 minutes after its last
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import bot.features.committees.cli
+import bot.app.cli_committee
 from bot.app.cli import app
 from bot.features.committees.models import ACTIVE, REVOKED, Committee, CommitteeMember
 from tests.support import SmsUser
@@ -20,7 +20,7 @@ NUMBER = "+22790004001"
 @pytest.fixture
 def cli(settings, store, monkeypatch):
     settings.telegram_bot_username = "hanya_niger_bot"
-    monkeypatch.setattr(bot.features.committees.cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(bot.app.cli_committee, "get_settings", lambda: settings)
 
     def run(*args: str) -> str:
         result = runner.invoke(app, ["committee", *args], env={"COLUMNS": "200"})
@@ -38,7 +38,7 @@ def test_create_a_committee_at_a_point(cli, store):
 
 
 def test_an_unknown_point_is_refused(settings, store, monkeypatch):
-    monkeypatch.setattr(bot.features.committees.cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(bot.app.cli_committee, "get_settings", lambda: settings)
     result = runner.invoke(app, ["committee", "create", "--point", "timia", "--name", "X"])
     assert result.exit_code == 2 and "unknown point 'timia'" in result.output
 
@@ -72,7 +72,7 @@ def test_members_are_listed_by_pseudonym_and_revoke_keeps_the_row(
 @pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("12h", 43200), ("30m", 1800),
                                                ("2w", 1209600)])
 def test_durations_read_as_officers_write_them(text, seconds):
-    assert bot.features.committees.cli.parse_duration(text).total_seconds() == seconds
+    assert bot.app.cli_committee.parse_duration(text).total_seconds() == seconds
 
 
 def test_invite_takes_the_point_when_it_has_one_committee(cli):
@@ -90,7 +90,7 @@ def test_two_committees_at_one_point_are_not_guessed(settings, store, monkeypatc
 
 def test_the_list_shows_slugs_whole_in_a_narrow_terminal(settings, store, monkeypatch, cli):
     cli("create", "--point", "assamaka", "--name", "Comité de veille d'Assamaka")
-    monkeypatch.setattr(bot.features.committees.cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(bot.app.cli_committee, "get_settings", lambda: settings)
     narrow = runner.invoke(app, ["committee", "list"], env={"COLUMNS": "60"}).output
     assert "comite-de-veille-dassamaka" in narrow
 

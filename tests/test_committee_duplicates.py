@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from bot.core.crypto import Vault
 from bot.features.committees.models import (
     DUPLICATE,
     LINK_DUPLICATE,
@@ -44,7 +45,8 @@ def counted(store, settings) -> tuple[int, int, int]:
     today = today_in(tz)
     period = Period(today - timedelta(days=1), today + timedelta(days=1))
     with store.session() as session:
-        digest = build_digest(session, None, "daily", period, tz)  # type: ignore[arg-type]
+        digest = build_digest(session, None, "daily", period, tz,  # type: ignore[arg-type]
+                              vault=Vault(settings.secret_key_or_dev()))
         cells = report_cells(session, period, tz)
     return digest.reports, digest.people, sum(cell.total for cell in cells)
 

@@ -6,10 +6,9 @@ import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text, select
 
 import bot.app.all_models  # noqa: F401 - every table
-from bot.app import retention
+from bot.app import erasure, retention
 from bot.app.keys import rotate_all
 from bot.app.personal_data import ENCRYPTED, REGISTRY, Action, unregistered
-from bot.core import erasure
 from bot.core.crypto import Vault
 from bot.core.models import Base, DeadLetter
 from tests.committee_helpers import add_duty, make_committee, sms_member

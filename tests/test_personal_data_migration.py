@@ -77,7 +77,7 @@ def test_stored_payloads_and_idea_texts_are_encrypted_by_the_upgrade_and_back(
         assert "I-2026-00001" not in payload_enc and "eau" not in text_enc
         assert vault.decrypt(payload_enc) == '{"text":"Votre idée I-2026-00001 est reçue"}'
         assert vault.decrypt(text_enc) == "un point d'eau"
-        downgrade(store, "0010c-1")
+        downgrade(store, "0008")  # 0010c's parents are 0008 and 0004: back to them
         with store.engine.connect() as conn:
             payload = conn.execute(text("SELECT payload FROM outbox")).scalar_one()
             idea = conn.execute(text("SELECT text FROM ideas")).scalar_one()

@@ -71,7 +71,7 @@ MOVES: dict[str, str] = {
     "bot.report_parser": "bot.features.committees.parser",
     "bot.alerts": "bot.features.committees.alerts",
     "handlers.report_texts": "bot.features.committees.texts",
-    "bot.cli_committee": "bot.features.committees.cli",
+    "bot.cli_committee": "bot.app.cli_committee",
     # The idea box (issue 5).
     "bot.idea_models": "bot.features.ideas.models",
     "bot.idea_actions": "bot.features.ideas.actions",

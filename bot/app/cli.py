@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
 
+from bot.app.cli_committee import app as committee_app
 from bot.app.cli_content import content_app
 from bot.app.cli_dead_letters import app as dead_letters_app
 from bot.app.cli_digest import digest_app, idea_app, intake_app, outbox_app
@@ -23,7 +24,6 @@ from bot.core.logs import configure as configure_logging
 from bot.core.migrate import upgrade
 from bot.core.settings import Settings, get_settings, settings_problems
 from bot.core.store import Store
-from bot.features.committees.cli import app as committee_app
 from bot.features.dashboard.cli import app as users_app
 
 app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
