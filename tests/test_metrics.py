@@ -111,3 +111,43 @@ def test_json_log_lines_are_one_object_each_and_keep_personal_data_out(capsys):
     record = json.loads(line)
     assert record["level"] == "WARNING" and record["logger"] == "hanya.test.json"
     assert record["message"] == "outbox 12 failed for good after 8 tries: PermanentSendError"
+
+
+def test_refused_sign_ins_are_counted_by_reason(settings, store):
+    from tests.dashboard_support import add_user, csrf_of
+    from webhooks.app import create_app
+
+    add_user(store, "officer-m", "officer")
+    # https, as the dashboard's cookies are Secure; from this machine, as /metrics wants
+    with TestClient(create_app(settings), base_url="https://testserver",
+                    client=("127.0.0.1", 50000)) as local:
+        before = _scrape(local)
+        page = local.get("/dashboard/sign-in")
+        refused = local.post("/dashboard/sign-in", data={
+            "identifier": "officer-m", "code": "not-the-code", "csrf": csrf_of(page.text),
+            "next": "/dashboard"}, follow_redirects=False)
+        assert refused.status_code == 401
+        after = _scrape(local)
+        assert (_value(after, "hanya_sign_in_refused_total", reason="wrong")
+                - _value(before, "hanya_sign_in_refused_total", reason="wrong")) == 1
+        assert "officer-m" not in local.get("/metrics").text  # no identifier in a label
+
+
+def test_each_gateway_phone_s_last_sign_of_life_is_exported(settings, store):
+    from datetime import UTC, datetime
+
+    from webhooks.android_sms_liveness import LIVENESS
+    from webhooks.app import create_app
+
+    phone = settings.model_copy(update={
+        "android_sms_url": "http://127.0.0.1:9/api", "android_sms_username": "u",
+        "android_sms_password": SecretStr("p"), "android_sms_signing_key": SecretStr("k"),
+        "android_sms_name": "airtel-1"})
+    with TestClient(create_app(phone), client=("127.0.0.1", 50000)) as client:
+        LIVENESS.seen.pop("airtel-1", None)
+        assert _value(_scrape(client), "hanya_gateway_phone_last_seen_timestamp_seconds",
+                      phone="airtel-1") == 0
+        LIVENESS.alive("airtel-1")
+        seen = _value(_scrape(client), "hanya_gateway_phone_last_seen_timestamp_seconds",
+                      phone="airtel-1")
+        assert abs(seen - datetime.now(UTC).timestamp()) < 60

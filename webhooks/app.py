@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 type(exc).__name__)
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
-        app.state.metrics = metrics_page.store_registry(runtime.store)
+        app.state.metrics = metrics_page.store_registry(runtime.store, settings)
         inbox_limiter = handling_limiter(settings, runtime.store)
         # Handling in a second process, or in a task here (bot/app/intake_process.py says why).
         handling = (IntakeProcess(settings, on_queued=outbox.wake)

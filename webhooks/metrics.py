@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 
 from bot.core.metrics import PROCESS
 from bot.core.models import DeadLetter, InboundMessage, IntakeMessage, OutboxMessage
+from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.features.committees.models import SosEvent
 from bot.features.digests.models import DigestRun
+from webhooks.android_sms_liveness import LIVENESS
 
 # Outbox priorities by lane (bot/core/recipients.py): a person waiting, alerts, digests.
 LANES = {0: "reply", 5: "alert", 9: "digest"}
@@ -100,7 +102,26 @@ def exposition(store_registry: CollectorRegistry) -> bytes:
     return generate_latest(PROCESS) + generate_latest(store_registry)
 
 
-def store_registry(store: Store) -> CollectorRegistry:
+class PhonesCollector(Collector):
+    """Each Android gateway phone's last sign of life, as this web process saw it (a signed
+    webhook, an accepted send): alert when time() minus it grows past an hour."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.phones = settings.android_sms_phone_list()
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("hanya_gateway_phone_last_seen_timestamp_seconds",
+                                   "When each gateway phone last showed it was alive (Unix "
+                                   "time; 0: not since this process started)", labels=["phone"])
+        for phone in self.phones:
+            seen = LIVENESS.seen.get(phone.name)
+            family.add_metric([phone.name], seen.timestamp() if seen else 0.0)
+        yield family
+
+
+def store_registry(store: Store, settings: Settings | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(store))
+    if settings is not None:
+        registry.register(PhonesCollector(settings))
     return registry

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from bot.core import metrics
 from bot.features.dashboard import auth
 from bot.features.dashboard.sign_in_guard import VerificationSlots
 from webhooks.dashboard.web import (
@@ -66,12 +67,15 @@ async def sign_in(request: Request, identifier: Annotated[str, Form(max_length=6
     client = request.client.host if request.client else ""
     async with _slot(request, client) as free:
         if not free:  # a flood of sign-ins: refused before hashing, the webhooks keep the CPU
+            metrics.sign_in_refusals.labels("busy").inc()
             return _too_many(request, presign, next, "busy", 1)
         result = await asyncio.get_running_loop().run_in_executor(
             slots(request).executor, _check, request, identifier, code, client)
     if result.outcome is auth.SignIn.THROTTLED:
+        metrics.sign_in_refusals.labels("throttled").inc()
         return _too_many(request, presign, next, "throttled", result.retry_after)
     if result.outcome is not auth.SignIn.OK or result.token is None:
+        metrics.sign_in_refusals.labels("wrong").inc()
         return _sign_in_form(request, presign, safe_next(next), "refused", 401)
     response = no_store(RedirectResponse(safe_next(next), status_code=303))
     _cookie(response, request, SESSION_COOKIE, result.token,
