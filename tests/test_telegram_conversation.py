@@ -129,7 +129,7 @@ def test_missing_or_wrong_secret_is_refused_and_nothing_stored(user, store, bot_
 
 
 @pytest.mark.parametrize(("kind", "chat"), [
-    ("edited_message", CHAT), ("channel_post", -1001234567890), ("message_sticker", CHAT),
+    ("edited_message", CHAT), ("channel_post", -1001234567890),
     ("group_message", -1001234567890)])
 def test_update_kinds_we_do_not_serve_get_200_and_are_ignored(user, store, kind, chat):
     response = user.post(fixture_update(kind, 900_000_100, chat))

@@ -59,6 +59,10 @@ def ptb_reference(data: Any) -> tuple[MsgIn, str | None]:
         media = ("photo", message.photo[-1].file_id)
     elif message.voice is not None:
         media = ("voice", message.voice.file_id)
+    elif any(getattr(message, kind, None) is not None for kind in telegram.UNSERVED_CONTENT):
+        # PTB reads these too; the person gets a "send text" hint (issue 20)
+        return MsgIn(telegram.CHANNEL, address, external_id, kind="media",
+                     language_hint=hint), None
     else:
         raise Ignored("message kind not served")
     return (MsgIn(telegram.CHANNEL, address, external_id, kind="media", media=media,

@@ -139,7 +139,17 @@ def parse_update(data: Any) -> tuple[MsgIn, str | None]:
         caption = message.get("caption")
         return MsgIn(CHANNEL, address, external_id, kind="media", media=media,
                      text=caption if isinstance(caption, str) else "", language_hint=hint), None
+    if any(key in message for key in UNSERVED_CONTENT):
+        # A sticker, a contact card, a file, a video note, a dice...: nothing we can keep, but
+        # a person who sent it waits for an answer; the conversation says to send text.
+        return MsgIn(CHANNEL, address, external_id, kind="media", language_hint=hint), None
     raise Ignored("message kind not served")
+
+
+# What a person can send that is neither text, a location, a photo nor a voice note (Bot API
+# Message fields); service messages (a member joined, a pinned message) are none of these.
+UNSERVED_CONTENT = ("sticker", "contact", "document", "video", "video_note", "animation",
+                    "audio", "dice", "poll", "venue", "game")
 
 
 def _is_int(value: Any) -> bool:
