@@ -136,3 +136,15 @@ def test_a_body_that_is_not_a_form_is_refused_and_nothing_stored(client, store):
             "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
         assert response.status_code == 403
     assert count(store, InboundMessage) == 0
+
+
+def test_delete_is_confirmed_only_by_the_person_s_own_word_for_yes(user, store):
+    user.say("hello")
+    user.say(language_number("ha"))
+    user.say("agadez")
+    user.say("GOGE")  # Hausa DELETE
+    [asked_again] = user.say("OUI")  # French yes: not the confirming person's word
+    assert count(store, Contact) == 1
+    assert "I" in asked_again  # the question again, with the Hausa word to send
+    user.say("I")  # Hausa yes
+    assert count(store, Contact) == 0

@@ -241,6 +241,11 @@ class Engine:
     def _confirm_delete(self, turn: Turn, key: str | None) -> None:
         contact = turn.contact
         key = key or self._choice(turn)
+        if key == "yes" and turn.msg.kind == "text" and not turn.content.keywords.means_in(
+                turn.msg.text, "yes", turn.language.code):
+            # Another language's "yes" (Hausa I, Zarma OHO...) may be a word of this one: only
+            # the confirming person's own word erases everything; anything else asks again.
+            key = None
         if key == "yes":
             turn.say_text(turn.t(texts.DELETED))
             turn.forget = True

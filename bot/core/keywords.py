@@ -73,6 +73,14 @@ class KeywordIndex:
                 return key, rest[size] if len(rest) > size else ""
         return None, text
 
+    def means_in(self, text: str, key: str, language: str) -> bool:
+        """Whether ``text`` is one of ``language``'s own words for ``key`` (a language with no
+        word of its own for it takes every language's)."""
+        words = self._words.get(key, {}).get(language)
+        if not words:
+            return self.whole(text) == key
+        return normalise(text) in {normalise(word) for word in words}
+
     def first_word(self, key: str, language: str, fallback: str = "") -> str:
         """The keyword to show a person for ``key`` in their language."""
         words = self._words.get(key, {}).get(language) or self._words.get(key, {}).get("en")
