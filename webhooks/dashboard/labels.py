@@ -31,3 +31,11 @@ DIGEST_KINDS = (N_("daily"), N_("weekly"))
 MEMBER_STATUSES = (N_("active"), N_("revoked"), N_("moved"))
 # TRANSLATORS: what a recipient receives: urgent alerts, the daily and the weekly digest.
 SUBSCRIPTIONS = (N_("alerts"), N_("daily"), N_("weekly"))
+# TRANSLATORS: kinds of service listed at a point (content page).
+SERVICE_KINDS = (N_("emergency"), N_("police"), N_("ambulance"), N_("fire"), N_("hotline"),
+                 N_("transit_centre"), N_("health"), N_("red_cross"), N_("unhcr"), N_("legal"),
+                 N_("ngo"))
+# TRANSLATORS: a service that serves the whole country rather than one point.
+NATIONAL = N_("national")
+# TRANSLATORS: a watch committee's "nothing to report" (RAS), among report categories.
+NOTHING = N_("nothing")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
@@ -19,6 +20,7 @@ from webhooks.dashboard.web import (
     CanOperate,
     CanOverview,
     Viewer,
+    language,
     render,
     runtime,
     timezone,
@@ -54,10 +56,26 @@ def overview(request: Request, viewer: CanOverview) -> Response:
     _ = translator(request).gettext
     return render(
         request, "overview.html", viewer, period=period, figures=figures,
-        topic_chart=bar_chart(figures.by_topic, _("Information requests by topic")),
+        topic_chart=bar_chart(_topic_titles(figures.by_topic, request),
+                              _("Information requests by topic")),
         region_chart=bar_chart(figures.by_region, _("Information requests by region")),
         region_map=shaded_map(figures.by_region, "requests"),
         reports_map=shaded_map(figures.reports_by_region, "reports"), reports_enabled=True)
+
+
+def _topic_titles(counts: list[ind.Count], request: Request) -> list[ind.Count]:
+    """Topics by their title in the page's language (French when it has none), not by key."""
+    topics = runtime(request).content.current.topics
+    lang = language(request)
+
+    def title(key: str) -> str:
+        for code in (lang, "fr"):
+            entry = topics.get(code, {}).get(key)
+            if isinstance(entry, dict) and entry.get("title"):
+                return str(entry["title"])
+        return key
+
+    return [replace(count, label=title(count.key)) for count in counts]
 
 
 @router.get("/dashboard/operations")

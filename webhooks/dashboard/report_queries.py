@@ -24,6 +24,7 @@ from bot.core.settings import Settings
 from bot.features.committees.models import (
     DUPLICATE,
     LINK_DUPLICATE,
+    NOTHING,
     REJECTED,
     VERIFIED,
     Committee,
@@ -32,6 +33,7 @@ from bot.features.committees.models import (
     release_duplicates,
 )
 from bot.features.dashboard import auth
+from webhooks.dashboard.web import catalog
 
 STATUSES = ("received", "verified", "rejected", "duplicate", "withdrawn")
 FILTERS = ("region", "point", "category", "status", "committee")
@@ -146,7 +148,8 @@ def category_labels(settings: Settings, lang: str) -> dict[str, str]:
     if not path.exists():
         return {}
     entries = (read_yaml(path) or {}).get("categories") or []
-    labels = {}
+    # "Nothing to report" (RAS) is a category the grammar keeps apart from categories.yaml.
+    labels = {NOTHING: catalog(settings.locales_dir, lang).gettext(NOTHING)}
     for entry in entries:
         names = {code: (entry.get(code) or {}).get("label") for code in (lang, "fr")}
         labels[str(entry["id"])] = names[lang] or names["fr"] or str(entry["id"])

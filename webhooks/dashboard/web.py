@@ -186,6 +186,11 @@ def _catalog(locales_dir: Path, lang: str) -> gettext.NullTranslations:
     return compile_po(po) if po.exists() else gettext.NullTranslations()
 
 
+def catalog(locales_dir: Path, lang: str) -> gettext.NullTranslations:
+    """The dashboard's catalog in ``lang``, for labels built away from a request."""
+    return _catalog(locales_dir, lang)
+
+
 def translator(request: Request) -> gettext.NullTranslations:
     """The page language's catalog, for strings built in Python (flash messages, labels)."""
     return _catalog(settings_of(request).locales_dir, language(request))
