@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -60,7 +59,7 @@ from bot.core.outbox import Limits, Rule
 from bot.core.settings import AndroidPhone
 from webhooks.android_sms_liveness import LIVENESS, Liveness
 from webhooks.android_sms_watch import watch
-from webhooks.inbound import _dead_letter
+from webhooks.inbound import _OK, _dead_letter, _inbound_error, _json_body
 
 log = logging.getLogger(__name__)
 CHANNEL = "android-sms"
@@ -229,7 +228,7 @@ def install(app: Any, settings: Any) -> None:
             phone = verify(phones, body, request.headers.get(TIMESTAMP_HEADER),
                            request.headers.get(SIGNATURE_HEADER))
             LIVENESS.alive(phone.name)
-            event = parse_event(_json(body))
+            event = parse_event(_json_body(body))
         except InboundError as exc:
             return _inbound_error(exc)
         runtime = request.app.state.runtime
@@ -262,20 +261,6 @@ def record_status(store: Any, update_: StatusUpdate) -> None:
                                 if update_.reason else None))
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Rejected("body is not JSON", status_code=400) from exc
-
-
-def _inbound_error(exc: InboundError) -> JSONResponse:
-    if isinstance(exc, Ignored):
-        return JSONResponse({"ok": True, "ignored": exc.reason})
-    return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
-
-
-_OK = b'{"ok":true}'
 EVENT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {
         "type": "object", "required": ["event", "payload"],
