@@ -4,6 +4,7 @@ numbers are checked as the SP/CCM and a partner read them."""
 
 from __future__ import annotations
 
+import re
 import struct
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -237,3 +238,34 @@ def test_a_malformed_recipient_address_is_refused(store, cli):
     result = CliRunner().invoke(app, ["digest", "recipients", "add", "X", "12345"])
     assert result.exit_code != 0
     assert "telegram:<chat id> or tel:+<country code><number>" in result.output
+
+
+def test_a_count_no_report_gave_reads_unknown_not_zero(store, settings):
+    from bot.core.content import load_content
+    from bot.features.dashboard.indicators import Period
+    from bot.features.digests.digest import build_digest
+    from bot.features.digests.render import Counts, DigestRenderer, category_labels
+
+    vault = Vault(settings.secret_key_or_dev())
+    with store.session() as session:
+        arlit = Committee(slug="arlit", name="Comité Arlit", point_id="arlit", region="NE001",
+                          created_at=at(30))
+        session.add(arlit)
+        session.flush()
+        report(session, 11, arlit, "expulsion", 1, (None, None, None))  # no count at all
+        report(session, 12, arlit, "stranded", 1, (30, None, None), reporter="rep-b")
+        report(session, 13, arlit, "stranded", 1, (None, None, None), reporter="rep-c")
+        report(session, 14, arlit, "accident", 1, (8, 2, None), reporter="rep-d")
+    yesterday = TODAY - timedelta(days=1)
+    content = load_content(settings.content_dir, settings.locales_dir)
+    with store.session() as session:
+        digest = build_digest(session, content, "daily", Period(yesterday, yesterday), TZ,
+                              vault=vault)
+    renderer = DigestRenderer(content, 5, settings.chart_dir, 3,
+                              category_labels(settings.content_dir))
+    text = renderer.reports(digest, content.translator("fr"), Counts(5, exact=True))
+    assert "Expulsion : 1 rapport, nombre de personnes non précisé" in text
+    assert "2 rapports, au moins 30 personnes (tous les rapports n'ont pas donné de nombre)" \
+        in text
+    assert "1 rapport, 8 personnes (2 femmes)" in text
+    assert not re.search(r"(?<!\d)0 (personnes|femmes|enfants)", text)

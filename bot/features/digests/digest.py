@@ -67,12 +67,16 @@ class UrgentReport:
 
 @dataclass(frozen=True)
 class ReportGroup:
+    """Reports of one region and category. A count no report gave is None, never 0; ``people``
+    sums the counts given, and ``complete`` says whether every report gave one."""
+
     region: str | None
     category: str
     reports: int
-    people: int
-    women: int
-    children: int
+    people: int | None
+    women: int | None
+    children: int | None
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,8 @@ class Digest:
 
     @property
     def people(self) -> int:
-        return sum(g.people for g in self.groups)
+        """The people the reports counted (those without a count add none)."""
+        return sum(g.people or 0 for g in self.groups)
 
 
 def build_digest(session: Session, content: Content, kind: str, period: Period, tz: ZoneInfo,
@@ -166,14 +171,21 @@ def urgent_reports(session: Session, first: datetime, after: datetime) -> list[U
 def report_groups(session: Session, first: datetime, after: datetime) -> list[ReportGroup]:
     """Reports received in the period by region and category, with the people counted."""
     r = cm.Report
+    # SUM of no value is NULL and COUNT(column) counts the values given: a count nobody gave
+    # stays unknown instead of reading 0 (issue 21: "0 people (0 women, 0 children)").
     rows = session.execute(
-        select(r.region, r.category, func.count(), func.coalesce(func.sum(r.total), 0),
-               func.coalesce(func.sum(r.women), 0), func.coalesce(func.sum(r.children), 0))
+        select(r.region, r.category, func.count(), func.sum(r.total), func.count(r.total),
+               func.sum(r.women), func.count(r.women), func.sum(r.children),
+               func.count(r.children))
         .where(*_counted(first, after)).group_by(r.region, r.category)
         .order_by(r.region, r.category))
-    return [ReportGroup(region, category, int(n), int(total or 0), int(women or 0),
-                        int(children or 0))
-            for region, category, n, total, women, children in rows]
+    return [ReportGroup(region, category, int(n),
+                        int(total) if given and total is not None else None,
+                        int(women) if women_given == n and women is not None else None,
+                        int(children) if children_given == n and children is not None else None,
+                        complete=given == n)
+            for region, category, n, total, given, women, women_given, children,
+            children_given in rows]
 
 
 def silent_committees(session: Session, until: datetime, days: int) -> list[str]:

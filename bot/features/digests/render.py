@@ -114,7 +114,18 @@ class DigestRenderer:
         return t(dt.WEEKLY_TITLE, start=t.date(period.start), end=t.date(period.end))
 
     def people(self, t: Translator, counts: Counts, total: int | None, women: int | None,
-               children: int | None) -> str:
+               children: int | None, complete: bool = True) -> str:
+        """The people concerned as the reports gave them: never a 0 for a count not given."""
+        if total is None:
+            return t(dt.PEOPLE_UNKNOWN)
+        if not complete:
+            return t(dt.PEOPLE_AT_LEAST, total=counts(total))
+        if women is None and children is None:
+            return t(dt.PEOPLE_TOTAL, total=counts(total))
+        if children is None:
+            return t(dt.PEOPLE_WOMEN, total=counts(total), women=counts(women))
+        if women is None:
+            return t(dt.PEOPLE_CHILDREN, total=counts(total), children=counts(children))
         return t(dt.PEOPLE, total=counts(total), women=counts(women), children=counts(children))
 
     def urgent(self, digest: Digest, t: Translator, counts: Counts, *, details: bool) -> str:
@@ -141,7 +152,8 @@ class DigestRenderer:
                 current = group.region
                 lines.append(regions.get(group.region or "", group.region or "")
                              or t(dt.UNKNOWN_REGION))
-            people = self.people(t, counts, group.people, group.women, group.children)
+            people = self.people(t, counts, group.people, group.women, group.children,
+                                 group.complete)
             lines.append("  - " + t.ngettext(dt.REPORT_GROUP_LINE, counts.plural(group.reports),
                                              category=self.category(t, group.category),
                                              n=counts(group.reports), people=people))

@@ -21,6 +21,16 @@ REPORTS_HEADING = Nn_("{n} new report", "{n} new reports")
 REPORT_GROUP_LINE = Nn_("{category}: {n} report, {people}", "{category}: {n} reports, {people}")
 # TRANSLATORS: people concerned. {total}, {women}, {children}: numbers (or "<5").
 PEOPLE = N_("{total} people ({women} women, {children} children)")
+# TRANSLATORS: people concerned when the reports gave no count of women and children.
+PEOPLE_TOTAL = N_("{total} people")
+# TRANSLATORS: people concerned when the reports counted women but not children.
+PEOPLE_WOMEN = N_("{total} people ({women} women)")
+# TRANSLATORS: people concerned when the reports counted children but not women.
+PEOPLE_CHILDREN = N_("{total} people ({children} children)")
+# TRANSLATORS: some reports of the line gave no count: {total} is what the others counted.
+PEOPLE_AT_LEAST = N_("at least {total} people (not every report gave a count)")
+# TRANSLATORS: no report of the line gave the number of people concerned.
+PEOPLE_UNKNOWN = N_("number of people not given")
 # TRANSLATORS: shown when no report arrived in the period.
 NO_REPORTS = N_("No new report.")
 # TRANSLATORS: region name when a report has none.
