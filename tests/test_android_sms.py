@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 import time
 from pathlib import Path
 
@@ -373,7 +374,13 @@ def test_each_phone_keeps_its_pace(settings, store, airtel, moov):
                         route=route_of(keys.pseudonym(f"tel:{number}")))
         sent = airtel.wait_sent(6)
     gaps = [b.at - a.at for a, b in zip(sent, sent[1:], strict=False)]
-    assert min(gaps) >= 0.9 * 60 / 300 and moov.sent() == []
+    gap = 60 / 300
+    # Arrivals at the fake phone carry the machine's jitter (one request held back makes the
+    # next look early: 0.52 s then 0.04 s on a loaded CI run); the pace shows in the median
+    # gap and in the whole run's length, which the sender's booked slots keep.
+    assert statistics.median(gaps) >= 0.9 * gap, gaps
+    assert sent[-1].at - sent[0].at >= 0.8 * (len(sent) - 1) * gap, gaps
+    assert moov.sent() == []
     assert sorted(m.to for m in sent) == numbers  # each once
 
 
