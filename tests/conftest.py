@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
@@ -21,7 +23,7 @@ import bot.app.all_models  # noqa: F401 - every table, for wipe()
 import webhooks.channels  # noqa: F401 - installs every channel (bot/core/channel_registry.py)
 from bot.core.migrate import upgrade
 from bot.core.models import Base, IntakeMessage, OutboxMessage
-from bot.core.settings import Settings
+from bot.core.settings import ROOT, Settings
 from bot.core.store import Store
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.twilio_api import FakeTwilio
@@ -89,6 +91,47 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[Store]:
+    """A database of its own, unmigrated, for tests that move a schema up and down (the
+    session's shared one must stay migrated)."""
+    import os
+
+    base = os.environ.get("HANYA_DATABASE_URL")
+    if not base:
+        store = Store(f"sqlite:///{tmp_path / 'migrations.db'}")
+        yield store
+        store.dispose()
+        return
+    name = f"hanya_migrations_{os.getpid()}_{time.monotonic_ns()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    store = Store(make_url(base).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield store
+    finally:
+        store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def alembic_config() -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    return config
+
+
+def downgrade(store: Store, revision: str) -> None:
+    """Alembic's downgrade from code, as bot/core/migrate.py upgrades."""
+    config = alembic_config()
+    with store.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        connection.commit()
 
 def wipe(store: Store) -> None:
     with store.engine.begin() as conn:

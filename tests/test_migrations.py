@@ -7,37 +7,14 @@ Until then ``alembic upgrade head`` refuses to run (``bot.core.migrate`` goes to
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import inspect
 
 import bot.app.all_models  # noqa: F401 - every table the code defines
 from bot.core.migrate import upgrade
 from bot.core.models import Base
-from bot.core.settings import ROOT
 from bot.core.store import Store
-
-
-def _config() -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    return config
-
-
-def _downgrade(store: Store, revision: str) -> None:
-    config = _config()
-    with store.engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-        connection.commit()
+from tests.conftest import alembic_config, downgrade
 
 
 def _schema(store: Store) -> dict[str, set[str]]:
@@ -48,34 +25,11 @@ def _schema(store: Store) -> dict[str, set[str]]:
             for table in found.get_table_names() if table != "alembic_version"}
 
 
-@pytest.fixture
-def empty_store(tmp_path: Path) -> Iterator[Store]:
-    """A database of its own (the session's shared one must stay migrated)."""
-    base = os.environ.get("HANYA_DATABASE_URL")
-    if not base:
-        store = Store(f"sqlite:///{tmp_path / 'migrations.db'}")
-        yield store
-        store.dispose()
-        return
-    name = f"hanya_migrations_{os.getpid()}_{int(time.time())}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(make_url(base).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def test_upgrade_downgrade_upgrade_round_trip(empty_store: Store) -> None:
     upgrade(empty_store)
     migrated = _schema(empty_store)
     assert set(migrated) == set(Base.metadata.tables), "the migrations make every table"
-    _downgrade(empty_store, "base")
+    downgrade(empty_store, "base")
     assert _schema(empty_store) == {}, "every downgrade drops what its upgrade made"
     upgrade(empty_store)
     assert _schema(empty_store) == migrated
@@ -83,5 +37,5 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_store: Store) -> None:
 
 def test_one_head() -> None:
     """FAILS until the lead adds the merge revision (see the module docstring)."""
-    heads = ScriptDirectory.from_config(_config()).get_heads()
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1, f"{len(heads)} heads: {sorted(heads)}; add a merge revision"

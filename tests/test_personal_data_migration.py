@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Iterator
 
-import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from bot.core.crypto import Vault
 from bot.core.migrate import upgrade
-from bot.core.settings import ROOT, get_settings
-from bot.core.store import Store
+from bot.core.settings import get_settings
+from tests.conftest import downgrade
 
 KEY = "a-migration-test-key"
-
-
-@pytest.fixture
-def empty_store(tmp_path) -> Iterator[Store]:
-    """A database of its own (this test moves its schema up and down)."""
-    base = os.environ.get("HANYA_DATABASE_URL")
-    if not base:
-        store = Store(f"sqlite:///{tmp_path / 'migration.db'}")
-        yield store
-        store.dispose()
-        return
-    name = f"hanya_migration_{os.getpid()}_{time.monotonic_ns()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(make_url(base).set(database=name).render_as_string(hide_password=False))
-    yield store
-    store.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def downgrade(store: Store, revision: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "alembic"))
-    with store.engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-        connection.commit()
 
 
 def test_stored_payloads_and_idea_texts_are_encrypted_by_the_upgrade_and_back(
