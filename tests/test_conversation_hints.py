@@ -22,13 +22,6 @@ def content(client):
     return client.app.state.runtime.content.current
 
 
-def where(store, address_end: str) -> tuple[str | None, str | None]:
-    with store.session() as session:
-        for person in session.scalars(select(Contact)):
-            return person.conversation, person.step
-    return None, None
-
-
 # --- CANCEL leaves the idea box ---------------------------------------------------------------
 
 @pytest.mark.parametrize("word", ["CANCEL", "/cancel", "annuler", "SOKE", "ACCU", "إلغاء"])

@@ -126,10 +126,11 @@ class KeywordIndex:
         """Like ``leading`` for a first word with a typo ("RAPORT ..."): the key it surely
         means (any language, one-word keywords only), and the rest of the message."""
         words = text.strip().split(None, 1)
-        if not words:
+        first = normalise(words[0]) if words else ""
+        if typos_allowed(first) == 0:  # "4", "OUI": most messages stop here
             return None, text
         single = {w: k for w, k in self._key_by_word.items() if " " not in w}
-        found = near(normalise(words[0]), single)
+        found = near(first, single)
         if found is None or not found.sure:
             return None, text
         return found.value, words[1] if len(words) > 1 else ""
