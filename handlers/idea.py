@@ -160,6 +160,17 @@ def answer_signature(turn: Turn) -> None:
     else:
         thanks = it.THANKS_SIGNED if signed else it.THANKS_ANONYMOUS
     turn.say(Reply(turn.t(thanks, ref=reference), menu_button=True))
+    _leave(turn)
+
+
+def abandon(turn: Turn) -> None:
+    """CANCEL during the conversation: nothing stored, back where the person was."""
+    turn.say(Reply(turn.t(it.CANCELLED), menu_button=True))
+    _leave(turn)
+
+
+def _leave(turn: Turn) -> None:
+    data = turn.data
     resume = data.get("idea_resume") or ["info", "start"]
     turn.contact.conversation, turn.contact.step = resume
     turn.contact.state_data = {k: v for k, v in data.items()

@@ -2,7 +2,8 @@
 
 Steps (each: what it asks / what it does with the answer):
   choose_language  list languages in their own names    -> choose_point (or menu)
-  choose_point     list places, or a shared location    -> menu
+  choose_point     list places, or a shared location    -> menu (or confirm_point)
+  confirm_point    "Did you mean Assamaka?" yes / no     -> menu / choose_point
   menu             list topics + change language/place  -> the topic's text, stays in menu
 """
 
@@ -27,6 +28,7 @@ NAME = "info"
 class Step(StrEnum):
     CHOOSE_LANGUAGE = "choose_language"
     CHOOSE_POINT = "choose_point"
+    CONFIRM_POINT = "confirm_point"
     MENU = "menu"
 
 
@@ -37,10 +39,9 @@ def place(step: Step) -> Place:
 # --- choose_language -------------------------------------------------------------------------
 
 def ask_language(turn: Turn) -> None:
-    t = turn.t
-    hint = (turn.msg.language_hint or "").split("-")[0]
-    if turn.contact.language is None and hint in turn.content.languages:
-        t = turn.content.translator(hint)  # Telegram told us the phone's language: use it
+    # Telegram may tell the phone's language: a newcomer is welcomed in it.
+    t = turn.content.translator(turn.content.hinted(
+        turn.contact.language, turn.msg.language_hint, turn.settings.default_language))
     intro = t(texts.CHOOSE_LANGUAGE)
     if turn.contact.language is None:
         intro = f"{t(texts.WELCOME)}\n{intro}"
@@ -109,11 +110,50 @@ def answer_point(turn: Turn) -> None:
         point = content.points.get(turn.choice.removeprefix("point:"))
     elif msg.kind == "text":
         point = content.find_point(msg.text)
+        if point is None and _typed_with_typo(turn):
+            return
     if point is None:
         _not_understood(turn, ask_point)
         return
     turn.contact.point_id = point.id
     _go(turn, Step.MENU)
+
+
+def _typed_with_typo(turn: Turn) -> bool:
+    """A place typed with a typo: taken when sure (one letter off), asked when not."""
+    found = turn.content.near_point(turn.msg.text)
+    if found is None:
+        return False
+    if found.sure:
+        turn.contact.point_id = found.value.id
+        _go(turn, Step.MENU)
+        return True
+    turn.contact.state_data = {**turn.data, "point_guess": found.value.id}
+    _go(turn, Step.CONFIRM_POINT)
+    return True
+
+
+def ask_confirm_point(turn: Turn) -> None:
+    point = turn.content.points.get(str(turn.data.get("point_guess") or ""))
+    name = point.display(turn.language.code) if point else ""
+    turn.say(Reply(turn.t(texts.CONFIRM_POINT, point=name),
+                   options=[Option("yes", turn.keyword("yes")), Option("no", turn.keyword("no"))]))
+
+
+def answer_confirm_point(turn: Turn) -> None:
+    typed = turn.content.keywords.whole(turn.msg.text) if turn.msg.kind == "text" else None
+    answer = turn.choice or typed
+    guess = str(turn.data.get("point_guess") or "")
+    turn.contact.state_data = {k: v for k, v in turn.data.items() if k != "point_guess"}
+    if answer == "yes" and guess in turn.content.points:
+        turn.contact.point_id = guess
+        _go(turn, Step.MENU)
+    elif answer == "no":
+        _go(turn, Step.CHOOSE_POINT)
+    else:  # another place typed, a location...: read as an answer to "where?"
+        turn.contact.step = Step.CHOOSE_POINT.value
+        turn.choice = None
+        answer_point(turn)
 
 
 def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
@@ -128,15 +168,18 @@ def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
 # --- menu ------------------------------------------------------------------------------------
 
 def ask_menu(turn: Turn) -> None:
-    turn.say(menu_reply(turn.content, turn.language.code, _point(turn)))
+    turn.say(menu_reply(turn.content, turn.language.code, _point(turn),
+                        turn.contact.fallback_language))
 
 
-def menu_reply(content: Content, language: str, point: Point | None) -> Reply:
-    """The topics of the main menu, then change language / place (pure: the check renders it)."""
-    t = content.translator(language)
+def menu_reply(content: Content, language: str, point: Point | None,
+               prefer: str | None = None) -> Reply:
+    """The topics of the main menu, then change language / place (pure: the check renders it).
+    ``prefer``: the person's chosen fallback language (FALLBACK EN)."""
+    t = content.translator(language, prefer)
     options = []
     for key in content.menu:
-        topic = content.topic(language, key)
+        topic = content.topic(language, key, prefer)
         if topic is not None:
             options.append(Option(f"topic:{key}", topic.title, topic.sms_title))
     options += [Option(NAV_LANGUAGE, t(texts.CHANGE_LANGUAGE),
@@ -160,14 +203,14 @@ def answer_menu(turn: Turn) -> None:
 
 def show_topic(turn: Turn, key: str) -> None:
     """Send a topic's text; for places the services there, for emergencies the numbers first."""
-    lang = turn.language.code
-    topic = turn.content.topic(lang, key)
+    lang, prefer = turn.language.code, turn.contact.fallback_language
+    topic = turn.content.topic(lang, key, prefer)
     if topic is None:
         _not_understood(turn, ask_menu)
         return
     turn.topics_served.append(key)
     if key == "emergency":
-        turn.say(emergency_reply(turn.content, lang, turn.contact.point_id))
+        turn.say(emergency_reply(turn.content, lang, turn.contact.point_id, prefer))
         return
     text, sms = _announced(turn.content, lang, topic.language, topic.text, topic.sms)
     point = _point(turn)
@@ -192,15 +235,16 @@ def _no_services(turn: Turn, point: Point) -> str:
     return "\n".join(lines)
 
 
-def emergency_reply(content: Content, language: str, point_id: str | None) -> Reply:
+def emergency_reply(content: Content, language: str, point_id: str | None,
+                    prefer: str | None = None) -> Reply:
     """The Emergency topic: the numbers before any word, so that they are on the first SMS."""
-    t = content.translator(language)
+    t = content.translator(language, prefer)
     services = emergency_services(content, point_id)
     header = t(texts.EMERGENCY_NUMBERS)
     lines = [services_line(content, language, s, long=True) for s in services]
     text = "\n".join([header, *lines])
     sms = f"{header} {numbers_block(content, language, services)}"
-    topic = content.topic(language, "emergency")
+    topic = content.topic(language, "emergency", prefer)
     if topic is not None:  # after the numbers: they come first, in every language
         words, sms_words = _announced(content, language, topic.language, topic.text, topic.sms)
         text, sms = f"{text}\n\n{words}", f"{sms}\n{sms_words}"
@@ -215,6 +259,7 @@ def _sms_form(t: Translator, message: str) -> str | None:
 def _announced(content: Content, language: str, used: str, text: str,
                sms: str) -> tuple[str, str]:
     """A text in another language than the person's says so first, in the person's language."""
+    sms = content.sms_form(sms, used, language)  # Hôpital -> Hopital, as in a French SMS
     if used == language or used not in content.languages:
         return text, sms
     note = content.translator(language)(texts.FALLBACK_NOTICE,
@@ -247,6 +292,7 @@ def _not_understood(turn: Turn, ask: object) -> None:
 STEPS: dict[str, StepDef] = {
     Step.CHOOSE_LANGUAGE: StepDef(ask=ask_language, answer=answer_language),
     Step.CHOOSE_POINT: StepDef(ask=ask_point, answer=answer_point),
+    Step.CONFIRM_POINT: StepDef(ask=ask_confirm_point, answer=answer_confirm_point),
     Step.MENU: StepDef(ask=ask_menu, answer=answer_menu),
 }
 

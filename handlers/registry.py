@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.engine import Command, Conversation, Engine
-from handlers import committee, idea, info_point, report, report_form, sos
+from handlers import committee, fallback, idea, info_point, report, report_form, sos
 
 # One line per conversation module: its name and its table of steps.
 CONVERSATIONS: dict[str, Conversation] = {
@@ -20,6 +20,7 @@ COMMANDS: dict[str, Command] = {
     "nothing_to_report": report.NOTHING_TO_REPORT,
     "cancel": report.CANCEL,
     "sos": sos.SOS,
+    fallback.KEYWORD: fallback.FALLBACK,  # the language read when a text is missing in one's own
 }
 
 

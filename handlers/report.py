@@ -28,7 +28,7 @@ from bot.features.committees.parser import (
     example,
     parse_sms_report,
 )
-from handlers import report_form
+from handlers import idea, report_form
 from handlers.report_filing import (
     Draft,
     day_noon,
@@ -50,6 +50,7 @@ PROBLEM_TEXTS = {
     "category_unknown": txt.PROBLEM_CATEGORY_UNKNOWN,
     "total_missing": txt.PROBLEM_TOTAL_MISSING, "counts_exceed_total": txt.PROBLEM_COUNTS,
     "date_invalid": txt.PROBLEM_DATE_INVALID, "date_future": txt.PROBLEM_DATE_FUTURE,
+    "place_twice": txt.PROBLEM_PLACE_TWICE, "category_twice": txt.PROBLEM_CATEGORY_TWICE,
 }
 
 
@@ -114,16 +115,40 @@ def example_sms(turn: Turn) -> str:
 
 
 def not_understood(turn: Turn, error: ParseError) -> str:
-    """What was wrong, a list of kinds when the kind is the problem, and a correct example."""
-    problems = ", ".join(turn.t(PROBLEM_TEXTS[p], word=error.word or "")
+    """What was wrong, what was understood all the same, a list of kinds when the kind is the
+    problem, and a correct example."""
+    problems = ", ".join(turn.t(PROBLEM_TEXTS[p], word=error.word_for(p))
                          for p in error.problems if p in PROBLEM_TEXTS)
     lines = [turn.t(txt.NOT_RECORDED, problems=problems)]
+    understood = _understood(turn, error)
+    if understood:
+        lines.append(turn.t(txt.UNDERSTOOD, parts=understood))
     if any(p.startswith("category") for p in error.problems):
         chain = turn.content.chain(turn.language.code)
         kinds = ", ".join(c.word(chain) for c in vocabulary(turn).categories.values())
         lines.append(turn.t(txt.KINDS, kinds=kinds))
     lines.append(turn.t(txt.EXAMPLE, example=example_sms(turn)))
     return "\n".join(lines)
+
+
+def _understood(turn: Turn, error: ParseError) -> str:
+    """The parts read in a report that was not recorded: place, kind, people."""
+    chain = turn.content.chain(turn.language.code)
+    point = turn.content.points.get(error.point_id or "")
+    category = vocabulary(turn).categories.get(error.category or "")
+    parts = [point.display(turn.language.code)] if point else []
+    if category is not None:
+        parts.append(category.label(chain).lower())
+    if error.total is not None:
+        parts.append(alerts.people(turn.t, error.total, error.women, error.children))
+    return ", ".join(parts)
+
+
+def looks_like_report(turn: Turn, rest: str) -> bool:
+    """A member's message whose first word is REPORT with a typo ("RAPORT ASSAMAKA ..."): read
+    as a report, so that it is filed or explained instead of falling into the migrants' menu.
+    Anyone else's is left to the menu."""
+    return bool(rest.strip()) and membership(turn) is not None
 
 
 # --- NOTHING TO REPORT -----------------------------------------------------------------------
@@ -146,9 +171,10 @@ def run_nothing_to_report(turn: Turn, rest: str) -> None:
 # --- CANCEL ----------------------------------------------------------------------------------
 
 def run_cancel(turn: Turn, rest: str) -> None:
-    """CANCEL <ref> withdraws a report; CANCEL alone leaves the report form."""
-    if turn.contact.conversation == report_form.NAME:
-        report_form.abandon(turn)
+    """CANCEL <ref> withdraws a report; CANCEL alone leaves the report form or the idea box."""
+    leave = _FLOWS.get(turn.contact.conversation or "")
+    if leave is not None:
+        leave(turn)
         return
     found = membership(turn)
     if found is None:
@@ -171,6 +197,9 @@ def run_cancel(turn: Turn, rest: str) -> None:
     turn.say_text(turn.t(txt.WITHDRAWN, reference=reference))
 
 
-REPORT = Command(run_report)
+# Conversations that CANCEL (any language's word, or /cancel) leaves without storing anything.
+_FLOWS = {report_form.NAME: report_form.abandon, idea.NAME: idea.abandon}
+
+REPORT = Command(run_report, near=looks_like_report)
 NOTHING_TO_REPORT = Command(run_nothing_to_report)
 CANCEL = Command(run_cancel)

@@ -31,7 +31,10 @@ def run_sos(turn: Turn, rest: str) -> None:
     point_id = point_id or turn.contact.point_id
     point = turn.content.points.get(point_id or "")
     told = _alert_once(turn, point_id)
-    turn.say(sos_reply(turn.content, turn.language.code, point, told=told,
+    # A newcomer has chosen no language yet: the phone's (Telegram), as the welcome does.
+    language = turn.content.hinted(turn.contact.language, turn.msg.language_hint,
+                                   turn.language.code)
+    turn.say(sos_reply(turn.content, language, point, told=told,
                        menu_button=turn.contact.language is not None))
 
 

@@ -91,6 +91,7 @@ def test_a_malformed_sms_gets_what_is_missing_and_a_french_example(member, store
     [reply] = member.say("RAPPORT ASSAMAKA 120")
     assert reply == (
         "Rapport non enregistré : le type d'incident manque.\n"
+        "Compris : Assamaka, 120 personnes.\n"
         "Types : EXPULSION, BLOQUES, DECES, MEDICAL, DISPARU, MINEURS, TRAITE, ARRIVEE, "
         "VIOLENCE, AUTRE\n"
         "Exemple : RAPPORT ASSAMAKA EXPULSION 120 F25 E15 sans eau")
@@ -99,7 +100,8 @@ def test_a_malformed_sms_gets_what_is_missing_and_a_french_example(member, store
 
 def test_an_unknown_place_is_named_in_the_answer(member, store):
     [reply] = member.say("RAPPORT TIMIA EXPULSION 120")
-    assert reply.startswith("Rapport non enregistré : le lieu TIMIA est inconnu.\nExemple : ")
+    assert reply.startswith("Rapport non enregistré : le lieu TIMIA est inconnu.\n"
+                            "Compris : expulsion, 120 personnes.\nExemple : ")
     assert reports(store) == []
 
 
@@ -108,7 +110,8 @@ def test_a_malformed_sms_in_english_gets_an_english_example(
     user = sms_member(client, twilio_api, store, settings, NUMBER, committee, "4")
     [reply] = user.say("REPORT AGADEZ STRANDED 30 W40")
     assert reply == ("Report not recorded: there are more women or children than people in "
-                     "total.\nExample: REPORT ASSAMAKA EXPULSION 120 W25 C15 no water")
+                     "total.\nUnderstood: Agadez, people stranded or abandoned (desert), 30 "
+                     "people incl. 40 W.\nExample: REPORT ASSAMAKA EXPULSION 120 W25 C15 no water")
 
 
 def test_report_alone_by_sms_explains_the_grammar(member):

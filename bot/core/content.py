@@ -18,8 +18,9 @@ import yaml
 
 from bot.core import texts
 from bot.core.errors import ContentError
-from bot.core.i18n import Catalogs, Language, Translator, parse_languages
-from bot.core.keywords import KeywordIndex, normalise
+from bot.core.i18n import Catalogs, Language, Translator, parse_languages, preferring
+from bot.core.keywords import KeywordIndex, Near, near, normalise
+from bot.core.sms_encoding import transliterate
 
 NATIONAL = "national"
 # A number in a topic text is written {phone:<service id>}: it then carries the same
@@ -83,7 +84,7 @@ class Content:
     catalogs: Catalogs
     # language -> the language whose text stands in for it until it has its own (kr -> ha)
     texts_from: dict[str, str] = field(default_factory=dict)
-    _translators: dict[str, Translator] = field(default_factory=dict)
+    _translators: dict[tuple[str, str], Translator] = field(default_factory=dict)
 
     def menu_name(self, code: str, *, sms: bool = False) -> str:
         """The language's own name in the language menu, with the language it reads for now."""
@@ -94,25 +95,49 @@ class Content:
             return name
         return f"{name} > {stand_in.sms_name}" if sms else f"{name} → {stand_in.name}"
 
-    def translator(self, language: str | None) -> Translator:
-        code = language or ""
-        if code not in self._translators:
-            self._translators[code] = self.catalogs.translator(language)
-        return self._translators[code]
+    def translator(self, language: str | None, prefer: str | None = None) -> Translator:
+        """Gettext for ``language``; ``prefer`` is the person's chosen fallback (English)."""
+        key = (language or "", prefer or "")
+        if key not in self._translators:
+            self._translators[key] = self.catalogs.translator(language, prefer)
+        return self._translators[key]
 
-    def chain(self, language: str) -> list[str]:
+    def hinted(self, chosen: str | None, hint: str | None, default: str) -> str:
+        """The language to answer in: the person's choice, else the phone's language when
+        Telegram told it ("ar", "pt-BR"...) and we have it, else ``default``."""
+        if chosen in self.languages:
+            return str(chosen)
+        code = (hint or "").split("-")[0].lower()
+        return code if code in self.languages else default
+
+    def sms_form(self, text: str, written_in: str | None, reader: str) -> str:
+        """A text in another language than the reader's, as an SMS carries it: a French
+        fallback (or Tamajaq's French stand-in) inside a Hausa SMS loses its accents as it
+        would in a French SMS (Hôpital -> Hopital: GSM-7, half the cost), while the reader's
+        own letters (ɓ ɗ ƙ) are never touched."""
+        source = self.texts_from.get(written_in or "", written_in or "")
+        language, own = self.languages.get(source), self.languages.get(reader)
+        if language is None or not language.transliterate or (own and own.transliterate):
+            return text  # the renderer transliterates a transliterating reader's whole SMS
+        return transliterate(text)
+
+    def chain(self, language: str, prefer: str | None = None) -> list[str]:
+        """The languages read in turn for a text; ``prefer`` (a person's chosen fallback,
+        English) comes before French."""
         lang = self.languages.get(language)
-        return [language, *(lang.fallback if lang else ()), "fr"]
+        chain = list(dict.fromkeys([language, *(lang.fallback if lang else ()), "fr"]))
+        return preferring(chain, prefer if prefer in self.languages else None)
 
-    def topic(self, language: str, key: str) -> Topic | None:
-        """A topic in ``language`` or the first language of its fallback chain that has it.
+    def topic(self, language: str, key: str, prefer: str | None = None) -> Topic | None:
+        """A topic in ``language`` or the first language of its fallback chain that has it
+        (``prefer``: the person's chosen fallback, before French).
 
         Title, text and SMS fall back separately: a language with only a title still gets the
         fallback's text.
         """
         title = text = sms = sms_title = None
         used, status = language, "reviewed"
-        for code in self.chain(language):
+        for code in self.chain(language, prefer):
             entry = self.topics.get(code, {}).get(key)
             if not entry:
                 continue
@@ -185,6 +210,23 @@ class Content:
             if folded in {normalise(n) for n in names}:
                 return point
         return None
+
+    def near_point(self, text: str) -> Near[Point] | None:
+        """A point named with a typo (asamaka, niamy, "birni konni"): the same tolerant
+        matching as the committees' report words (``bot.core.keywords.near``), on names
+        written without spaces, hyphens or apostrophes."""
+        names: dict[str, str] = {}
+        for point in self.points.values():
+            for name in (point.id, point.name, *point.names.values(), *point.aliases):
+                names.setdefault(_letters(name), point.id)
+        found = near(_letters(text), names)
+        if found is None:
+            return None
+        return Near(self.points[found.value], found.word, found.edits, found.sure)
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in normalise(text) if ch.isalpha())
 
 
 def isolate(number: str, direction: str) -> str:
@@ -282,9 +324,14 @@ def _services(entries: list[dict[str, Any]]) -> list[Service]:
 
 def localised(values: Mapping[str, str] | None, chain: list[str]) -> str:
     """The first value along a language chain (empty string when none)."""
+    return localised_in(values, chain)[0]
+
+
+def localised_in(values: Mapping[str, str] | None, chain: list[str]) -> tuple[str, str | None]:
+    """The first value along a language chain and the language it is in (None: unknown)."""
     if not values:
-        return ""
+        return "", None
     for code in chain:
         if values.get(code):
-            return values[code]
-    return next(iter(values.values()), "")
+            return values[code], code
+    return next(iter(values.values()), ""), None

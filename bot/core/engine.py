@@ -59,7 +59,8 @@ class Turn:
 
     @property
     def t(self) -> Translator:
-        return self.content.translator(self.contact.language or self.settings.default_language)
+        return self.content.translator(self.contact.language or self.settings.default_language,
+                                       self.contact.fallback_language)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -113,6 +114,9 @@ class Command:
     run: Callable[[Turn, str], None]
     even_when_stopped: bool = False
     needs_language: bool = False
+    # Whether a message whose first word is this keyword with a typo ("RAPORT ...") is meant
+    # as the command (given the turn and the rest); None: only the exact word is.
+    near: Callable[[Turn, str], bool] | None = None
 
 
 class Engine:
@@ -185,7 +189,11 @@ class Engine:
             return None, ""
         key, rest = turn.content.keywords.leading(msg.text)
         if key is None or key not in self.commands:
-            return None, ""
+            key, rest = turn.content.keywords.near_leading(msg.text)
+            command = self.commands.get(key or "")
+            if command is None or command.near is None or not command.near(turn, rest):
+                return None, ""
+            return command, rest
         return self.commands[key], rest
 
     def _global_key(self, turn: Turn) -> str | None:

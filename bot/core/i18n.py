@@ -125,11 +125,12 @@ class Catalogs:
                 catalogs.compiled[code] = merged
         return catalogs
 
-    def translator(self, code: str | None) -> Translator:
-        """A translator for ``code``; an unknown code gets French, never an exception."""
+    def translator(self, code: str | None, prefer: str | None = None) -> Translator:
+        """A translator for ``code``; an unknown code gets French, never an exception.
+        ``prefer``: the person's chosen fallback (English), read before French."""
         language = self.languages.get(code or "") or self.languages.get("fr") or next(
             iter(self.languages.values()))
-        chain = [language.code, *language.fallback]
+        chain = preferring([language.code, *language.fallback], prefer)
         catalog: gettext.NullTranslations = gettext.NullTranslations()
         head: gettext.NullTranslations | None = None
         for lang_code in chain:
@@ -145,6 +146,16 @@ class Catalogs:
                 catalog = link
         return Translator(language, head or gettext.NullTranslations(),
                           babel_locale(language, self.languages))
+
+
+def preferring(chain: list[str], prefer: str | None) -> list[str]:
+    """A fallback chain with the person's chosen fallback read before French (kr: Kanuri,
+    Hausa, then English, then French); unchanged without a choice."""
+    if not prefer or not chain or prefer == chain[0]:
+        return chain
+    rest = [code for code in chain[1:] if code != prefer]
+    at = rest.index("fr") if "fr" in rest else len(rest)
+    return [chain[0], *rest[:at], prefer, *rest[at:]]
 
 
 def _copy(translations: gettext.GNUTranslations) -> gettext.GNUTranslations:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 # Zero-width characters, bidi controls and the BOM: invisible, yet they break a match.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
@@ -41,6 +46,50 @@ def clean_text(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
 
 
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Near(Generic[V]):
+    """What a word with typos most likely means, and how sure that is."""
+
+    value: V
+    word: str  # the known word it is close to
+    edits: int  # letters added, dropped, changed or swapped
+    sure: bool  # one edit, and no other meaning within reach
+
+
+def typos_allowed(word: str) -> int:
+    """How many edits a word may carry: none under 5 letters (too many short words are one
+    letter apart), one up to 7, two from 8."""
+    return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
+
+
+def near(word: str, known: Mapping[str, V]) -> Near[V] | None:
+    """The meaning of ``word`` (folded, as the keys of ``known``) allowing small typos.
+
+    The one tolerant matching of Hanya: places typed by migrants (ASAMAKA, niamy), the words
+    of a committee report and its keyword (RAPORT). Edits are counted as optimal string
+    alignment (a swap of two neighbours is one edit). None when nothing is close enough, or
+    when two different meanings are equally close: that is not a guess we make.
+    """
+    limit = typos_allowed(word)
+    if limit == 0 or not word.isalpha():
+        return None
+    close = process.extract(word, list(known), scorer=OSA.distance, score_cutoff=limit,
+                            limit=None)
+    if not close:
+        return None
+    close.sort(key=lambda found: found[1])
+    best_word, best = close[0][0], int(close[0][1])
+    meanings = {known[w] for w, edits, _ in close if edits == best}
+    if len(meanings) != 1:
+        return None
+    value = known[best_word]
+    others = any(known[w] != value for w, _, _ in close)
+    return Near(value, best_word, best, sure=best <= 1 and not others)
+
+
 class KeywordIndex:
     """Maps normalised words to keys (``stop``, ``menu``...), across all languages."""
 
@@ -72,6 +121,19 @@ class KeywordIndex:
                 rest = text.strip().split(None, size)
                 return key, rest[size] if len(rest) > size else ""
         return None, text
+
+    def near_leading(self, text: str) -> tuple[str | None, str]:
+        """Like ``leading`` for a first word with a typo ("RAPORT ..."): the key it surely
+        means (any language, one-word keywords only), and the rest of the message."""
+        words = text.strip().split(None, 1)
+        first = normalise(words[0]) if words else ""
+        if typos_allowed(first) == 0:  # "4", "OUI": most messages stop here
+            return None, text
+        single = {w: k for w, k in self._key_by_word.items() if " " not in w}
+        found = near(first, single)
+        if found is None or not found.sure:
+            return None, text
+        return found.value, words[1] if len(words) > 1 else ""
 
     def means_in(self, text: str, key: str, language: str) -> bool:
         """Whether ``text`` is one of ``language``'s own words for ``key`` (a language with no

@@ -56,6 +56,8 @@ class Contact(Base):
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     address_enc: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
+    # Read when a text is missing in ``language``, before French (FALLBACK EN); None: French.
+    fallback_language: Mapped[str | None] = mapped_column(String(8))
     point_id: Mapped[str | None] = mapped_column(String(40))
     # Conversation state lives here, not in process memory: any process serves the next message.
     conversation: Mapped[str] = mapped_column(String(32), default="info")

@@ -143,7 +143,7 @@ def _cut(rest: str, hard_limit: int) -> int:
     tiers = (
         (m.start() for m in _PARAGRAPH_BREAK.finditer(rest, 0, hard_limit + 2)),
         (m.end() for m in _SENTENCE_END.finditer(rest, 0, hard_limit + 1)),
-        (i for i in range(hard_limit + 1) if rest[i].isspace()),
+        (i for i in range(hard_limit + 1) if rest[i].isspace() and not _after_bullet(rest, i)),
         (m.start() for m in _GRAPHEME.finditer(rest, 0, hard_limit + 1)),  # never mid-cluster
     )
     for tier in tiers:
@@ -151,6 +151,15 @@ def _cut(rest: str, hard_limit: int) -> int:
         if candidates:
             return max(candidates)
     return hard_limit
+
+
+_BULLETS = frozenset("-•*")
+
+
+def _after_bullet(text: str, at: int) -> bool:
+    """Whether a cut at ``at`` would leave a list's bullet ("- ") alone at the page's end."""
+    line = text[text.rfind("\n", 0, at) + 1:at].strip()
+    return len(line) == 1 and line in _BULLETS
 
 
 def paginate(text: str, max_segments: int, more_hint: str) -> list[str]:

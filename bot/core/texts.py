@@ -65,6 +65,9 @@ CHANGE_POINT = N_("Change place")
 BACK_TO_MENU = N_("Menu")
 # TRANSLATORS: SMS only, after a numbered menu. MENU is a keyword, keep it in capitals.
 SMS_MENU_HINT = N_("Reply with a number.")
+# TRANSLATORS: a place typed with a spelling we are not sure of; {point} is the place we
+# think was meant. Yes and No follow (buttons, or numbered by SMS).
+CONFIRM_POINT = N_("Did you mean {point}?")
 # TRANSLATORS: SMS only, at the end of a long text cut in parts. MORE is the keyword in this
 # language (the same word as in the keywords list), in capitals.
 SMS_MORE_HINT = N_("Reply MORE for the rest.")
@@ -109,6 +112,13 @@ VERIFIED_ON = N_("checked {date}")
 # TRANSLATORS: before a text shown in another language because it is not written in this one
 # yet. {language} is that language's own name (Français, Hausa...).
 FALLBACK_NOTICE = N_("This text is not in your language yet. Here it is in {language}.")
+# TRANSLATORS: answer to FALLBACK EN / FALLBACK FR. {language} is English or Français.
+FALLBACK_SET = N_("Texts not yet in your language will come in {language}.")
+# TRANSLATORS: answer to FALLBACK alone. {language} is English or Français; {word} is this
+# language's FALLBACK keyword; EN and FR stay as they are.
+FALLBACK_HOWTO = N_(
+    "Texts not yet in your language come in {language}. For English send {word} EN, "
+    "for French {word} FR.")
 # TRANSLATORS: the emergency numbers heading.
 EMERGENCY_NUMBERS = N_("Emergency numbers:")
 # TRANSLATORS: an internal failure; the person's message was kept.

@@ -12,12 +12,12 @@ guessed: the result is then a ``ParseError`` that says what was missing.
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.keywords import normalise
+from bot.core.keywords import near, normalise
 from bot.features.committees.vocabulary import (  # noqa: F401 - the grammar's words, re-exported
     Category,
     Vocabulary,
@@ -56,10 +56,24 @@ class ParsedReport:
 class ParseError:
     problems: tuple[str, ...]  # see PROBLEMS
     word: str | None = None  # the word that was not understood, as the member wrote it
+    # What was understood all the same, told back so that the member resends only the rest
+    # (not part of the comparison: an error is its problems and its word).
+    point_id: str | None = field(default=None, compare=False)
+    category: str | None = field(default=None, compare=False)
+    total: int | None = field(default=None, compare=False)
+    total_unknown: bool = field(default=False, compare=False)
+    women: int | None = field(default=None, compare=False)
+    children: int | None = field(default=None, compare=False)
+    # The word each problem is about, as written (a second place, a second kind, a date).
+    words: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def word_for(self, problem: str) -> str:
+        return self.words.get(problem) or self.word or ""
 
 
 PROBLEMS = ("empty", "place_missing", "place_unknown", "category_missing", "category_unknown",
-            "total_missing", "counts_exceed_total", "date_invalid", "date_future")
+            "total_missing", "counts_exceed_total", "date_invalid", "date_future",
+            "place_twice", "category_twice")
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -84,6 +98,10 @@ class _Found:
     corrects: str | None = None
     problems: list[str] = field(default_factory=list)
     bad_word: str | None = None
+    words: dict[str, str] = field(default_factory=dict)  # problem -> the word, as written
+    # A second place or kind read just now: a problem if the head goes on after it, the
+    # start of the description if not ("... DECES accident de la route").
+    pending: tuple[str, str] | None = None
     stranger: str | None = None  # the unknown word stepped over in the head
 
 
@@ -127,9 +145,22 @@ def _read_head(tokens: list[_Token], vocab: Vocabulary, today: date, found: _Fou
     One unknown word is stepped over while the place or the kind is still missing, so that
     "TIMIA EXPULSION 120" is answered "the place TIMIA is not known", not "the kind is missing".
     """
-    i = 0
+    i, pending_at = 0, None
     while i < len(tokens):
+        earlier = found.pending
         used = _read_part(tokens, i, vocab, today, found, head=True)
+        if found.pending is not None and earlier is None:  # a second place or kind
+            pending_at = i
+            consumed.update(range(i, i + used))
+            i += used
+            continue
+        if pending_at is not None:
+            if used == 0:  # the head stops right after it: it starts the description
+                found.pending = None
+                consumed.difference_update(range(pending_at, i))
+                return pending_at
+            _second_meant(found)
+            pending_at = None
         if used == 0:
             # Only before the total: after it, an unknown word starts the description.
             if found.stranger is not None or not _total_open(found) or (
@@ -140,7 +171,16 @@ def _read_head(tokens: list[_Token], vocab: Vocabulary, today: date, found: _Fou
             continue
         consumed.update(range(i, i + used))
         i += used
+    _second_meant(found)  # the message ends on it: part of the head
     return i
+
+
+def _second_meant(found: _Found) -> None:
+    if found.pending is not None:
+        twice, word = found.pending
+        found.problems.append(twice)
+        found.words[twice] = word
+        found.pending = None
 
 
 def _read_tail(tokens: list[_Token], vocab: Vocabulary, today: date, found: _Found,
@@ -280,36 +320,39 @@ def _place_or_category(tokens: list[_Token], i: int, vocab: Vocabulary, found: _
         phrase = fold(" ".join(t.folded for t in tokens[i:i + size]))
         point = vocab.places.get(phrase)
         category = vocab.category_words.get(phrase)
-        if point and found.point_id is None:
-            found.point_id = point
-            return size
-        if category and found.category is None:
-            found.category = category
-            return size
-    return _fuzzy(tokens[i].folded, vocab, found)
+        if point:
+            return _take(found, "point_id", point, "place_twice", tokens[i:i + size])
+        if category:
+            return _take(found, "category", category, "category_twice", tokens[i:i + size])
+    return _fuzzy(tokens[i], vocab, found)
 
 
-def _fuzzy(word: str, vocab: Vocabulary, found: _Found) -> int:
-    """One word with a small typo (ASAMAKA, EXPULSON); only for words of 5 letters or more."""
-    if len(word) < 5 or not word.isalpha():
-        return 0
+def _take(found: _Found, role: str, value: str, twice: str, tokens: list[_Token]) -> int:
+    """Record a place or kind; a second, different one is a problem, never dropped silently
+    ("ASSAMAKA ARLIT", "EXPULSION DECES"): which one did the member mean?"""
+    if getattr(found, role) is None:
+        setattr(found, role, value)
+        return len(tokens)
+    if getattr(found, role) == value or not _total_open(found) or twice in found.problems:
+        return 0  # after the number of people: the description's words
+    found.pending = (twice, " ".join(t.text for t in tokens))
+    return len(tokens)
+
+
+def _fuzzy(token: _Token, vocab: Vocabulary, found: _Found) -> int:
+    """One word with a small typo (ASAMAKA, EXPULSON): ``bot.core.keywords.near``, the same
+    matching as the places migrants type."""
     candidates: dict[str, tuple[str, str]] = {}
-    if found.point_id is None:
-        candidates.update({w: ("place", p) for w, p in vocab.places.items() if " " not in w})
-    if found.category is None:
-        candidates.update({w: ("category", c) for w, c in vocab.category_words.items()
-                           if " " not in w})
-    cutoff = 0.85 if len(word) < 8 else 0.8  # about one wrong letter in a word
-    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=cutoff)
-    meanings = {candidates[w] for w in close}
-    if len(meanings) != 1:
+    candidates.update({w: ("place", p) for w, p in vocab.places.items() if " " not in w})
+    candidates.update({w: ("category", c) for w, c in vocab.category_words.items()
+                       if " " not in w})
+    close = near(token.folded, candidates)
+    if close is None:
         return 0  # nothing close, or close to two different things: not a guess we make
-    kind, value = meanings.pop()
+    kind, value = close.value
     if kind == "place":
-        found.point_id = value
-    else:
-        found.category = value
-    return 1
+        return _take(found, "point_id", value, "place_twice", [token])
+    return _take(found, "category", value, "category_twice", [token])
 
 
 def _problems(found: _Found, vocab: Vocabulary) -> ParseError | None:
@@ -331,8 +374,9 @@ def _problems(found: _Found, vocab: Vocabulary) -> ParseError | None:
     if not problems:
         return None
     word = found.bad_word if problems[0].startswith("date") else (
-        stranger if problems[0].endswith("_unknown") else None)
-    return ParseError(tuple(problems), word)
+        stranger if problems[0].endswith("_unknown") else found.words.get(problems[0]))
+    return ParseError(tuple(problems), word, found.point_id, found.category, found.total,
+                      found.total_unknown, found.women, found.children, dict(found.words))
 
 
 def _description(text: str, consumed: list[_Token]) -> str:

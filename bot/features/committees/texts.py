@@ -80,6 +80,13 @@ PROBLEM_COUNTS = N_("there are more women or children than people in total")
 PROBLEM_DATE_INVALID = N_("the date {word} does not exist")
 # TRANSLATORS: what is wrong in a report SMS; {word} is the date the member wrote.
 PROBLEM_DATE_FUTURE = N_("the date {word} is in the future")
+# TRANSLATORS: what is wrong in a report SMS; {word} is a second place the member wrote.
+PROBLEM_PLACE_TWICE = N_("{word} is a second place (one report per place)")
+# TRANSLATORS: what is wrong in a report SMS; {word} is a second kind the member wrote.
+PROBLEM_CATEGORY_TWICE = N_("{word} is a second kind (one report per kind)")
+# TRANSLATORS: after a report SMS that was not recorded: what was read all the same.
+# {parts} is a list like "Assamaka, expulsion, 10 people".
+UNDERSTOOD = N_("Understood: {parts}.")
 
 # --- nothing to report, cancel ---------------------------------------------------------------
 # TRANSLATORS: answer to NOTHING TO REPORT. {reference} like R-2026-00123, {point} a place.

@@ -41,6 +41,8 @@ SMS_PRIVATE_USAGE = N_(
     "For abuse or fraud, write IDEA PRIVATE then your message: only named officers read it.")
 # TRANSLATORS: the text was not understood (a photo, a sticker...); asks again for text.
 TEXT_ONLY = N_("Please write your idea as text.")
+# TRANSLATORS: Telegram, CANCEL during /idea: the person left the idea box before sending.
+CANCELLED = N_("Idea cancelled: nothing was recorded.")
 
 # Themes: the button labels on Telegram.
 # TRANSLATORS: theme of an idea.
