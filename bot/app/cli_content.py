@@ -75,6 +75,16 @@ def stats(
         return
     console.print(_coverage_table(result))
     console.print(_sms_table(result, settings.sms_max_segments))
+    console.print(_recordings_table(result))
+
+
+def _recordings_table(result: list[LanguageStats]) -> Table:
+    table = Table(title="Recordings (voice notes on Telegram; content/<language>/audio/)")
+    table.add_column("language")
+    table.add_column("recordings")
+    for s in result:
+        table.add_row(f"{s.code} {s.name}", escape(s.recordings_line))
+    return table
 
 
 def _coverage_table(result: list[LanguageStats]) -> Table:
