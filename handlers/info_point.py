@@ -21,6 +21,7 @@ from bot.core.keywords import normalise
 from bot.core.messages import Option, Reply
 from bot.core.models import utcnow
 from bot.core.sms_encoding import is_gsm7
+from handlers import listen
 
 NAME = "info"
 
@@ -46,7 +47,11 @@ def ask_language(turn: Turn) -> None:
     if turn.contact.language is None:
         intro = f"{t(texts.WELCOME)}\n{intro}"
     content = turn.content
-    options = [Option(f"lang:{code}", content.menu_name(code), content.menu_name(code, sms=True))
+    def label(code: str) -> str:  # a language with recordings says so where they play
+        voice = turn.channel.voice and content.has_recordings(code)
+        return f"{content.menu_name(code)} {listen.SPEAKER}" if voice else content.menu_name(code)
+
+    options = [Option(f"lang:{code}", label(code), content.menu_name(code, sms=True))
                for code in content.languages]
     turn.say(Reply(intro, options=options))
 
@@ -168,8 +173,10 @@ def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
 # --- menu ------------------------------------------------------------------------------------
 
 def ask_menu(turn: Turn) -> None:
-    turn.say(menu_reply(turn.content, turn.language.code, _point(turn),
-                        turn.contact.fallback_language))
+    reply = menu_reply(turn.content, turn.language.code, _point(turn),
+                       turn.contact.fallback_language)
+    listen.menu_voice(turn, reply)
+    turn.say(reply)
 
 
 def menu_reply(content: Content, language: str, point: Point | None,
@@ -191,7 +198,10 @@ def menu_reply(content: Content, language: str, point: Point | None,
 
 def answer_menu(turn: Turn) -> None:
     choice = turn.choice or ""
-    if choice == NAV_LANGUAGE:
+    chosen = listen.payload(turn)
+    if chosen is not None:
+        listen.answer(turn, chosen, ask_menu)
+    elif choice == NAV_LANGUAGE:
         _go(turn, Step.CHOOSE_LANGUAGE)
     elif choice == NAV_POINT:
         _go(turn, Step.CHOOSE_POINT)
@@ -210,7 +220,8 @@ def show_topic(turn: Turn, key: str) -> None:
         return
     turn.topics_served.append(key)
     if key == "emergency":
-        turn.say(emergency_reply(turn.content, lang, turn.contact.point_id, prefer))
+        turn.say(listen.with_voice(turn, key, emergency_reply(
+            turn.content, lang, turn.contact.point_id, prefer)))
         return
     text, sms = _announced(turn.content, lang, topic.language, topic.text, topic.sms)
     point = _point(turn)
@@ -221,7 +232,7 @@ def show_topic(turn: Turn, key: str) -> None:
         text, sms = f"{text}\n\n{header}", f"{sms}\n{header}"
         text += "".join("\n" + service_line(turn, s, long=True) for s in services)
         sms += "".join("\n" + service_line(turn, s, long=False) for s in services)
-    turn.say(Reply(text, sms_text=sms, menu_button=True))
+    turn.say(listen.with_voice(turn, key, Reply(text, sms_text=sms, menu_button=True)))
 
 
 def _no_services(turn: Turn, point: Point) -> str:
@@ -284,6 +295,11 @@ def _go(turn: Turn, step: Step) -> None:
 
 
 def _not_understood(turn: Turn, ask: object) -> None:
+    if ask is ask_menu and listen.sent_voice_note(turn):
+        reply = menu_reply(turn.content, turn.language.code, _point(turn))
+        if listen.menu_voice(turn, reply, asked=True):  # a voice note: the menu, heard
+            turn.say(reply)
+            return
     message = texts.TEXT_ONLY if turn.msg.kind == "media" else texts.NOT_UNDERSTOOD
     turn.say_text(turn.t(message))
     ask(turn)  # type: ignore[operator]

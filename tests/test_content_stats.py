@@ -67,6 +67,10 @@ def test_stats_json_for_machines(cli):
     french = next(entry for entry in data if entry["code"] == "fr")
     assert french["topics"]["total"] == 9
     assert {"reply", "pages", "segments", "encoding"} <= set(french["sms"][0])
+    # Nobody has recorded anything yet: no recording is shipped as if a person had.
+    assert all(entry["recordings"] == entry["stale_recordings"] == [] for entry in data)
+    table = cli("content", "stats", "--point", "agadez")
+    assert table.output.count("no recording yet") == len(data)
 
 
 def test_review_lists_unverified_services_by_place(cli):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import SecretStr
 
@@ -238,6 +238,17 @@ def preview_send(request: Request, s: Annotated[str, Form()],
     elif text.strip():
         session.deliver(text, text=text)
     return _back(session.id, ui)
+
+
+@router.get("/preview/audio/{digest}")
+def preview_audio(request: Request, digest: str) -> Response:
+    """A recording the service serves now, to play in the preview (found by its digest)."""
+    runtime = _allowed(request)
+    for by_key in runtime.content.current.recordings.values():
+        for recording in by_key.values():
+            if recording.digest == digest and recording.path.is_file():
+                return FileResponse(recording.path, media_type="audio/ogg")
+    raise HTTPException(404)
 
 
 def _back(session_id: str | None, ui: str) -> Response:

@@ -8,10 +8,12 @@ A sample update as the Bot API posts it (tests/fixtures/telegram/message_text.js
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import warnings
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from telegram import (
@@ -51,7 +53,8 @@ log = logging.getLogger(__name__)
 # opt-in, the default of its next major version); ``_seconds`` reads either form.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 CHANNEL = "telegram"
-TRAITS = ChannelTraits(CHANNEL, buttons=True, location=True, max_segments=None, max_text=4096)
+TRAITS = ChannelTraits(CHANNEL, buttons=True, location=True, max_segments=None, max_text=4096,
+                       voice=True)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_UPDATE_ID = 2**63 - 1  # a signed 64-bit integer (PostgreSQL's bigint), 19 digits
 # Bot commands mapped to the words the engine knows (in English; every language works too).
@@ -216,11 +219,44 @@ def reply_markup(message: Outgoing) -> Any:
     return None
 
 
+class VoiceFileIds:
+    """Telegram's ``file_id`` of each recording this bot has uploaded (issue 24): a recording
+    is uploaded once per bot, then sent by its id. A file id is only valid for the bot that got
+    it, so ids are kept per bot (its numeric id, the token's public part), on disk as JSON so
+    that a restart does not upload again. Not personal data: ids of our own recordings."""
+
+    def __init__(self, path: Path | None, bot: str) -> None:
+        self.path, self.bot = path, bot
+        self.ids: dict[str, dict[str, str]] = {}
+        if path is not None and path.exists():
+            try:
+                self.ids = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):  # a damaged file costs one upload per recording
+                log.warning("telegram voice file ids unreadable: recordings will be uploaded "
+                            "again")
+
+    def get(self, digest: str) -> str | None:
+        return self.ids.get(self.bot, {}).get(digest)
+
+    def put(self, digest: str, file_id: str | None) -> None:
+        mine = self.ids.setdefault(self.bot, {})
+        if file_id is None:
+            mine.pop(digest, None)
+        else:
+            mine[digest] = file_id
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".tmp")
+            partial.write_text(json.dumps(self.ids, indent=1), "utf-8")
+            partial.replace(self.path)
+
+
 class TelegramSender:
     """Sends outbox messages with python-telegram-bot's Bot against ``api_url``."""
 
     def __init__(self, token: str, api_url: str, *, timeout: float = 10.0,
-                 transport: Literal["aiohttp", "httpx"] = "aiohttp") -> None:
+                 transport: Literal["aiohttp", "httpx"] = "aiohttp",
+                 voice_ids: Path | None = None) -> None:
         # aiohttp by default: a fifth of httpx's CPU per send (webhooks/telegram_transport.py).
         request: BaseRequest
         if transport == "httpx":
@@ -232,6 +268,7 @@ class TelegramSender:
         self.bot = Bot(token, base_url=f"{api_url}/bot", base_file_url=f"{api_url}/file/bot",
                        request=request)
         self._ready = False
+        self.voice_ids = VoiceFileIds(voice_ids, token.split(":", 1)[0])
 
     async def start(self) -> None:
         await self.bot.initialize()
@@ -250,6 +287,8 @@ class TelegramSender:
         try:
             if message.photo_path:  # a chart: the text goes with it as its caption
                 sent = await self._send_photo(chat_id, message)
+            elif message.voice_path:  # a recording: the text (if any) as its caption
+                sent = await self._send_voice(chat_id, message)
             else:
                 # No parse mode: content text is sent as plain text, nothing to escape.
                 sent = await self.bot.send_message(chat_id, message.text,
@@ -278,6 +317,33 @@ class TelegramSender:
         except FileNotFoundError as exc:  # the file went with another machine: never coming
             raise PermanentSendError("telegram: photo file missing") from exc
 
+    async def _send_voice(self, chat_id: int, message: Outgoing) -> Any:
+        """By the file id Telegram gave at the first upload; uploaded when there is none yet (or
+        Telegram no longer knows it), and the id it returns kept for next time."""
+        caption, markup = message.text or None, reply_markup(message)
+        digest = message.voice_digest or ""
+        known = self.voice_ids.get(digest) if digest else None
+        if known is not None:
+            try:
+                return await self.bot.send_voice(chat_id, known, caption=caption,
+                                                 reply_markup=markup)
+            except BadRequest as exc:
+                if "file" not in exc.message.lower():
+                    raise
+                log.warning("telegram refused a stored voice file id: uploading the recording")
+                self.voice_ids.put(digest, None)
+        try:
+            with open(message.voice_path or "", "rb") as voice:
+                sent = await self.bot.send_voice(chat_id, voice, caption=caption,
+                                                 reply_markup=markup)
+        except FileNotFoundError as exc:  # removed by an editor since: its text still goes
+            if message.text:
+                return await self.bot.send_message(chat_id, message.text, reply_markup=markup)
+            raise PermanentSendError("telegram: recording file missing") from exc
+        if digest and sent.voice is not None:
+            self.voice_ids.put(digest, sent.voice.file_id)
+        return sent
+
     async def set_webhook(self, url: str, secret: str | None) -> bool:
         return await self.bot.set_webhook(
             url, secret_token=secret,
@@ -304,7 +370,8 @@ def rate_rules(limits: Limits, address: str) -> list[Rule]:
 def sender_from(settings: Any) -> TelegramSender | None:
     if settings.telegram_token is None:
         return None
-    return TelegramSender(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
+    return TelegramSender(settings.telegram_token.get_secret_value(), settings.telegram_api_url,
+                          voice_ids=settings.spool_dir.parent / "telegram_voice_ids.json")
 
 
 channel_registry.register(channel_registry.Channel(

@@ -1,9 +1,11 @@
-"""``hanya content``: the editors' commands (check, stats, review, mark-translated, catalogs)."""
+"""``hanya content``: the editors' commands (check, stats, review, mark-translated,
+audio-import, catalogs)."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +18,7 @@ from bot.app import check_emergency
 from bot.app.content_stats import LanguageStats, content_stats
 from bot.core.errors import ContentError
 from bot.core.settings import get_settings
+from bot.features.editor.audio_import import import_recording
 from bot.features.editor.catalog_sync import sync_catalogs
 from bot.features.editor.check import Finding, check_content, review_due
 from bot.features.editor.staleness import mark_translated
@@ -72,6 +75,16 @@ def stats(
         return
     console.print(_coverage_table(result))
     console.print(_sms_table(result, settings.sms_max_segments))
+    console.print(_recordings_table(result))
+
+
+def _recordings_table(result: list[LanguageStats]) -> Table:
+    table = Table(title="Recordings (voice notes on Telegram; content/<language>/audio/)")
+    table.add_column("language")
+    table.add_column("recordings")
+    for s in result:
+        table.add_row(f"{s.code} {s.name}", escape(s.recordings_line))
+    return table
 
 
 def _coverage_table(result: list[LanguageStats]) -> Table:
@@ -133,6 +146,27 @@ def mark(language: str, topic: str) -> None:
         console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(1) from exc
     console.print(f"{language}/topics.yaml: {topic} marked as translated (source_hash {value})")
+
+
+@content_app.command("audio-import")
+def audio_import(
+    language: str, key: Annotated[str, typer.Argument(help="a topic key, or 'menu'")],
+    file: Annotated[Path, typer.Argument(help="the sound file: MP3, WAV, OGG, M4A...")],
+    by: Annotated[str, typer.Option("--by", help="who recorded it: \"Name, organisation\"")],
+    on: Annotated[str | None, typer.Option("--on", help="when (YYYY-MM-DD); today if not "
+                                                        "given")] = None,
+) -> None:
+    """Convert a recording to OGG/Opus into content/LANGUAGE/audio/ and record its text version."""
+    settings = get_settings()
+    try:
+        when = date.fromisoformat(on) if on else date.today()
+        path, seconds = import_recording(settings.content_dir, language, key, file,
+                                         recorded_by=by, recorded_on=when)
+    except (ContentError, ValueError, OSError) as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    console.print(f"{path.relative_to(settings.content_dir)}: {seconds:.0f} s, recorded by "
+                  f"{by}, from today's text", markup=False, highlight=False)
 
 
 @content_app.command("catalogs")

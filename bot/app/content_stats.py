@@ -59,6 +59,17 @@ class LanguageStats:
     topics: Coverage
     ui: Coverage
     sms: list[ReplyCost] = field(default_factory=list)
+    # Recordings played (content/<lang>/audio/, issue 24) and those stale (not played).
+    recordings: list[str] = field(default_factory=list)
+    stale_recordings: list[str] = field(default_factory=list)
+
+    @property
+    def recordings_line(self) -> str:
+        if not self.recordings and not self.stale_recordings:
+            return "no recording yet"
+        line = f"{len(self.recordings)}: {', '.join(self.recordings) or '-'}"
+        return line + (f"; stale, not played: {', '.join(self.stale_recordings)}"
+                       if self.stale_recordings else "")
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -75,6 +86,9 @@ def content_stats(settings: Settings, point: str | None = None) -> list[Language
     costs = measure_sms(settings, content, point or _busiest_point(content))
     for entry in stats:
         entry.sms = costs.get(entry.code, [])
+        recorded = content.recordings.get(entry.code, {})
+        entry.recordings = sorted(k for k, r in recorded.items() if not r.stale)
+        entry.stale_recordings = sorted(k for k, r in recorded.items() if r.stale)
     return stats
 
 

@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 # The registry's columns (bot/app/personal_data.py) whose ``on_delete`` this module applies;
 # tests/test_personal_data.py checks the two lists agree.
 HANDLED = frozenset({
-    "contacts.pseudonym", "contacts.address_enc", "outbox.address_enc", "outbox.payload_enc",
-    "outbox.route", "outbox.contact_id", "intake.payload_enc", "intake.route",
+    "contacts.pseudonym", "contacts.address_enc", "contacts.listen", "outbox.address_enc",
+    "outbox.payload_enc", "outbox.route", "outbox.contact_id", "intake.payload_enc", "intake.route",
     "dead_letters.payload_enc", "inbound_messages.contact_id", "ideas.contact_id",
     "ideas.text_enc", "sensitive_feedback.contact_id", "sensitive_feedback.text_enc",
     "committee_members.contact_id", "reports.reporter",

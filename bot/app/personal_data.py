@@ -31,6 +31,7 @@ class Holds(StrEnum):
     PSEUDONYM = "a keyed hash of an address"
     ROUTE = "a keyed hash of an address, shortened"
     LINK = "a link to the contact"
+    CHOICE = "a choice the person made"
 
 
 class Action(StrEnum):
@@ -67,6 +68,8 @@ REGISTRY: tuple[PersonalColumn, ...] = (
     # The person: found by pseudonym, answered through the address.
     _(Contact.pseudonym, Holds.PSEUDONYM, Action.ROW_DELETED, Action.ROW_DELETED),
     _(Contact.address_enc, Holds.ADDRESS, Action.ROW_DELETED, Action.ROW_DELETED),
+    # Whether they chose to hear recorded answers (issue 24): goes with their row.
+    _(Contact.listen, Holds.CHOICE, Action.ROW_DELETED, Action.ROW_DELETED),
     # Every message sent to them: address, text (the idea's reference, an answer...).
     _(OutboxMessage.address_enc, Holds.ADDRESS, Action.ROW_DELETED, Action.OLD_ROWS_DELETED),
     _(OutboxMessage.payload_enc, Holds.TEXT, Action.ROW_DELETED, Action.OLD_ROWS_DELETED),

@@ -23,7 +23,8 @@ from bot.features.committees.models import ACTIVE, CommitteeMember
 # The registry's columns (bot/app/personal_data.py) whose ``on_retention`` this module applies;
 # tests/test_personal_data.py checks the two lists agree.
 HANDLED = frozenset({
-    "contacts.pseudonym", "contacts.address_enc", "outbox.address_enc", "outbox.payload_enc",
+    "contacts.pseudonym", "contacts.address_enc", "contacts.listen", "outbox.address_enc",
+    "outbox.payload_enc",
     "outbox.route", "outbox.contact_id", "dead_letters.payload_enc",
     "inbound_messages.contact_id",
     # a stale contact's row goes (never an active member's): these links become null

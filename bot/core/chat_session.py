@@ -85,6 +85,8 @@ def print_outgoing(message: Outgoing, channel: str) -> None:
         console.print(message.text, markup=False, highlight=False)
         return
     console.print("[bold green]hanya>[/bold green]")
+    if message.voice_path:  # a recording (issue 24): the terminal names the file it would send
+        console.print(f"(voice note: {message.voice_path})", markup=False, highlight=False)
     console.print(message.text, markup=False, highlight=False)
     number = 0
     for row in message.buttons or []:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.core import texts
+from bot.core.audio import Recording, load_recordings, source_text
 from bot.core.errors import ContentError
 from bot.core.i18n import Catalogs, Language, Translator, parse_languages, preferring
 from bot.core.keywords import KeywordIndex, Near, near, normalise
@@ -84,6 +85,8 @@ class Content:
     catalogs: Catalogs
     # language -> the language whose text stands in for it until it has its own (kr -> ha)
     texts_from: dict[str, str] = field(default_factory=dict)
+    # language -> key (topic or "menu") -> its recording (content/<lang>/audio/, issue 24)
+    recordings: dict[str, dict[str, Recording]] = field(default_factory=dict)
     _translators: dict[tuple[str, str], Translator] = field(default_factory=dict)
 
     def menu_name(self, code: str, *, sms: bool = False) -> str:
@@ -151,6 +154,15 @@ class Content:
         # The tag is in the language the text is in, which may be a fallback's.
         text, sms = self.expand_phones(text, used), self.expand_phones(sms or text, used)
         return Topic(key, used, title, text, sms, status, sms_title)
+
+    def recording(self, language: str, key: str) -> Recording | None:
+        """The language's own recording of ``key`` (never a fallback's: a voice in another
+        language helps nobody); None when there is none or it is stale."""
+        found = self.recordings.get(language, {}).get(key)
+        return found if found is not None and not found.stale else None
+
+    def has_recordings(self, language: str) -> bool:
+        return any(not r.stale for r in self.recordings.get(language, {}).values())
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -280,8 +292,14 @@ def load_content(content_dir: Path, locales_dir: Path) -> Content:
             topics[code] = read_yaml(path) or {}
     _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
     catalogs = Catalogs.load(locales_dir, languages)
+
+    def text_for(code: str, key: str) -> str | None:
+        chain = [code, *languages[code].fallback, "fr"]
+        return source_text(topics, chain, menu, key)
+
+    recordings = load_recordings(content_dir, list(languages), read_yaml, text_for)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
-                   keyword_entries, catalogs, texts_from)
+                   keyword_entries, catalogs, texts_from, recordings)
 
 
 def _check_phone_refs(topics: dict[str, dict[str, dict[str, Any]]], known: set[str],

@@ -34,6 +34,7 @@ class ChannelTraits:
     location: bool  # can share a location
     max_segments: int | None = None  # SMS budget per reply; None when not SMS
     max_text: int = 4096
+    voice: bool = False  # plays a recording sent as a voice note (Telegram)
 
 
 @dataclass

@@ -50,6 +50,7 @@ class ContentError(HanyaError):
         lang = f" [{language}]" if language else ""
         super().__init__(f"{prefix}{message}{lang}")
         self.file, self.line, self.language = file, line, language
+        self.problem = message  # without where: for a finding that has its own file and line
 
 
 class SendError(HanyaError):

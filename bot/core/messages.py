@@ -57,6 +57,12 @@ class Reply:
     sos_button: bool = False
     # Already shaped for SMS (a MORE page): sent as it is, not paginated again.
     preformatted: bool = False
+    # A recording to send as a voice note, with the text as its caption or just after, on
+    # channels that play voice notes (elsewhere only the text goes): (file path, digest).
+    voice: tuple[str, str] | None = None
+    # Buttons after the options on channels with buttons, not options of the step (a topic's
+    # "listen" buttons: the menu's options stay the ones offered).
+    extra_buttons: list[Option] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,10 @@ class Outgoing:
     location_button: str | None = None  # reply-keyboard button that asks for a location
     remove_keyboard: bool = False
     photo_path: str | None = None
+    # A recording (bot/core/audio.py) sent as a voice note, ``text`` its caption (may be
+    # empty); ``voice_digest`` names the file for the provider's file id after one upload.
+    voice_path: str | None = None
+    voice_digest: str | None = None
 
     def to_payload(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False)}

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -66,6 +67,8 @@ class Contact(Base):
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     notice_version: Mapped[str | None] = mapped_column(String(16))
     notice_at: Mapped[datetime | None]
+    # "Listen" chosen once for all: answers come as voice notes where a recording exists.
+    listen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

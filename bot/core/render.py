@@ -4,13 +4,15 @@ MORE pages) for SMS."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core import texts
 from bot.core.engine import ChannelTraits
 from bot.core.i18n import Language, Translator
 from bot.core.messages import Outgoing, Reply
 from bot.core.sms_encoding import paginate, sms_cost, transliterate
+
+VOICE_CAPTION = 1024  # Telegram's caption limit (sendVoice), in UTF-16 code units
 
 
 @dataclass
@@ -40,10 +42,20 @@ def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator) -> list[Out
         buttons = [[{"text": o.label, "data": o.key}] for o in reply.options]
     if reply.sos_button and traits.buttons:
         buttons = (buttons or []) + [[{"text": "SOS", "data": "cmd:sos"}]]
+    if reply.extra_buttons and traits.buttons:
+        buttons = (buttons or []) + [[{"text": o.label, "data": o.key}]
+                                     for o in reply.extra_buttons]
     if reply.menu_button and traits.buttons:
         buttons = (buttons or []) + [[{"text": t(texts.BACK_TO_MENU), "data": "nav:menu"}]]
     messages = [Outgoing(text=chunk) for chunk in chunks[:-1]]
     messages.append(Outgoing(text=chunks[-1], buttons=buttons))
+    if reply.voice and traits.voice:
+        path, digest = reply.voice
+        caption = len(text.encode("utf-16-le")) // 2 <= VOICE_CAPTION
+        if len(messages) == 1 and caption:  # the text as its caption, buttons under it
+            messages = [replace(messages[0], voice_path=path, voice_digest=digest)]
+        else:  # too long for a caption: the voice note, then the text just after
+            messages.insert(0, Outgoing(text="", voice_path=path, voice_digest=digest))
     if reply.request_location and traits.location:
         messages.append(Outgoing(text=t(texts.SHARE_LOCATION_HINT),
                                  location_button=t(texts.SHARE_LOCATION_BUTTON)))

@@ -63,6 +63,18 @@ CHANGE_LANGUAGE = N_("Change language")
 CHANGE_POINT = N_("Change place")
 # TRANSLATORS: button to go back to the main menu.
 BACK_TO_MENU = N_("Menu")
+# TRANSLATORS: button under a topic that has a voice recording: hear this topic now.
+LISTEN = N_("Listen")
+# TRANSLATORS: button under a topic that has a voice recording: hear every answer that has
+# one from now on.
+LISTEN_ALWAYS = N_("Always listen")
+# TRANSLATORS: button under a recorded answer: stop sending recordings, text only.
+LISTEN_OFF = N_("Text only")
+# TRANSLATORS: after the person chose to always listen. "Text only" is the button's label.
+LISTENING_ON = N_("You will now hear each answer that has a recording, with its text. Tap "
+                  "\"Text only\" to stop.")
+# TRANSLATORS: after the person chose "Text only".
+LISTENING_OFF = N_("You will now get answers as text only.")
 # TRANSLATORS: SMS only, after a numbered menu. MENU is a keyword, keep it in capitals.
 SMS_MENU_HINT = N_("Reply with a number.")
 # TRANSLATORS: a place typed with a spelling we are not sure of; {point} is the place we

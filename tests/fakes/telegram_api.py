@@ -151,7 +151,7 @@ _STRING_PARAMS = frozenset(
 
 _METHODS = (
     "getMe", "logOut", "close", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
-    "sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendChatAction",
+    "sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendLocation", "sendChatAction",
     "answerCallbackQuery", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
     "deleteMessage", "getFile", "setMyCommands", "deleteMyCommands", "getMyCommands",
     "setChatMenuButton", "setMyDescription", "setMyShortDescription", "setMyName", "getChat",
@@ -644,6 +644,30 @@ class FakeBotApi(FakeServerBase):
             "file_size": len(data),
         }
         return self._new_message(params, document=document, **self._caption(params))
+
+    def _m_sendVoice(self, params: dict[str, Any]) -> Any:
+        """As the Bot API: ``voice`` is an upload (multipart, an OGG/Opus file) or the
+        ``file_id`` of a file this bot already has; an unknown id is refused with Telegram's
+        400. The returned Voice keeps the same ``file_id`` when sent by id."""
+        voice = params.get("voice")
+        if isinstance(voice, Upload):
+            if not voice.data.startswith(b"OggS"):
+                raise TelegramError(400, "Bad Request: wrong file type: not an OGG file")
+            n = next(self._file_seq)
+            fid = f"AwACAgQAAxkDAAI{n:05d}" + hashlib.sha1(voice.data[:4096]).hexdigest()[:24]
+            self._files[fid] = (f"voice/file_{n}.oga", voice.data)
+        elif isinstance(voice, str) and voice:
+            fid = voice
+            if fid not in self._files:
+                raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        else:
+            raise TelegramError(400, "Bad Request: there is no voice in the request")
+        data = self._files[fid][1]
+        content = {"voice": {"file_id": fid, "file_unique_id": f"AgAD{fid[-8:]}",
+                             "duration": int(params.get("duration") or 0),
+                             "mime_type": "audio/ogg", "file_size": len(data)}}
+        content.update(self._caption(params))
+        return self._new_message(params, **content)
 
     def _m_sendLocation(self, params: dict[str, Any]) -> Any:
         try:

@@ -28,6 +28,7 @@ from bot.core.i18n import parse_languages
 from bot.core.keywords import normalise
 from bot.features.editor import check_facts as facts
 from bot.features.editor import check_text as text
+from bot.features.editor.check_audio import check_audio
 from bot.features.editor.check_tree import (
     DEFAULT_REVIEW_DAYS,
     REGION,
@@ -58,7 +59,7 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
     tree = Tree(content_dir, locales_dir, max_segments, review_days, today or date.today())
     steps: list[Callable[[Tree], None]] = [
         check_languages, check_points, check_services, check_keywords, text.check_topics,
-        text.check_catalogs, facts.check_facts]
+        text.check_catalogs, facts.check_facts, check_audio]
     for step in steps:
         try:
             step(tree)
