@@ -1,7 +1,10 @@
-"""``python -m bench``: every benchmark of issue #8, a table on stdout and docs/BENCHMARKS.md.
+"""``python -m bench``: every benchmark of issues #8 and #23, a table on stdout and
+docs/BENCHMARKS.md.
 
 Sections: 1 inbound vs bare FastAPI (SQLite, PostgreSQL), 2 inbound vs raw store writes,
-3 outbound at the provider's limit, 4 digests at scale, 5 memory, 6 two workers vs one.
+3 outbound at the provider's limit, 4 digests at scale, 5 memory, 6 two workers vs one; then
+what a user feels (#23): U1 sustained mixed load end to end, U2 a burst that outruns the
+providers, U3 what a journey costs, U4 a command's start, U5 one small server.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def main() -> None:
         rows += claim_section(kinds)
     if "digests" not in args.skip:
         rows += digest_section(args, kinds, notes)
+    if "journeys" not in args.skip:
+        rows += journey_section(notes)
     seconds = time.monotonic() - began
     notes.insert(0, "Machine speed: a pure-Python loop of 10^7 additions took "
                     f"{speed_before:.0f} ms at the start and {cpu_reference_ms():.0f} ms at the "
@@ -93,8 +98,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--deadline", type=float, default=60.0,
                         help="outbound Telegram run's time limit (the ideal is messages/300)")
     parser.add_argument("--reports", type=int, default=1_000_000)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["inbound", "outbound",
-                                                                  "digests", "profile"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=[
+        "inbound", "outbound", "digests", "profile", "journeys"])
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -482,6 +487,26 @@ def digest_section(args: argparse.Namespace, kinds: list[str], notes: list[str])
         notes.append(f"Digests on {kind}: {args.reports:,} reports and {2 * args.reports:,} "
                      f"inbound messages over a year seeded in {seed_seconds:.0f} s "
                      f"({'COPY' if kind == 'postgres' else 'executemany, one transaction'}).")
+    return rows
+
+
+# --- U3: what a journey costs --------------------------------------------------------------
+
+def journey_section(notes: list[str]) -> list[Row]:
+    _log("journey costs: every language on every channel through the engine")
+    from bench.journeys import journey_costs, journey_rows
+
+    started = time.monotonic()
+    rows = journey_rows(journey_costs())
+    notes.append("Journeys (U3): each from a new contact through the real engine "
+                 "(ChatSession on a throw-away SQLite store, bench/journeys.py): hello → "
+                 "language → Assamaka → Emergency (the numbers are on its first SMS) or Help "
+                 "near you (every MORE page); the committee journey is the report SMS the "
+                 "engine gives as its own example (report word, Assamaka, expulsion, 120, "
+                 "women 25, children 15) from an enrolled member, and its confirmation. "
+                 "Reference: the same replies with MORE pages joined and hints removed, every "
+                 "character one GSM-7 septet, 160/153 a segment. android-sms bills like "
+                 f"sms (the same texts). {time.monotonic() - started:.0f} s.")
     return rows
 
 
