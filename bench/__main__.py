@@ -53,6 +53,8 @@ def main() -> None:
         rows += digest_section(args, kinds, notes)
     if "journeys" not in args.skip:
         rows += journey_section(notes)
+    if "cli" not in args.skip:
+        rows += cli_section(args, notes)
     seconds = time.monotonic() - began
     notes.insert(0, "Machine speed: a pure-Python loop of 10^7 additions took "
                     f"{speed_before:.0f} ms at the start and {cpu_reference_ms():.0f} ms at the "
@@ -99,7 +101,8 @@ def _arguments() -> argparse.Namespace:
                         help="outbound Telegram run's time limit (the ideal is messages/300)")
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=[
-        "inbound", "outbound", "digests", "profile", "journeys"])
+        "inbound", "outbound", "digests", "profile", "journeys", "cli"])
+    parser.add_argument("--cli-runs", type=int, default=5, help="runs of each command (U4)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -508,6 +511,20 @@ def journey_section(notes: list[str]) -> list[Row]:
                  "character one GSM-7 septet, 160/153 a segment. android-sms bills like "
                  f"sms (the same texts). {time.monotonic() - started:.0f} s.")
     return rows
+
+
+# --- U4: a command's start ------------------------------------------------------------------
+
+def cli_section(args: argparse.Namespace, notes: list[str]) -> list[Row]:
+    _log("command start: hanya --help, digest run daily --dry-run, content check")
+    from bench.cli_start import measure, start_rows
+
+    results = measure(args.cli_runs)
+    notes.append("Command start (U4): wall time from exec to exit of the installed `hanya` "
+                 "script, each run a new process, the command, `python -c pass` and `python -c "
+                 "\"import <its libraries>\"` interleaved run by run; a fresh migrated SQLite "
+                 "store. `content check` does its work too (every catalogue and YAML file).")
+    return start_rows(results)  # type: ignore[return-value]
 
 
 def _log(message: str) -> None:
