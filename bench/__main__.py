@@ -10,6 +10,7 @@ providers, U3 what a journey costs, U4 a command's start, U5 one small server.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -55,6 +56,13 @@ def main() -> None:
         rows += journey_section(notes)
     if "cli" not in args.skip:
         rows += cli_section(args, notes)
+    if "e2e" not in args.skip:
+        rows += e2e_section(args, kinds, notes)
+    if "burst" not in args.skip:
+        rows += burst_section(args, notes)
+    if "small" not in args.skip:
+        with tempfile.TemporaryDirectory(prefix="hanya-bench-") as folder:
+            rows += small_server_section(args, Path(folder), notes)
     seconds = time.monotonic() - began
     notes.insert(0, "Machine speed: a pure-Python loop of 10^7 additions took "
                     f"{speed_before:.0f} ms at the start and {cpu_reference_ms():.0f} ms at the "
@@ -101,11 +109,27 @@ def _arguments() -> argparse.Namespace:
                         help="outbound Telegram run's time limit (the ideal is messages/300)")
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=[
-        "inbound", "outbound", "digests", "profile", "journeys", "cli"])
+        "inbound", "outbound", "digests", "profile", "journeys", "cli", "e2e", "burst", "small"])
     parser.add_argument("--cli-runs", type=int, default=5, help="runs of each command (U4)")
+    parser.add_argument("--e2e-seconds", type=float, default=120.0,
+                        help="U1's sustained run (the issue's full run: 600)")
+    parser.add_argument("--e2e-rate", type=float, default=100.0, help="U1's messages a second")
+    parser.add_argument("--burst-messages", type=int, default=10_000, help="U2's burst")
+    parser.add_argument("--burst-seconds", type=float, default=60.0, help="U2's burst length")
+    parser.add_argument("--quick", action="store_true",
+                        help="new rows (U1-U5) at a small scale, to develop on a shared machine "
+                             "(also HANYA_BENCH_QUICK=1)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.quick or os.environ.get("HANYA_BENCH_QUICK") == "1":
+        args.quick = True
+        args.cli_runs = min(args.cli_runs, 2)
+        args.e2e_seconds = min(args.e2e_seconds, 15.0)
+        args.e2e_rate = min(args.e2e_rate, 50.0)
+        args.burst_messages = min(args.burst_messages, 600)
+        args.burst_seconds = min(args.burst_seconds, 6.0)
+    return args
 
 
 # --- 1, 2, 5, 6: inbound ---------------------------------------------------------------------
@@ -153,13 +177,13 @@ def inbound_sections(args: argparse.Namespace, kinds: list[str], folder: Path,
 
 def _serve(app: str, env: dict[str, str], args: argparse.Namespace, request_file: Path,
            latency_stream: list[Any] | None, *, workers: int,
-           profile_it: bool = False) -> dict[str, Any]:
+           profile_it: bool = False, taskset: str | None = None) -> dict[str, Any]:
     run: dict[str, Any] = {}
     url = env.get("HANYA_DATABASE_URL")
     # Counted through a plain engine, opened once: no BEGIN IMMEDIATE, so the counting never
     # takes SQLite's write lock from the server it measures.
     counts = create_engine(url) if url else None
-    with Server(app, env, workers=workers, factory=app == HANYA) as server:
+    with Server(app, env, workers=workers, factory=app == HANYA, taskset=taskset) as server:
         run["rss_start"] = server.rss_mb()
         run["handling_rss_start"] = server.handling_rss_mb()
         if latency_stream is not None:
@@ -525,6 +549,128 @@ def cli_section(args: argparse.Namespace, notes: list[str]) -> list[Row]:
                  "\"import <its libraries>\"` interleaved run by run; a fresh migrated SQLite "
                  "store. `content check` does its work too (every catalogue and YAML file).")
     return start_rows(results)  # type: ignore[return-value]
+
+
+# --- U1, U2: end to end ----------------------------------------------------------------------
+
+def e2e_section(args: argparse.Namespace, kinds: list[str], notes: list[str]) -> list[Row]:
+    from bench import e2e
+
+    rows = []
+    for kind in kinds:
+        _log(f"sustained mixed load on {kind}: {args.e2e_rate:g}/s for {args.e2e_seconds:g} s")
+        with fresh_database(kind) as url:
+            result = e2e.run(url, rate=args.e2e_rate, seconds=args.e2e_seconds)
+        rows += e2e_rows(result, kind)
+    notes.append(
+        "End to end (U1, U2; bench/e2e.py): `hanya serve`'s layout (web process and its handling "
+        "process) with its sender on, against the fake providers in their own process at "
+        f"{e2e.TELEGRAM_RATE:g}/s overall and {e2e.PER_CHAT:g}/s a chat (Telegram) and "
+        f"{e2e.SMS_RATE:g}/s (Twilio), the server set to the same limits. 80 % of the requests "
+        "are Telegram, 20 % SMS; people in every language of the content walk hello → "
+        "language → place → topics; one Telegram person in 50 ends with SOS and one in 20 "
+        "with an idea; one SMS person in 4 (up to 20) is a committee member who joins with a "
+        "one-time code and sends the engine's example report; `hanya digest run daily --send` "
+        "mid-run (the duty chat receives it, and the SOS alerts). Latency: from the request's "
+        "scheduled send to the provider accepting the first message of its reply, per person "
+        "in order (bench/e2e.py account). Not driven yet: the android-sms and whatsapp "
+        "webhooks, and the guided Telegram report.")
+    return rows
+
+
+def e2e_rows(r: Any, kind: str) -> list[Row]:
+    a = r.accounting
+    rows = []
+    for channel in ("telegram", "sms"):
+        if channel not in a.latencies:
+            continue
+        p50, p99 = a.pct(channel, 50), a.pct(channel, 99)
+        rows.append(Row("U1", f"{channel} on {kind}, {r.rate:g} msg/s for {r.seconds:g} s: "
+                              "webhook → provider accepts the reply, p50 / p99 / max (s)",
+                        f"{p50:.2f} / {p99:.2f} / {max(a.latencies[channel]):.2f}",
+                        "a reply's slot: 1/s a chat", "", "p99 ≤ 2 s", verdict(p99 <= 2.0),
+                        f"{len(a.latencies[channel])} requests answered"))
+    web, handling = r.memory["web"], r.memory["handling"]
+    growth = max(web[-1] / web[0], handling[-1] / handling[0]) - 1
+    rows.append(Row("U1", f"{kind}: lost / doubled; backlog left; memory start/middle/end (MB)",
+                    f"{r.lost} / {r.doubled}; {r.backlog_left} waiting "
+                    f"{r.drained_after:.1f} s after the last request; web "
+                    f"{'/'.join(f'{m:.0f}' for m in web)}, handling "
+                    f"{'/'.join(f'{m:.0f}' for m in handling)}",
+                    "", f"{growth:+.0%} memory", "0 / 0; 0; growth ≤ 10 %",
+                    verdict(r.lost == 0 and r.doubled == 0 and r.backlog_left == 0
+                            and growth <= 0.10),
+                    f"{r.cpu_ms_per_message:.1f} ms of CPU per handled message (both processes, "
+                    f"sending included); {r.requests} requests ({r.by_kind}), "
+                    f"{r.replies} replies to people, {r.accepted_total} sends in all; digest "
+                    f"{'queued' if r.digest_ok else 'FAILED'}; store {r.store}"))
+    return rows
+
+
+def burst_section(args: argparse.Namespace, notes: list[str]) -> list[Row]:
+    from bench import e2e
+
+    rate = args.burst_messages / args.burst_seconds
+    _log(f"burst: {args.burst_messages} messages in {args.burst_seconds:g} s")
+    with fresh_database("sqlite") as url:
+        r = e2e.run(url, rate=rate, seconds=args.burst_seconds, sos_at=0.5, digest=False,
+                    drain_limit=300.0)
+    sos = r.accounting.sos[-1] if r.accounting.sos else float("nan")
+    ratio = r.bound / r.last_reply_after if r.last_reply_after else float("nan")
+    notes.append("Burst (U2): the same traffic as U1 at the burst's rate, no digest, one SOS "
+                 "from a new SMS number in the middle; the bound is the earliest the last "
+                 "reply could leave: each channel's replies back to back at its limit from the "
+                 "first one, and no chat faster than 1/s.")
+    return [Row("U2", f"{args.burst_messages} messages in {args.burst_seconds:g} s on sqlite: "
+                      "last reply leaves after (s)", f"{r.last_reply_after:.1f}",
+                f"{r.bound:.1f} s the providers' bound ({r.replies} replies)", f"{ratio:.2f}",
+                "≥ 0.9", verdict(ratio >= 0.9),
+                f"lost {r.lost}, doubled {r.doubled}, {r.backlog_left} left waiting"),
+            Row("U2", "an SOS in the middle of the burst: answered after (s)", f"{sos:.2f}",
+                "", "", "≤ 5 s", verdict(sos <= 5.0),
+                "SOS replies go first in the outbox (priority)")]
+
+
+# --- U5: one small server --------------------------------------------------------------------
+
+def small_server_section(args: argparse.Namespace, folder: Path,
+                         notes: list[str]) -> list[Row]:
+    _log("one small server: inbound pinned to one core")
+    stream = build_stream(args.users, args.sms_users, first_chat=500_000_000)
+    request_file = folder / "requests.txt"
+    write_wrk_file(stream, request_file)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with FakesProc() as fakes:
+        for _ in range(1 if args.quick else max(1, args.reps - 1)):
+            runs.setdefault("bare", []).append(
+                _serve(BARE, {}, args, request_file, None, workers=1, taskset="0"))
+            for layout, extra in (("two processes", {}),
+                                  ("one process", {"HANYA_INTAKE_PROCESS": "false"})):
+                with fresh_database("sqlite") as url:
+                    runs.setdefault(layout, []).append(_serve(
+                        HANYA, {**hanya_env(url, fakes, sender=False), **extra}, args,
+                        request_file, None, workers=1, taskset="0"))
+                fakes.reset()
+    bare = [r["wrk"].rps for r in runs["bare"]]
+    rows = []
+    best = max(("two processes", "one process"),
+               key=lambda k: median([r["handled_during"] for r in runs[k]]))
+    for layout in ("two processes", "one process"):
+        mine = runs[layout]
+        ratios = [h["wrk"].rps / b for h, b in zip(mine, bare, strict=True)]
+        rows.append(Row("U5", f"one core (taskset -c 0), sqlite, {layout}: accepted (req/s)",
+                        spread([r["wrk"].rps for r in mine]), spread(bare) + " bare, pinned",
+                        spread(ratios, "{:.2f}"), "report", "",
+                        f"handled {median([r['handled_during'] for r in mine]):.0f} msg/s "
+                        f"meanwhile, {median([float(r['waiting_after']) for r in mine]):.0f} "
+                        "waiting when wrk stopped"
+                        + ("; the layout that handles most here" if layout == best else "")))
+    notes.append("One small server (U5): the inbound closed loop of row 1 with the server and "
+                 "its handling process pinned to CPU 0 (`taskset -c 0`, as a 1-vCPU VPS), "
+                 "bare FastAPI pinned the same way; wrk and the fakes are not pinned (they "
+                 "stand for the internet). The layout that does best is the one that handles "
+                 "most messages meanwhile: accepting alone can outrun handling for ever.")
+    return rows
 
 
 def _log(message: str) -> None:
