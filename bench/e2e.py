@@ -288,8 +288,8 @@ def run(url: str, *, rate: float, seconds: float, telegram_share: float = 0.8,
     from bench.load import open_loop
 
     count = int(rate * seconds)
-    people_tg = max(1, int(count * telegram_share / 5))
-    people_sms = max(1, int(count * (1 - telegram_share) / 4))
+    people_tg = 1 + int(count * telegram_share / 5)  # enough walks for ``count`` requests
+    people_sms = 1 + int(count * (1 - telegram_share) / 4)
     languages, words, reports = content_words()
     codes = prepare_store(url, members)
     requests, sent = build_mixed_stream(people_tg, people_sms, languages=languages,

@@ -55,3 +55,76 @@ def test_the_rows_judge_french_and_english_and_name_what_makes_others_dearer(cos
     assert len(sms) == 3 and all(r.verdict == "met" for r in sms)
     assert any("ar " in r.limit and "Arabic script" in r.limit for r in sms)
     assert all(r.verdict == "" for r in rows if "on telegram" in r.figure)
+
+
+# --- U1 / U2: end-to-end accounting ----------------------------------------------------------
+
+def _people():
+    from bench.e2e import Accepted, Sent
+
+    sent = [Sent("telegram", "1", "walk"), Sent("sms", "+2279", "walk"),
+            Sent("telegram", "1", "walk"), Sent("sms", "+2279", "sos")]
+    times = [0.0, 0.5, 6.0, 6.5]
+    accepted = [Accepted("telegram", "1", 0.3, "a"), Accepted("telegram", "1", 0.4, "a2"),
+                Accepted("sms", "+2279", 1.5, "b"), Accepted("telegram", "1", 7.0, "c"),
+                Accepted("sms", "+2279", 6.9, "sos"), Accepted("telegram", "999", 3.0, "digest")]
+    return sent, times, accepted
+
+
+def test_each_request_gets_its_first_reply_and_a_planted_loss_is_found():
+    from bench.e2e import account
+
+    sent, times, accepted = _people()
+    result = account(sent, times, accepted)
+    assert result.lost == [] and result.unattributed == 1  # the digest went to nobody of ours
+    assert result.latencies["telegram"] == pytest.approx([0.3, 1.0])
+    assert result.latencies["sms"] == pytest.approx([1.0, 0.4])
+    assert result.sos == pytest.approx([0.4])
+    planted = [a for a in accepted if a.text != "sos"]  # the SOS reply never left
+    assert account(sent, times, planted).lost == [3]
+
+
+def test_lost_and_doubled_count_what_the_store_and_the_providers_say():
+    from bench.e2e import Accounting, E2EResult
+
+    def result(answered: int, store: dict, accepted: int, lost: list[int]) -> E2EResult:
+        return E2EResult(1.0, 1.0, 4, answered, Accounting(lost=lost), 0.0, 0,
+                         {"web": [1.0], "handling": [1.0]}, 0.0, 5, 1.0, 1.0, True,
+                         accepted, store)
+    fine = result(4, {"handled": 4, "outbox_sent": 6}, 6, [])
+    assert (fine.lost, fine.doubled) == (0, 0)
+    assert result(4, {"handled": 3, "outbox_sent": 6}, 6, []).lost == 1  # never handled
+    assert result(4, {"handled": 4, "outbox_sent": 6, "outbox_failed": 2}, 6, []).lost == 2
+    assert result(4, {"handled": 4, "outbox_sent": 6}, 6, [2]).lost == 1  # no reply
+    assert result(4, {"handled": 4, "outbox_sent": 6}, 7, []).doubled == 1  # sent twice
+
+
+def test_the_bound_is_each_channel_at_its_limit_and_each_chat_at_one_a_second():
+    from bench.e2e import SMS_RATE, TELEGRAM_RATE, Accepted, _bound
+
+    replies = [Accepted("telegram", str(i % 10), 1.0 + i / 1000, "t") for i in range(600)]
+    replies += [Accepted("sms", "+1", 2.0, "s") for _ in range(100)]
+    assert _bound(replies, 0.0) == pytest.approx(max(1.0 + 600 / TELEGRAM_RATE,
+                                                     2.0 + 100 / SMS_RATE, 60 / 1.0))
+
+
+def test_a_tiny_end_to_end_run_answers_everyone_once(tmp_path):
+    from bench.databases import fresh_database
+    from bench.e2e import run
+
+    with fresh_database("sqlite") as url:
+        result = run(url, rate=20, seconds=2, members=1, digest=False, sos_at=0.5)
+    assert 30 <= result.requests <= 40 and result.answered == result.requests
+    assert (result.lost, result.doubled, result.backlog_left) == (0, 0, 0)
+    assert result.accounting.sos and result.store["handled"] == result.requests
+    assert set(result.accounting.latencies) == {"telegram", "sms"}
+
+
+def test_a_pinned_server_runs_on_the_one_cpu_it_is_given():
+    from pathlib import Path
+
+    from bench.procs import Server
+
+    with Server("bench.bare_app:app", {}, taskset="0") as server:
+        status = Path(f"/proc/{server.pids[0]}/status").read_text()
+    assert "Cpus_allowed_list:\t0\n" in status
