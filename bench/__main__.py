@@ -111,7 +111,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--skip", nargs="*", default=[], choices=[
         "inbound", "outbound", "digests", "profile", "journeys", "cli", "e2e", "burst", "small"])
     parser.add_argument("--cli-runs", type=int, default=5, help="runs of each command (U4)")
-    parser.add_argument("--e2e-seconds", type=float, default=120.0,
+    parser.add_argument("--e2e-seconds", type=float, default=60.0,
                         help="U1's sustained run (the issue's full run: 600)")
     parser.add_argument("--e2e-rate", type=float, default=100.0, help="U1's messages a second")
     parser.add_argument("--burst-messages", type=int, default=10_000, help="U2's burst")
@@ -653,8 +653,12 @@ def small_server_section(args: argparse.Namespace, folder: Path,
                 fakes.reset()
     bare = [r["wrk"].rps for r in runs["bare"]]
     rows = []
+    # Best = accepts most: a message accepted is durable and handled once the core is free,
+    # a webhook kept waiting may be given up by its provider (the order HANYA_HANDLING_NICE
+    # keeps on a busy machine).
     best = max(("two processes", "one process"),
-               key=lambda k: median([r["handled_during"] for r in runs[k]]))
+               key=lambda k: median([r["wrk"].rps / b for r, b in
+                                     zip(runs[k], bare, strict=True)]))
     for layout in ("two processes", "one process"):
         mine = runs[layout]
         ratios = [h["wrk"].rps / b for h, b in zip(mine, bare, strict=True)]
@@ -664,12 +668,13 @@ def small_server_section(args: argparse.Namespace, folder: Path,
                         f"handled {median([r['handled_during'] for r in mine]):.0f} msg/s "
                         f"meanwhile, {median([float(r['waiting_after']) for r in mine]):.0f} "
                         "waiting when wrk stopped"
-                        + ("; the layout that handles most here" if layout == best else "")))
+                        + ("; the layout that accepts most here" if layout == best else "")))
     notes.append("One small server (U5): the inbound closed loop of row 1 with the server and "
                  "its handling process pinned to CPU 0 (`taskset -c 0`, as a 1-vCPU VPS), "
                  "bare FastAPI pinned the same way; wrk and the fakes are not pinned (they "
-                 "stand for the internet). The layout that does best is the one that handles "
-                 "most messages meanwhile: accepting alone can outrun handling for ever.")
+                 "stand for the internet). The layout that does best is the one that accepts "
+                 "most (a message accepted is durable; a webhook kept waiting may be dropped); "
+                 "what each handled meanwhile is beside it.")
     return rows
 
 
