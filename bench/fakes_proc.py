@@ -1,7 +1,8 @@
 """The fake providers in their own process, so they never take the measured process's GIL.
 
 Started by :class:`bench.procs.FakesProc`. Prints one JSON line with the URLs, then answers
-commands read from stdin, one per line: ``stats`` (JSON line), ``reset`` and ``quit``.
+commands read from stdin, one per line: ``stats`` (JSON line), ``sends`` (every accepted send,
+a JSON line), ``reset`` and ``quit``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def main() -> None:
             if command == "stats":
                 print(json.dumps({"telegram": _telegram_stats(bot_api),
                                   "sms": _twilio_stats(twilio_api)}), flush=True)
+            elif command == "sends":  # every accepted send: channel, address, time, text
+                rows = [["telegram", str(c.chat_id), c.at,
+                         str(c.params.get("text") or c.params.get("caption") or c.method)]
+                        for c in bot_api.calls if c.ok and c.chat_id is not None
+                        and c.method.startswith(("send", "edit"))]
+                rows += [["sms", m.to, m.at, m.body] for m in twilio_api.messages]
+                print(json.dumps(rows), flush=True)
             elif command == "reset":
                 bot_api.reset()
                 twilio_api.reset()

@@ -63,6 +63,7 @@ class OpenLoopResult:
     p99_ms: float
     max_send_lag_ms: float  # how late the generator sent its worst request
     generator_cpu: float  # the generator's CPU seconds over wall seconds
+    started_at: float = 0.0  # wall clock (time.time()) of request 0's scheduled send
 
     @property
     def achieved_rps(self) -> float:
@@ -98,7 +99,7 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
         statuses.append(status)
         idle.append(conn)
 
-    cpu0, start = time.process_time(), time.perf_counter()
+    cpu0, start, wall_start = time.process_time(), time.perf_counter(), time.time()
     tasks = []
     for i, payload in enumerate(payloads):
         scheduled = start + i / rate
@@ -116,7 +117,7 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
     latencies.sort()
     return OpenLoopResult(rate, count, len(latencies), sum(1 for s in statuses if s >= 300),
                           count - len(latencies), _pct(latencies, 50) * 1000,
-                          _pct(latencies, 99) * 1000, max_lag * 1000, cpu)
+                          _pct(latencies, 99) * 1000, max_lag * 1000, cpu, wall_start)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:

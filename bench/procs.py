@@ -117,7 +117,7 @@ class Server:
     """One uvicorn server on 127.0.0.1 (``workers`` processes), configured by environment."""
 
     def __init__(self, app: str, env: dict[str, str], *, workers: int = 1,
-                 factory: bool = False) -> None:
+                 factory: bool = False, taskset: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = tempfile.TemporaryDirectory(prefix="hanya-bench-")
@@ -125,6 +125,8 @@ class Server:
                 "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
         if factory:
             args.append("--factory")
+        if taskset is not None:  # pinned to these CPUs, children included (a small server)
+            args = ["taskset", "-c", taskset, *args]
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env,
                     "HANYA_SPOOL_DIR": str(Path(self.workdir.name) / "spool")}
         self.log = open(Path(self.workdir.name) / "server.log", "w+")  # noqa: SIM115

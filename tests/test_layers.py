@@ -24,6 +24,21 @@ DEFERRED = {
     ("bot.app.cli", "webhooks.app"): "start-up time of every other command",
     ("bot.app.cli", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli", "webhooks.channels"): "start-up time of every other command",
+    # Issue #23: each command group's module (and what `serve`, `chat` and `db upgrade` use:
+    # SQLAlchemy's ORM, Alembic, the checks) is imported when one of its commands runs, so
+    # `hanya --help` and every other command start without them (bot/app/cli.py, LAZY).
+    ("bot.app.cli", "bot.app.cli_committee"): "imported when a committee command runs",
+    ("bot.app.cli", "bot.app.cli_content"): "imported when a content command runs",
+    ("bot.app.cli", "bot.app.cli_dead_letters"): "imported when a dead-letters command runs",
+    ("bot.app.cli", "bot.app.cli_digest"): "imported when a digest/idea/outbox/intake command runs",
+    ("bot.app.cli", "bot.app.cli_ops"): "imported when keys/retention/backup/restore/doctor runs",
+    ("bot.app.cli", "bot.features.dashboard.cli"): "imported when a user command runs",
+    ("bot.app.cli", "bot.app.doctor"): "serve's preflight: start-up time of every other command",
+    ("bot.app.cli", "bot.core.channel_registry"): "chat only (it loads the engine and the ORM)",
+    ("bot.app.cli", "bot.core.chat_session"): "chat only (it loads the engine and the ORM)",
+    ("bot.app.cli", "bot.core.migrate"): "Alembic, for serve, chat and db upgrade",
+    ("bot.app.cli", "bot.core.store"): "SQLAlchemy's engine, for serve and db upgrade",
+    ("bot.app.cli_content", "bot.app.content_stats"): "the engine and a store, for stats only",
     ("bot.app.cli_digest", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli_digest", "webhooks.channels"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.features.digests.scheduler"): "APScheduler, for one command",

@@ -2,49 +2,129 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
-from bot.app.cli_committee import app as committee_app
-from bot.app.cli_content import content_app
-from bot.app.cli_dead_letters import app as dead_letters_app
-from bot.app.cli_digest import digest_app, idea_app, intake_app, outbox_app
-from bot.app.cli_ops import backup, doctor, keys_app, restore, retention_app
-from bot.app.doctor import preflight
-from bot.core import channel_registry
-from bot.core.chat_session import ChatSession
 from bot.core.logs import configure as configure_logging
-from bot.core.migrate import upgrade
 from bot.core.settings import Settings, get_settings, settings_problems
-from bot.core.store import Store
-from bot.features.dashboard.cli import app as users_app
+
+# Each command group lives in its own module, imported only when one of its commands runs:
+# `hanya --help` lists them from this table without loading SQLAlchemy's ORM, Alembic,
+# argon2 or the content (issue #23: a command's start). The help texts here are the groups'
+# own (tests/test_cli_start.py compares them).
+
+
+def _cli_content() -> ModuleType:
+    from bot.app import cli_content
+    return cli_content
+
+
+def _cli_committee() -> ModuleType:
+    from bot.app import cli_committee
+    return cli_committee
+
+
+def _cli_users() -> ModuleType:
+    from bot.features.dashboard import cli
+    return cli
+
+
+def _cli_digest() -> ModuleType:
+    from bot.app import cli_digest
+    return cli_digest
+
+
+def _cli_dead_letters() -> ModuleType:
+    from bot.app import cli_dead_letters
+    return cli_dead_letters
+
+
+def _cli_ops() -> ModuleType:
+    from bot.app import cli_ops
+    return cli_ops
+
+
+LAZY: dict[str, tuple[Callable[[], ModuleType], str, str]] = {
+    "content": (_cli_content, "content_app",
+                "Content editors' tools: check, coverage, review dates."),
+    "committee": (_cli_committee, "app", "Watch committees: create, invite, members, revoke."),
+    "user": (_cli_users, "app", "Dashboard accounts (identifier + access code) and API tokens."),
+    "digest": (_cli_digest, "digest_app",
+               "Digests to the SP/CCM: recipients, run now, schedule."),
+    "idea": (_cli_digest, "idea_app", "The idea box: answer and read submissions."),
+    "outbox": (_cli_digest, "outbox_app", "The outbound queue."),
+    "intake": (_cli_digest, "intake_app", "Received messages waiting to be handled."),
+    "dead-letters": (_cli_dead_letters, "app",
+                     "Inbound messages that failed for good: list, replay, drop."),
+    "keys": (_cli_ops, "keys_app", "Secret keys."),
+    "retention": (_cli_ops, "retention_app", "Data retention."),
+    "backup": (_cli_ops, "backup",
+               "Back up the whole store (SQLite online backup, PostgreSQL pg_dump) and prune "
+               "old ones."),
+    "restore": (_cli_ops, "restore", "Replace the whole store by a backup. Stop the service "
+                                     "first."),
+    "doctor": (_cli_ops, "doctor", "Is this a safe production set-up? A line each, with its "
+                                   "fix; exit 1 on any error."),
+}
+
+
+def lazy_command(name: str) -> Any:
+    """The click command of a group or command in LAZY, importing its module; built as
+    `app.add_typer` / `app.command` would have built it under the root."""
+    load, attribute, _ = LAZY[name]
+    found: Any = getattr(load(), attribute)
+    wrapper = typer.Typer()
+    wrapper.callback()(lambda: None)  # a group, so its members are built as members
+    if isinstance(found, typer.Typer):
+        wrapper.add_typer(found, name=name)
+    else:
+        wrapper.command(name)(found)
+    group: Any = typer.main.get_command(wrapper)
+    return group.commands[name]
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: LAZY's entries are listed by name and help, and loaded when run."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = [*super().list_commands(ctx), *(n for n in LAZY if n not in self.commands)]
+        return sorted(names, key=lambda n: _ORDER.index(n) if n in _ORDER else len(_ORDER))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in LAZY:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:  # the help's list: a name and a line, nothing imported
+            return TyperCommand(cmd_name, help=LAZY[cmd_name][2])
+        return lazy_command(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+_ORDER = ["serve", "chat", "db", "telegram", "content", "committee", "user", "digest", "idea",
+          "outbox", "intake", "dead-letters", "keys", "retention", "backup", "restore", "doctor"]
 
 app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=_LazyGroup)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 telegram_app = typer.Typer(help="Telegram set-up.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(telegram_app, name="telegram")
-app.add_typer(content_app, name="content")
-app.add_typer(committee_app, name="committee")
-app.add_typer(users_app, name="user")
-app.add_typer(digest_app, name="digest")
-app.add_typer(idea_app, name="idea")
-app.add_typer(outbox_app, name="outbox")
-app.add_typer(intake_app, name="intake")
-app.add_typer(dead_letters_app, name="dead-letters")
-app.add_typer(keys_app, name="keys")
-app.add_typer(retention_app, name="retention")
-app.command()(backup)
-app.command()(restore)
-app.command()(doctor)
 console = Console()
 
 
@@ -62,6 +142,9 @@ def _settings_first() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database named by HANYA_DATABASE_URL."""
+    from bot.core.migrate import upgrade
+    from bot.core.store import Store
+
     settings = get_settings()
     store = Store(settings.database_url)
     upgrade(store)
@@ -75,6 +158,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
     HANYA_PRODUCTION is true: an unsafe set-up does not start)."""
     import uvicorn
 
+    from bot.app.doctor import preflight
+    from bot.core.migrate import upgrade
+    from bot.core.store import Store
     from webhooks.app import create_app
 
     settings = get_settings()
@@ -109,6 +195,9 @@ def chat(
     The conversation is kept in a throw-away database.
     """
     from bot.app.runtime import build_runtime
+    from bot.core import channel_registry
+    from bot.core.chat_session import ChatSession
+    from bot.core.migrate import upgrade
     from webhooks.channels import channel_traits
 
     names = [installed.name for installed in channel_registry.installed()]
@@ -143,6 +232,8 @@ def _language_number(runtime: object, code: str) -> str:
 @telegram_app.command("set-webhook")
 def set_webhook() -> None:
     """Register HANYA_PUBLIC_URL/webhooks/telegram with Telegram, with the secret token."""
+    import asyncio
+
     from webhooks.channels import telegram_sender
 
     settings: Settings = get_settings()

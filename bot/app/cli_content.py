@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,13 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.app import check_emergency
-from bot.app.content_stats import LanguageStats, content_stats
 from bot.core.errors import ContentError
 from bot.core.settings import get_settings
 from bot.features.editor.audio_import import import_recording
 from bot.features.editor.catalog_sync import sync_catalogs
 from bot.features.editor.check import Finding, check_content, review_due
 from bot.features.editor.staleness import mark_translated
+
+if TYPE_CHECKING:
+    from bot.app.content_stats import LanguageStats
 
 content_app = typer.Typer(help="Content editors' tools: check, coverage, review dates.",
                           no_args_is_help=True)
@@ -69,6 +71,8 @@ def stats(
 ) -> None:
     """Translation coverage per language and the SMS cost of the main replies."""
     settings = get_settings()
+    from bot.app.content_stats import content_stats  # the engine and a store: stats only
+
     result = content_stats(settings, point)
     if as_json:
         typer.echo(json.dumps([s.as_dict() for s in result], ensure_ascii=False, indent=2))

@@ -255,11 +255,16 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructors,
+# ~10x faster than the pure-Python one, which was half of `hanya content check` (issue #23).
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, turning a syntax error into a ContentError with its line."""
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except FileNotFoundError as exc:
         raise ContentError("file is missing", file=str(path)) from exc
     except yaml.YAMLError as exc:

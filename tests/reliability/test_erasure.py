@@ -199,7 +199,7 @@ def _wait_for(probe, timeout: float = 10.0) -> None:
 def test_the_terminal_and_preview_show_a_delete_s_confirmation_once(settings, store):
     """``hanya chat`` and /preview read a turn's replies by route; the confirmation has none,
     so it is found by its address (and only this address's), then forgotten as once sent."""
-    from bot.app.cli import ChatSession
+    from bot.core.chat_session import ChatSession  # what `hanya chat` uses
 
     chat = ChatSession(build_runtime(settings, _traits(settings), store), "sms", echo=False)
     for text in ("INFO", "3", "SUPPRIMER"):

@@ -7,6 +7,7 @@ tests can drive them without HTTP.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import hashlib
 import hmac
@@ -38,8 +39,14 @@ log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # An access code a person can copy from a screen: no 0/O, 1/l/I.
 _CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
-# Verified against when the identifier is unknown, so timing does not reveal which exist.
-_DUMMY_HASH = _hasher.hash("no such user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the identifier is unknown, so timing does not reveal which exist.
+    Made at the first sign-in, not at import: an Argon2 hash costs ~0.1-0.9 s, and every
+    `hanya` command that imports this module paid it at start (issue #23)."""
+    return _hasher.hash("no such user")
 
 # Which roles may do what. Routes ask for a permission, never for a role by name.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -146,7 +153,7 @@ def sign_in(store: Store, settings: Settings, identifier: str, code: str,
             return SignInResult(SignIn.THROTTLED, retry_after=wait)
         user = session.scalar(select(DashboardUser).where(
             DashboardUser.identifier == identifier.strip(), DashboardUser.active.is_(True)))
-        user_id, code_hash = (user.id, user.code_hash) if user else (None, _DUMMY_HASH)
+        user_id, code_hash = (user.id, user.code_hash) if user else (None, _dummy_hash())
     right = _verify(code_hash, code) and user_id is not None
     with store.session() as session:
         user = session.get(DashboardUser, user_id) if user_id is not None else None

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import yaml
 
+from bot.core.content import SAFE_LOADER
 from bot.core.i18n import Language
 
 __all__ = ["DEFAULT_REVIEW_DAYS", "REGION", "SEVERITIES", "Finding", "Located", "Report",
@@ -78,7 +79,7 @@ class Located(dict[Any, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]  # libyaml's when built with it
     pass
 
 

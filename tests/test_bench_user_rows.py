@@ -1,0 +1,130 @@
+"""The benchmark rows of issue #23 at tiny scale: their accounting, not their speed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.journeys import gsm7_reference, journey_costs, journey_rows
+
+NUMBERS = ["17", "15", "18"]
+
+
+def test_the_gsm7_reference_packs_like_one_unpaged_gsm7_text():
+    assert gsm7_reference("a" * 160) == 1
+    assert gsm7_reference("a" * 161) == 2  # 153 a part once it is long
+    assert gsm7_reference("a" * 306) == 2 and gsm7_reference("a" * 307) == 3
+    assert gsm7_reference("€" * 80) == 1  # an extension character is two septets
+    assert gsm7_reference("ترحيل" * 32) == 1  # 160 letters: counted as if GSM-7, not UCS-2
+
+
+@pytest.fixture(scope="module")
+def costs():
+    return journey_costs(["sms", "telegram"], ["fr", "ar"])
+
+
+def test_journeys_run_through_the_engine_to_where_they_should_end(costs):
+    by = {(c.channel, c.language, c.journey): c for c in costs}
+    assert len(by) == 2 * 2 * 3
+    for channel in ("sms", "telegram"):
+        for language in ("fr", "ar"):
+            emergency = by[(channel, language, "emergency")]
+            assert all(n in emergency.last_text for n in NUMBERS), emergency.last_text
+            assert emergency.messages_in == 4  # hello, language, place, topic
+            report = by[(channel, language, "committee_report")]
+            assert report.messages_in == 1 and report.messages_out == 1
+            assert "R-20" in report.last_text  # the confirmation names its reference
+    help_sms = by[("sms", "fr", "help_assamaka")]
+    assert help_sms.messages_in > 4  # the MORE pages were asked for...
+    assert not help_sms.last_text.endswith("MORE")  # ...until the last one
+
+
+def test_sms_costs_are_billed_segments_against_the_gsm7_bound(costs):
+    by = {(c.channel, c.language, c.journey): c for c in costs}
+    french = by[("sms", "fr", "emergency")]
+    assert french.segments_out >= french.messages_out and french.reference_out > 0
+    assert not french.culprits  # French SMS are transliterated to GSM-7
+    arabic = by[("sms", "ar", "help_assamaka")]
+    assert arabic.segments_out > arabic.reference_out  # UCS-2 and paging make it dearer
+    assert any("\u0600" <= ch <= "\u06ff" for ch in arabic.culprits)
+    assert by[("telegram", "fr", "emergency")].segments_out == 0  # no segments on a chat
+
+
+def test_the_rows_judge_french_and_english_and_name_what_makes_others_dearer(costs):
+    rows = journey_rows(costs)
+    sms = [r for r in rows if "on sms" in r.figure]
+    assert len(sms) == 3 and all(r.verdict == "met" for r in sms)
+    assert any("ar " in r.limit and "Arabic script" in r.limit for r in sms)
+    assert all(r.verdict == "" for r in rows if "on telegram" in r.figure)
+
+
+# --- U1 / U2: end-to-end accounting ----------------------------------------------------------
+
+def _people():
+    from bench.e2e import Accepted, Sent
+
+    sent = [Sent("telegram", "1", "walk"), Sent("sms", "+2279", "walk"),
+            Sent("telegram", "1", "walk"), Sent("sms", "+2279", "sos")]
+    times = [0.0, 0.5, 6.0, 6.5]
+    accepted = [Accepted("telegram", "1", 0.3, "a"), Accepted("telegram", "1", 0.4, "a2"),
+                Accepted("sms", "+2279", 1.5, "b"), Accepted("telegram", "1", 7.0, "c"),
+                Accepted("sms", "+2279", 6.9, "sos"), Accepted("telegram", "999", 3.0, "digest")]
+    return sent, times, accepted
+
+
+def test_each_request_gets_its_first_reply_and_a_planted_loss_is_found():
+    from bench.e2e import account
+
+    sent, times, accepted = _people()
+    result = account(sent, times, accepted)
+    assert result.lost == [] and result.unattributed == 1  # the digest went to nobody of ours
+    assert result.latencies["telegram"] == pytest.approx([0.3, 1.0])
+    assert result.latencies["sms"] == pytest.approx([1.0, 0.4])
+    assert result.sos == pytest.approx([0.4])
+    planted = [a for a in accepted if a.text != "sos"]  # the SOS reply never left
+    assert account(sent, times, planted).lost == [3]
+
+
+def test_lost_and_doubled_count_what_the_store_and_the_providers_say():
+    from bench.e2e import Accounting, E2EResult
+
+    def result(answered: int, store: dict, accepted: int, lost: list[int]) -> E2EResult:
+        return E2EResult(1.0, 1.0, 4, answered, Accounting(lost=lost), 0.0, 0,
+                         {"web": [1.0], "handling": [1.0]}, 0.0, 5, 1.0, 1.0, True,
+                         accepted, store)
+    fine = result(4, {"handled": 4, "outbox_sent": 6}, 6, [])
+    assert (fine.lost, fine.doubled) == (0, 0)
+    assert result(4, {"handled": 3, "outbox_sent": 6}, 6, []).lost == 1  # never handled
+    assert result(4, {"handled": 4, "outbox_sent": 6, "outbox_failed": 2}, 6, []).lost == 2
+    assert result(4, {"handled": 4, "outbox_sent": 6}, 6, [2]).lost == 1  # no reply
+    assert result(4, {"handled": 4, "outbox_sent": 6}, 7, []).doubled == 1  # sent twice
+
+
+def test_the_bound_is_each_channel_at_its_limit_and_each_chat_at_one_a_second():
+    from bench.e2e import SMS_RATE, TELEGRAM_RATE, Accepted, _bound
+
+    replies = [Accepted("telegram", str(i % 10), 1.0 + i / 1000, "t") for i in range(600)]
+    replies += [Accepted("sms", "+1", 2.0, "s") for _ in range(100)]
+    assert _bound(replies, 0.0) == pytest.approx(max(1.0 + 600 / TELEGRAM_RATE,
+                                                     2.0 + 100 / SMS_RATE, 60 / 1.0))
+
+
+def test_a_tiny_end_to_end_run_answers_everyone_once(tmp_path):
+    from bench.databases import fresh_database
+    from bench.e2e import run
+
+    with fresh_database("sqlite") as url:
+        result = run(url, rate=20, seconds=2, members=1, digest=False, sos_at=0.5)
+    assert 30 <= result.requests <= 40 and result.answered == result.requests
+    assert (result.lost, result.doubled, result.backlog_left) == (0, 0, 0)
+    assert result.accounting.sos and result.store["handled"] == result.requests
+    assert set(result.accounting.latencies) == {"telegram", "sms"}
+
+
+def test_a_pinned_server_runs_on_the_one_cpu_it_is_given():
+    from pathlib import Path
+
+    from bench.procs import Server
+
+    with Server("bench.bare_app:app", {}, taskset="0") as server:
+        status = Path(f"/proc/{server.pids[0]}/status").read_text()
+    assert "Cpus_allowed_list:\t0\n" in status
