@@ -52,6 +52,7 @@ from bot.core import channel_registry, metrics
 from bot.core.crypto import Vault
 from bot.core.errors import (
     ContactStopped,
+    OutOfReach,
     PermanentSendError,
     SendError,
     StoreUnavailable,
@@ -60,6 +61,7 @@ from bot.core.errors import (
 from bot.core.messages import Outgoing
 from bot.core.models import Contact, OutboxMessage, utcnow
 from bot.core.pacing import ChannelSender, Limits, Rule
+from bot.core.reroute import reroute
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -514,6 +516,12 @@ class Sender:
                                 .values(next_attempt_at=_not_before(due)))
 
     def _failed(self, row: Claimed, exc: SendError) -> None:
+        if isinstance(exc, OutOfReach):  # not here, maybe elsewhere: bot/core/reroute.py
+            with self.store.session() as session:
+                refused = session.get(OutboxMessage, row.id)
+                if refused is not None:
+                    reroute(session, self.vault, refused, self.channels, str(exc.code))
+            return
         now = utcnow()
         values: dict[str, object] = {"last_error": f"{type(exc).__name__}: {exc}"[:200],
                                      "lease_until": None}

@@ -50,6 +50,14 @@ Behaviour:
   (:class:`tests.fakes._server.SlidingWindow`); past it -> 429/20429. Real Twilio queues
   instead; the 429 exists to test the app's back-off path.
 * ``delay``: the message is created and recorded first, then the answer is held back.
+* WhatsApp's 24-hour window: a free-form ``Body`` to ``whatsapp:+...`` is taken only within
+  24 hours of that person's last message (``whatsapp_inbound(address)`` records one; tests
+  call it when they post an inbound message). Outside, as Twilio documents, the message is
+  created (201, ``queued``) and then fails with error 63016: its resource reads ``failed`` /
+  63016 and ``window_refused`` lists it, for the test to post the status callback; with
+  ``window_failure = "response"`` the create itself answers 400/63016. A template
+  (``ContentSid`` HX + 32 hex, ``ContentVariables`` a JSON object of strings, else 400/21656)
+  goes at any time. ``enforce_whatsapp_window = False`` turns the rule off.
 * ``GET .../Messages/{Sid}.json`` returns a stored message; ``fake.set_status(sid, ...)``
   changes what it reports.
 * ``GET .../IncomingPhoneNumbers.json?PhoneNumber=+...`` lists the account's numbers set with
@@ -63,6 +71,7 @@ import base64
 import binascii
 import email.utils
 import itertools
+import json
 import math
 import re
 import secrets
@@ -105,6 +114,8 @@ ERROR_MESSAGES = {
     20003: "Authenticate",
     20404: "The requested resource was not found",
     20429: "Too Many Requests",
+    63016: "Failed to send freeform message because you are outside the allowed window. "
+           "If you are using WhatsApp, please use a Message Template.",
     20500: "Internal Server Error",
     21211: "The 'To' number is not a valid phone number.",
     21212: "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
@@ -233,6 +244,8 @@ class FakeTwilio(FakeServerBase):
         self._numbers: dict[str, dict[str, Any]] = {}
         self._windows: dict[str, SlidingWindow] = {}
         self.rejections_429 = 0
+        self._wa_last_inbound: dict[str, float] = {}
+        self._window_refused: list[SentSms] = []
 
     # -- inspection ---------------------------------------------------------------------------
     @property
@@ -316,6 +329,29 @@ class FakeTwilio(FakeServerBase):
                 "sid": "PN" + secrets.token_hex(16), "account_sid": self.account_sid,
                 "phone_number": number, "friendly_name": number, "sms_url": sms_url,
                 "sms_method": "POST", "capabilities": {"sms": True, "mms": False}}
+
+    enforce_whatsapp_window = True
+    window_failure = "callback"  # or "response": 400/63016 at once
+    WHATSAPP_WINDOW = 24 * 3600.0
+
+    def whatsapp_inbound(self, address: str, at: float | None = None) -> None:
+        """``address`` (``whatsapp:+...``) wrote to the sender at ``at`` (now): its window opens."""
+        with self._lock:
+            self._wa_last_inbound[address] = time.time() if at is None else at
+
+    @property
+    def window_refused(self) -> list[SentSms]:
+        """Free-form WhatsApp messages accepted and then failed with 63016."""
+        with self._lock:
+            return list(self._window_refused)
+
+    def _outside_window(self, to: str, params: dict[str, Any], at: float) -> bool:
+        if not (self.enforce_whatsapp_window and to.startswith("whatsapp:")):
+            return False
+        if params.get("ContentSid"):
+            return False
+        last = self._wa_last_inbound.get(to)
+        return last is None or at - last > self.WHATSAPP_WINDOW
 
     def unsubscribe(self, number: str) -> None:
         """The recipient texted STOP: sends to it answer 400/21610."""
@@ -454,6 +490,20 @@ class FakeTwilio(FakeServerBase):
         media = params.get("MediaUrl")
         if not body and not media and not params.get("ContentSid"):
             raise TwilioApiError(400, 21602)
+        content_sid = params.get("ContentSid")
+        if content_sid is not None:
+            if not re.fullmatch(r"HX[0-9a-f]{32}", str(content_sid)):
+                raise TwilioApiError(400, 21656, "The ContentSid is invalid.")
+            try:
+                variables = json.loads(params.get("ContentVariables") or "{}")
+            except ValueError:
+                variables = None
+            if not isinstance(variables, dict) or not all(
+                    isinstance(v, str) for v in variables.values()):
+                raise TwilioApiError(400, 21656, "The ContentVariables Parameter is invalid.")
+        outside = self._outside_window(to, params, at)
+        if outside and self.window_failure == "response":
+            raise TwilioApiError(400, 63016)
         if len(body) > 1600:
             raise TwilioApiError(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
@@ -510,4 +560,8 @@ class FakeTwilio(FakeServerBase):
         )
         self._messages.append(sms)
         self._by_to.setdefault(to, []).append(sms)
-        return dict(resource)
+        answer = dict(resource)
+        if outside:  # accepted, then failed: what the status callback will say
+            resource.update(status="failed", error_code=63016, error_message=ERROR_MESSAGES[63016])
+            self._window_refused.append(sms)
+        return answer
