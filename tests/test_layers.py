@@ -24,6 +24,7 @@ DEFERRED = {
     ("bot.app.cli", "webhooks.app"): "start-up time of every other command",
     ("bot.app.cli", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli", "webhooks.channels"): "start-up time of every other command",
+    ("bot.app.cli", "bot.app.channels_check"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli_digest", "webhooks.channels"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.features.digests.scheduler"): "APScheduler, for one command",

@@ -42,6 +42,9 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
+channels_app = typer.Typer(help="The channels set up (Telegram, SMS, WhatsApp, gateway phones).",
+                           no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
 app.command()(backup)
 app.command()(restore)
 app.command()(doctor)
@@ -164,3 +167,20 @@ def set_webhook() -> None:
 
     ok = asyncio.run(register())
     console.print(f"webhook {'set' if ok else 'NOT set'}: {url}")
+
+
+@channels_app.command("check")
+def channels_check(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each provider")] = 5.0,
+) -> None:
+    """Each channel: set up, reachable and set up as Hanya expects? A line each; exit 1 on a
+    problem (docs/CHANNELS.md)."""
+    from bot.app.channels_check import check  # deferred: the CLI's start-up time
+
+    findings = check(get_settings(), timeout=timeout)
+    colour = {"ok": "green", "warning": "yellow", "error": "red"}
+    for finding in findings:
+        console.print(f"[{colour[finding.level]}]{finding.level:<7}[/] {finding.check}: "
+                      f"{finding.message()}", highlight=False, soft_wrap=True)
+    if any(finding.level == "error" for finding in findings):
+        raise typer.Exit(1)

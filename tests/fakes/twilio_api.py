@@ -60,6 +60,11 @@ Behaviour:
   goes at any time. ``enforce_whatsapp_window = False`` turns the rule off.
 * ``GET .../Messages/{Sid}.json`` returns a stored message; ``fake.set_status(sid, ...)``
   changes what it reports.
+* ``GET /2010-04-01/Accounts/{Sid}.json``: the account (``status`` from ``account_status``,
+  "active" unless a test suspends it), as ``hanya channels check`` reads it.
+* ``GET /v2/Channels/Senders?Channel=whatsapp`` (Twilio's Messaging API, on this same base URL):
+  the WhatsApp senders set with ``whatsapp_sender(sender_id, callback_url, status)``
+  (``{"senders": [{"sid", "sender_id", "status", "webhook": {"callback_url", ...}}], "meta"}``).
 * ``GET .../IncomingPhoneNumbers.json?PhoneNumber=+...`` lists the account's numbers set with
   ``own_number(number, sms_url)`` (Twilio's page shape: ``incoming_phone_numbers`` with
   ``phone_number`` and ``sms_url``), as ``hanya doctor`` reads them.
@@ -101,6 +106,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _ALNUM_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _SHORTCODE = re.compile(r"^\d{3,8}$")
 _CREATE_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+_ACCOUNT_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)\.json$")
 _FETCH_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<msid>[^/]+)\.json$")
 _NUMBERS_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/IncomingPhoneNumbers\.json$")
 
@@ -245,6 +251,8 @@ class FakeTwilio(FakeServerBase):
         self._windows: dict[str, SlidingWindow] = {}
         self.rejections_429 = 0
         self._wa_last_inbound: dict[str, float] = {}
+        self._wa_senders: list[dict[str, Any]] = []
+        self.account_status = "active"
         self._window_refused: list[SentSms] = []
 
     # -- inspection ---------------------------------------------------------------------------
@@ -329,6 +337,16 @@ class FakeTwilio(FakeServerBase):
                 "sid": "PN" + secrets.token_hex(16), "account_sid": self.account_sid,
                 "phone_number": number, "friendly_name": number, "sms_url": sms_url,
                 "sms_method": "POST", "capabilities": {"sms": True, "mms": False}}
+
+    def whatsapp_sender(self, sender_id: str, callback_url: str | None,
+                        status: str = "ONLINE") -> None:
+        """Register a WhatsApp sender (``whatsapp:+...``) and its incoming-message webhook."""
+        with self._lock:
+            self._wa_senders.append({
+                "sid": "XE" + secrets.token_hex(16), "sender_id": sender_id, "status": status,
+                "webhook": {"callback_url": callback_url, "callback_method": "POST",
+                            "fallback_url": None, "fallback_method": "POST",
+                            "status_callback_url": None, "status_callback_method": "POST"}})
 
     enforce_whatsapp_window = True
     window_failure = "callback"  # or "response": 400/63016 at once
@@ -421,6 +439,18 @@ class FakeTwilio(FakeServerBase):
                     self._calls.append(TwilioCall(method, path, params, at, True, 200))
                     return 200, {"incoming_phone_numbers": found, "page": 0,
                                  "page_size": 50, "uri": path}
+                account = _ACCOUNT_RE.match(path) if method == "GET" else None
+                if account and account["sid"] == self.account_sid:
+                    self._calls.append(TwilioCall(method, path, params, at, True, 200))
+                    return 200, {"sid": self.account_sid, "friendly_name": "Hanya",
+                                 "status": self.account_status, "type": "Full"}
+                if method == "GET" and path == "/v2/Channels/Senders":
+                    channel = parse_qs(query).get("Channel", ["whatsapp"])[0]
+                    found = [dict(x) for x in self._wa_senders
+                             if x["sender_id"].startswith(f"{channel}:")]
+                    self._calls.append(TwilioCall(method, path, params, at, True, 200))
+                    return 200, {"senders": found, "meta": {"page": 0, "page_size": 50,
+                                                            "key": "senders"}}
                 match = create or fetch
                 if match is None or match["sid"] != self.account_sid:
                     raise TwilioApiError(404, 20404, f"The requested resource {path} was not found")
