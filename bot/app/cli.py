@@ -103,7 +103,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
 
 @app.command()
 def chat(
-    channel: Annotated[str, typer.Option(help="sms, telegram or android-sms")] = "sms",
+    channel: Annotated[str, typer.Option(help="sms, telegram, whatsapp or android-sms")] = "sms",
     lang: Annotated[str | None, typer.Option(help="start in this language (code)")] = None,
 ) -> None:
     """Talk to the bot in a terminal, rendered as CHANNEL would show it.
