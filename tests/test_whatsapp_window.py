@@ -6,6 +6,7 @@ counted, never a silent failure. Against the fake Twilio API, which enforces the
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from bot.core.recipients import add_recipient
 from bot.features.committees import alerts
 from tests.committee_helpers import vault
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_outbox_drained
+from tests.dashboard_support import signed_in
 from tests.fakes.twilio_signing import signed_sms_form, signed_status_form
 
 SENDER = "whatsapp:+14155238886"
@@ -79,6 +81,11 @@ def duty_alert(client, settings, store, language: str = "fr") -> None:
                        lambda t, lang: "Alerte Assamaka:\n12 personnes refoulées")
     client.app.state.sender.wake()
     wait_outbox_drained(store)
+
+
+def section(page: str, start: str) -> str:
+    begin = page.index(start)
+    return page[begin:page.index("</table>", begin)]
 
 
 def rows(store) -> list[OutboxMessage]:
@@ -162,6 +169,11 @@ def test_with_no_template_at_all_the_alert_goes_by_sms_and_is_counted(app, setti
     assert rerouted("whatsapp", "no-template", "sms") == before + 1
     page = app.get("/metrics").text
     assert 'hanya_rerouted_total{channel="whatsapp",code="no-template",to="sms"}' in page
+    dash = TestClient(app.app, base_url="https://testserver")  # the same app, signed in
+    signed_in(dash, store, "ops-officer", "officer")
+    channels = section(dash.get("/dashboard/operations").text, 'id="channels"')
+    assert re.search(r"<td>whatsapp</td><td>confié à un autre canal</td><td class=\"n\">1</td>",
+                     channels), channels
 
 
 def test_a_63016_in_the_status_callback_sends_the_template_once(app, settings, store,

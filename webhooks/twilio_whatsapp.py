@@ -86,6 +86,7 @@ def rate_rules(limits: Limits, address: str) -> list[Rule]:
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
+REFUSED_CODES = frozenset(str(code) for code in twilio_sms.OUTSIDE_WINDOW)
 # An unprompted message goes free-form only with this much of the window left: it may wait
 # in the outbox, and Twilio counts from the person's message, which came before we handled it.
 MARGIN = timedelta(minutes=15)
@@ -165,11 +166,13 @@ def sender_from(settings: Any) -> WhatsAppSender | None:
         content_dir=settings.content_dir)
 
 
-def fallback(address: str, message: Outgoing) -> list[tuple[str, Outgoing]]:
-    """Where a message WhatsApp refused goes next: its template on WhatsApp (when it was sent
-    free-form and has a kind), then SMS to the same number."""
+def fallback(address: str, message: Outgoing, code: str) -> list[tuple[str, Outgoing]]:
+    """Where a message WhatsApp refused goes next: its template on WhatsApp when Twilio refused
+    it free-form after taking it (63016 in the status callback; the sender tries the template
+    itself otherwise), then SMS to the same number."""
     found: list[tuple[str, Outgoing]] = []
-    if message.kind is not None and not message.template_only:
+    if (code in REFUSED_CODES and message.kind is not None
+            and not message.template_only):
         found.append((address, replace(message, template_only=True)))
     found.append(("tel:" + address.removeprefix(twilio_sms.WHATSAPP_PREFIX),
                   replace(message, template_only=False)))
@@ -180,4 +183,4 @@ channel_registry.register(channel_registry.Channel(
     CHANNEL, scheme=twilio_sms.WHATSAPP_PREFIX, sms_like=False, traits=lambda settings: TRAITS,
     rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number, sender=sender_from,
     terminal_address="whatsapp:+22799999999", media=True, rank=3, fallback=fallback,
-    refused_codes=frozenset(str(code) for code in twilio_sms.OUTSIDE_WINDOW)))
+    refused_codes=REFUSED_CODES))

@@ -36,7 +36,7 @@ def reroute(session: Session, vault: Vault, row: OutboxMessage, available: Colle
     channel = channel_registry.find(row.channel)
     address = vault.decrypt(row.address_enc)
     message = Outgoing.unseal(vault, row.payload_enc)
-    for other_address, other in (channel.fallback(address, message)
+    for other_address, other in (channel.fallback(address, message, code)
                                  if channel is not None and channel.fallback else []):
         name = _reaching(other_address, available)
         if name is None:
