@@ -2,7 +2,8 @@
 
 REPORT with text is read as the SMS grammar (bot/features/committees/parser.py) on any channel;
 REPORT alone
-opens the guided form on Telegram (handlers/report_form.py) and explains the grammar on SMS.
+opens the guided form on a chat (Telegram, WhatsApp: handlers/report_form.py) and explains the
+grammar on SMS.
 Only active committee members can file; anyone else is told how to join, or to use SOS.
 """
 
@@ -77,7 +78,7 @@ def run_report(turn: Turn, rest: str) -> None:
         tell_not_a_member(turn)
         return
     if not rest.strip():
-        if turn.channel.buttons:
+        if turn.channel.max_segments is None:  # a chat: buttons, or numbered (WhatsApp)
             report_form.start(turn, found[1])
         else:
             turn.say_text(turn.t(txt.SMS_HOWTO, example=example_sms(turn)))

@@ -1,4 +1,5 @@
-"""The guided report on Telegram: one question per step, buttons wherever a choice is closed.
+"""The guided report on a chat: one question per step, buttons wherever a choice is closed
+(numbered choices on WhatsApp, which has none).
 
 Steps (what each asks -> where its answer leads):
   category     kinds of incident                          -> place

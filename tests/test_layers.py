@@ -39,6 +39,7 @@ DEFERRED = {
     ("bot.app.cli", "bot.core.migrate"): "Alembic, for serve, chat and db upgrade",
     ("bot.app.cli", "bot.core.store"): "SQLAlchemy's engine, for serve and db upgrade",
     ("bot.app.cli_content", "bot.app.content_stats"): "the engine and a store, for stats only",
+    ("bot.app.cli", "bot.app.channels_check"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli_digest", "webhooks.channels"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.features.digests.scheduler"): "APScheduler, for one command",

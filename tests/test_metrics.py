@@ -144,7 +144,7 @@ def test_each_gateway_phone_s_last_sign_of_life_is_exported(settings, store):
         "android_sms_password": SecretStr("p"), "android_sms_signing_key": SecretStr("k"),
         "android_sms_name": "airtel-1"})
     with TestClient(create_app(phone), client=("127.0.0.1", 50000)) as client:
-        LIVENESS.seen.pop("airtel-1", None)
+        LIVENESS.forget("airtel-1")
         assert _value(_scrape(client), "hanya_gateway_phone_last_seen_timestamp_seconds",
                       phone="airtel-1") == 0
         LIVENESS.alive("airtel-1")

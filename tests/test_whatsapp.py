@@ -34,6 +34,7 @@ class WhatsAppUser:
         form, headers = signed_sms_form(f"{PUBLIC_URL}{PATH}", token or self.api.auth_token,
                                         from_=self.address, to=SENDER, body=body, **extra)
         self.sids.append(form["MessageSid"])
+        self.api.whatsapp_inbound(self.address)  # Twilio opens the person's 24-hour window
         response = self.client.post(PATH, data=form, headers=headers)
         wait_handled(self.store)
         return response

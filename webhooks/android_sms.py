@@ -25,6 +25,7 @@ operator's phone first, the others when it is offline or refuses.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -203,7 +204,7 @@ class AndroidSmsSender:
                 self._down(phone, type(exc).__name__)
             else:
                 self._resting_until.pop(phone.name, None)
-                self.liveness.alive(phone.name)
+                await _alive(self.liveness, phone.name)
                 return state.id
         raise TemporarySendError("android-sms: no gateway phone answered")
 
@@ -214,6 +215,14 @@ class AndroidSmsSender:
         log.warning("gateway phone %s failed (%s): trying another", phone.name, what)
         self._resting_until[phone.name] = time.monotonic() + self.rest
         self.liveness.failure(phone.name, what)
+
+
+async def _alive(liveness: Liveness, name: str) -> None:
+    """A sign of life: in memory at once, in the store (now and then) off the event loop."""
+    if liveness.due(name):
+        await asyncio.to_thread(liveness.alive, name)
+    else:
+        liveness.alive(name)
 
 
 # --- the webhook -----------------------------------------------------------------------------
@@ -227,7 +236,7 @@ def install(app: Any, settings: Any) -> None:
         try:
             phone = verify(phones, body, request.headers.get(TIMESTAMP_HEADER),
                            request.headers.get(SIGNATURE_HEADER))
-            LIVENESS.alive(phone.name)
+            await _alive(LIVENESS, phone.name)
             event = parse_event(_json_body(body))
         except InboundError as exc:
             return _inbound_error(exc)
@@ -299,7 +308,9 @@ def sender_from(settings: Any) -> AndroidSmsSender | None:
 
 
 def background(runtime: Any, settings: Any, wake: Any, stopping: Any) -> Any:
-    """The silence watch (webhooks/android_sms_watch.py), or None."""
+    """The silence watch (webhooks/android_sms_watch.py), or None; first, the phones' signs
+    of life go to the store, where every process reads them."""
+    LIVENESS.bind(runtime.store)
     return watch(runtime, settings, wake, stopping)
 
 

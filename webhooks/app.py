@@ -7,7 +7,7 @@ import contextlib
 import gc
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +29,7 @@ from bot.core.logs import quiet_third_party_loggers
 from bot.core.messages import MsgIn
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Sender
+from bot.core.reroute import reroute_by_provider_id
 from bot.core.settings import Settings, get_settings
 from bot.core.spool import Ingest
 from bot.features.digests.scheduler import start_scheduler
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 except Exception as exc:  # a provider down at boot must not stop the service
                     log.warning("%s unreachable at start (%s): will retry when sending", name,
                                 type(exc).__name__)
+        for sender in channel_senders.values():  # e.g. WhatsApp reads each person's window
+            if hasattr(sender, "attach"):
+                sender.attach(runtime)
         outbox = Sender.from_settings(runtime.store, runtime.vault, channel_senders, settings)
         app.state.runtime, app.state.sender = runtime, outbox
         app.state.metrics = metrics_page.store_registry(runtime.store, settings)
@@ -248,7 +252,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not sid or not status:
             return _inbound_error(Rejected("missing MessageSid or MessageStatus", 400))
         try:
-            await run_in_threadpool(_record_status, runtime, sid, status, form.get("ErrorCode"))
+            await run_in_threadpool(_record_status, runtime, sid, status, form.get("ErrorCode"),
+                                    request.app.state.sender.channels)
         except StoreUnavailable:
             return JSONResponse({"detail": "store unavailable"}, status_code=503)
         return Response(status_code=204)
@@ -315,10 +320,17 @@ def _dead_letters(runtime: Runtime) -> int | None:
         return None
 
 
-def _record_status(runtime: Runtime, sid: str, status: str, error: str | None) -> None:
+def _record_status(runtime: Runtime, sid: str, status: str, error: str | None,
+                   available: Collection[str] = ()) -> None:
     with runtime.store.session() as session:
-        session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid).values(
-            delivery_status=status[:16], last_error=f"twilio {error}" if error else None))
+        # A refusal its channel hands on (WhatsApp's 63016: the template, else SMS).
+        handed = bool(error) and reroute_by_provider_id(session, runtime.vault, sid,
+                                                        str(error), available)
+        values: dict[str, str | None] = {"delivery_status": status[:16]}
+        if not handed:
+            values["last_error"] = f"twilio {error}" if error else None
+        session.execute(update(OutboxMessage).where(OutboxMessage.provider_id == sid)
+                        .values(**values))
 
 
 def spool_ingest(intake: Intake) -> Ingest:

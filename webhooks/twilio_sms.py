@@ -32,6 +32,7 @@ from bot.core import channel_registry
 from bot.core.engine import ChannelTraits
 from bot.core.errors import (
     ContactStopped,
+    OutOfReach,
     PermanentSendError,
     Rejected,
     TemporarySendError,
@@ -51,6 +52,9 @@ _BACKOFF_FIRST, _BACKOFF_MAX = 0.1, 8.0  # seconds, after a 429
 RECIPIENT_STOPPED = {21610}
 # Not a valid or not a mobile number: retrying can never work, so the contact is marked too.
 ADDRESS_INVALID = {21211, 21614}
+# WhatsApp: a free-form message outside the 24-hour window (in the answer or, as Twilio
+# usually tells it, in the status callback).
+OUTSIDE_WINDOW = {63016}
 PERMANENT = {21211, 21612, 21614, 21408, 21606, 30003, 30005, 30006}
 
 
@@ -164,14 +168,17 @@ class TwilioSender:
         # twilio's Client is synchronous; keep the event loop free.
         return await asyncio.to_thread(self._send, to, message.text)
 
-    def _send(self, to: str, body: str) -> str | None:
-        kwargs = {"to": to, "from_": self.number, "body": body}
+    def _send(self, to: str, body: str, **content: str) -> str | None:
+        """One message: ``body``, or a template (``content_sid``, ``content_variables``)."""
+        kwargs = {"to": to, "from_": self.number, **(content or {"body": body})}
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback
         try:
             created = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             code = int(exc.code or 0)
+            if code in OUTSIDE_WINDOW:
+                raise OutOfReach("outside WhatsApp's 24-hour window", code=code) from exc
             if code in RATE_LIMITED or exc.status == 429:
                 raise Throttled("twilio rate limit", retry_after=self._backoff(),
                                 code=code) from exc

@@ -7,22 +7,37 @@ A sample inbound form (Twilio's WhatsApp webhook):
     MessageSid=SM...&From=whatsapp%3A%2B22790000000&To=whatsapp%3A%2B14155238886&Body=INFO
     &NumMedia=0&ProfileName=...&WaId=22790000000
 
-WhatsApp accepts a free-form message only within 24 hours of the person's last one: every
-reply to a message is within it; an alert or a digest outside it fails at Twilio (63016) and is
-recorded failed by the status callback (templates and the other-channel fallback: not yet).
+WhatsApp accepts a free-form message only within 24 hours of the person's last one (their
+contact's ``last_seen_at``, written by every message they send). A reply to a message is within
+it. An unprompted message (its ``Outgoing.kind``: alert, digest, idea) goes free-form while the
+window is open (with a margin), else as the template ``content/whatsapp_templates.yaml`` names
+for its kind and language (``ContentSid`` + ``ContentVariables``), else, no template fitting,
+as ``OutOfReach``: the outbox hands it to SMS on the same number (``fallback``,
+bot/core/reroute.py). Twilio's 63016 (outside the window) in the answer or in the status
+callback leads to the same: the template, else SMS; each is counted
+(``hanya_rerouted_total``, the operations page).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
-from bot.core import channel_registry
+from bot.core import channel_registry, provider_templates
 from bot.core.engine import ChannelTraits
-from bot.core.errors import InboundError, StoreUnavailable
+from bot.core.errors import InboundError, OutOfReach, StoreUnavailable
+from bot.core.messages import Outgoing
+from bot.core.models import Contact
 from bot.core.outbox import Limits, Rule
 from webhooks import twilio_sms
 from webhooks.inbound import _dead_letter, _form, _inbound_error, _twiml, _verify_twilio
@@ -69,17 +84,103 @@ def rate_rules(limits: Limits, address: str) -> list[Rule]:
     return [Rule(CHANNEL, limits.gap(limits.sms_per_number))]
 
 
-def sender_from(settings: Any) -> twilio_sms.TwilioSender | None:
+log = logging.getLogger(__name__)
+WINDOW = timedelta(hours=24)
+REFUSED_CODES = frozenset(str(code) for code in twilio_sms.OUTSIDE_WINDOW)
+# An unprompted message goes free-form only with this much of the window left: it may wait
+# in the outbox, and Twilio counts from the person's message, which came before we handled it.
+MARGIN = timedelta(minutes=15)
+
+LastSeen = Callable[[str], datetime | None]  # address -> the person's last message, if known
+
+
+class WhatsAppSender(twilio_sms.TwilioSender):
+    """Twilio's Messages API from the WhatsApp number, keeping WhatsApp's 24-hour rule."""
+
+    def __init__(self, *args: Any, content_dir: Path, fallback_languages: tuple[str, ...] = ("fr",),
+                 last_seen: LastSeen | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.content_dir, self.fallback_languages = content_dir, fallback_languages
+        self.last_seen = last_seen  # set by attach(); without it the window is unknown
+        self._templates: tuple[float, provider_templates.Templates] | None = None
+
+    def attach(self, runtime: Any) -> None:
+        """Read each person's last message from the store (``Contact.last_seen_at``)."""
+        self.last_seen = store_last_seen(runtime.store, runtime.vault)
+
+    def templates(self) -> provider_templates.Templates:
+        """The editors' file, read again when it changed (content is reloaded live)."""
+        path = self.content_dir / provider_templates.FILE
+        stamp = path.stat().st_mtime if path.exists() else 0.0
+        if self._templates is None or self._templates[0] != stamp:
+            self._templates = (stamp, provider_templates.load(self.content_dir))
+        return self._templates[1]
+
+    def window_open(self, address: str, now: datetime | None = None) -> bool | None:
+        """Whether a free-form message may go (None: not known here)."""
+        if self.last_seen is None:
+            return None
+        seen = self.last_seen(address)
+        if seen is None:
+            return False
+        seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
+        return (now or datetime.now(UTC)) < seen + WINDOW - MARGIN
+
+    async def send(self, address: str, message: Outgoing) -> str | None:
+        unprompted = message.kind is not None
+        if message.template_only or (unprompted and await asyncio.to_thread(
+                self.window_open, address) is False):
+            return await asyncio.to_thread(self._template, address, message)
+        try:
+            return await asyncio.to_thread(self._send, address, message.text)
+        except OutOfReach:  # Twilio says the window is closed: the template, else the fallback
+            return await asyncio.to_thread(self._template, address, message)
+
+    def _template(self, address: str, message: Outgoing) -> str | None:
+        template = self.templates().pick(message.kind, message.language,
+                                         self.fallback_languages)
+        if template is None:
+            raise OutOfReach("outside WhatsApp's 24-hour window and no template fits",
+                             code="no-template")
+        return self._send(address, "", content_sid=template.sid,
+                          content_variables=template.content_variables(message.text))
+
+
+def store_last_seen(store: Any, vault: Any) -> LastSeen:
+    """``address -> when the person last wrote``, read from their contact."""
+    def last_seen(address: str) -> datetime | None:
+        with store.session() as session:
+            return session.scalar(select(Contact.last_seen_at).where(
+                Contact.pseudonym.in_(vault.pseudonyms(address))))
+    return last_seen
+
+
+def sender_from(settings: Any) -> WhatsAppSender | None:
     if not (settings.twilio_account_sid and settings.twilio_auth_token
             and settings.twilio_whatsapp_number):
         return None
-    return twilio_sms.TwilioSender(
+    return WhatsAppSender(
         settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
         settings.twilio_whatsapp_number, settings.twilio_api_url,
-        status_callback=f"{settings.public_url}/webhooks/twilio/status")
+        status_callback=f"{settings.public_url}/webhooks/twilio/status",
+        content_dir=settings.content_dir)
+
+
+def fallback(address: str, message: Outgoing, code: str) -> list[tuple[str, Outgoing]]:
+    """Where a message WhatsApp refused goes next: its template on WhatsApp when Twilio refused
+    it free-form after taking it (63016 in the status callback; the sender tries the template
+    itself otherwise), then SMS to the same number."""
+    found: list[tuple[str, Outgoing]] = []
+    if (code in REFUSED_CODES and message.kind is not None
+            and not message.template_only):
+        found.append((address, replace(message, template_only=True)))
+    found.append(("tel:" + address.removeprefix(twilio_sms.WHATSAPP_PREFIX),
+                  replace(message, template_only=False)))
+    return found
 
 
 channel_registry.register(channel_registry.Channel(
     CHANNEL, scheme=twilio_sms.WHATSAPP_PREFIX, sms_like=False, traits=lambda settings: TRAITS,
     rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number, sender=sender_from,
-    terminal_address="whatsapp:+22799999999", media=True, rank=3))
+    terminal_address="whatsapp:+22799999999", media=True, rank=3, fallback=fallback,
+    refused_codes=REFUSED_CODES))

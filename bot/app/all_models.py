@@ -4,6 +4,7 @@ A feature that adds tables in its own module adds one import line here (kept sor
 """
 
 import bot.core.guard  # noqa: F401
+import bot.core.liveness  # noqa: F401
 import bot.core.models  # noqa: F401
 import bot.core.recipients  # noqa: F401
 import bot.features.committees.models  # noqa: F401

@@ -116,7 +116,7 @@ class _LazyGroup(TyperGroup):
             self._listing = False
 
 
-_ORDER = ["serve", "chat", "db", "telegram", "content", "committee", "user", "digest", "idea",
+_ORDER = ["serve", "chat", "db", "telegram", "channels", "content", "committee", "user", "digest", "idea",
           "outbox", "intake", "dead-letters", "keys", "retention", "backup", "restore", "doctor"]
 
 app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
@@ -125,6 +125,9 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 telegram_app = typer.Typer(help="Telegram set-up.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(telegram_app, name="telegram")
+channels_app = typer.Typer(help="The channels set up (Telegram, SMS, WhatsApp, gateway phones).",
+                           no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
 console = Console()
 
 
@@ -186,7 +189,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
 
 @app.command()
 def chat(
-    channel: Annotated[str, typer.Option(help="sms, telegram or android-sms")] = "sms",
+    channel: Annotated[str, typer.Option(help="sms, telegram, whatsapp or android-sms")] = "sms",
     lang: Annotated[str | None, typer.Option(help="start in this language (code)")] = None,
 ) -> None:
     """Talk to the bot in a terminal, rendered as CHANNEL would show it.
@@ -255,3 +258,20 @@ def set_webhook() -> None:
 
     ok = asyncio.run(register())
     console.print(f"webhook {'set' if ok else 'NOT set'}: {url}")
+
+
+@channels_app.command("check")
+def channels_check(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each provider")] = 5.0,
+) -> None:
+    """Each channel: set up, reachable and set up as Hanya expects? A line each; exit 1 on a
+    problem (docs/CHANNELS.md)."""
+    from bot.app.channels_check import check  # deferred: the CLI's start-up time
+
+    findings = check(get_settings(), timeout=timeout)
+    colour = {"ok": "green", "warning": "yellow", "error": "red"}
+    for finding in findings:
+        console.print(f"[{colour[finding.level]}]{finding.level:<7}[/] {finding.check}: "
+                      f"{finding.message()}", highlight=False, soft_wrap=True)
+    if any(finding.level == "error" for finding in findings):
+        raise typer.Exit(1)

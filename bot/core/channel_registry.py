@@ -41,6 +41,11 @@ class Channel:
     rank: int = 0
     # settings -> what /readyz shows about it (e.g. each gateway phone's last sign of life)
     readiness: Callable[[Any], dict[str, Any]] | None = None
+    # (address, message, code) -> where a message this channel refused (``OutOfReach``, or a
+    # status callback's code among ``refused_codes``) goes next: (address, message) in order,
+    # the first that an installed, set-up channel reaches (bot/core/reroute.py).
+    fallback: Callable[[str, Any, str], list[tuple[str, Any]]] | None = None
+    refused_codes: frozenset[str] = frozenset()
 
     def alert_traits(self) -> ChannelTraits:
         """How an alert is shaped: plain text; an SMS alert keeps to two segments."""

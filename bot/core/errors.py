@@ -10,7 +10,8 @@ HanyaError
       ├── Throttled               retry after ``retry_after`` seconds
       ├── TemporarySendError      5xx, network: retry with backoff
       └── PermanentSendError      invalid address and the like: never retry
-           └── ContactStopped     the person blocked the bot or replied STOP to the carrier
+           ├── ContactStopped     the person blocked the bot or replied STOP to the carrier
+           └── OutOfReach         not on this channel now, another may (WhatsApp's 24 hours)
 """
 
 from __future__ import annotations
@@ -77,3 +78,9 @@ class PermanentSendError(SendError):
 
 class ContactStopped(PermanentSendError):
     pass
+
+
+class OutOfReach(PermanentSendError):
+    """This channel cannot deliver this message now, though the person may be reached on
+    another (WhatsApp outside its 24-hour window, no template fitting): the outbox hands the
+    message to the channel's fallback (bot/core/reroute.py) instead of failing silently."""

@@ -78,6 +78,13 @@ class Outgoing:
     # empty); ``voice_digest`` names the file for the provider's file id after one upload.
     voice_path: str | None = None
     voice_digest: str | None = None
+    # What it is ("alert", "digest", "idea"; None: a reply to the person's own message) and in
+    # which language: a channel with rules about unprompted messages (WhatsApp's 24 hours)
+    # picks its pre-approved template by them.
+    kind: str | None = None
+    language: str | None = None
+    # Only as a pre-approved template (the free-form copy was refused outside the window).
+    template_only: bool = False
 
     def to_payload(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False)}

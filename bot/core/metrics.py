@@ -16,6 +16,9 @@ send_errors = Counter("hanya_send_errors", "Provider refusals seen by this proce
                       "by the provider's error code", ["channel", "code"], registry=PROCESS)
 throttled = Counter("hanya_provider_throttled", "429s (too many requests) from a provider",
                     ["channel"], registry=PROCESS)
+rerouted = Counter("hanya_rerouted", "Messages a channel refused and handed on (WhatsApp outside "
+                   "its 24 hours: to its template or to SMS), by channel, code and where to "
+                   "('none': nowhere, failed)", ["channel", "code", "to"], registry=PROCESS)
 sign_in_refusals = Counter("hanya_sign_in_refused", "Dashboard sign-ins refused, by why: a "
                           "wrong identifier or code, throttled, or no verification slot",
                           ["reason"], registry=PROCESS)

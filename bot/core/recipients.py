@@ -7,6 +7,7 @@ contact's; ``core`` marks SP/CCM core staff (they see small counts unsuppressed)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import phonenumbers
@@ -21,6 +22,9 @@ from bot.core.models import Base, OutboxMessage, utcnow
 SUBSCRIPTIONS = ("alerts", "daily", "weekly")
 DEFAULT_PHONE_REGION = "NE"  # a number typed without its country code is a Niger number
 PRIORITY_REPLY, PRIORITY_ALERT, PRIORITY_DIGEST = 0, 5, 9
+# What a message is, when nobody gave its kind: by its lane (a channel with rules about
+# unprompted messages, WhatsApp's 24 hours, picks its template by it).
+KIND_OF_PRIORITY = {PRIORITY_ALERT: "alert", PRIORITY_DIGEST: "digest"}
 
 
 class Recipient(Base):
@@ -42,7 +46,8 @@ class Recipient(Base):
 
 
 def parse_address(text: str) -> str:
-    """``telegram:<chat id>`` as is, or a valid phone number as ``tel:+<E.164>``.
+    """``telegram:<chat id>`` as is, a valid phone number as ``tel:+<E.164>`` (or
+    ``whatsapp:+<E.164>`` when written so).
 
     A number may be typed with or without ``tel:``, spaces, or its +227 country code.
     Raises ``ValueError`` for anything else.
@@ -50,6 +55,8 @@ def parse_address(text: str) -> str:
     text = text.strip()
     if text.startswith("telegram:") and text.removeprefix("telegram:").lstrip("-").isdigit():
         return text
+    if text.startswith("whatsapp:"):  # a WhatsApp number: the same number, its own scheme
+        return "whatsapp:" + parse_address(text.removeprefix("whatsapp:")).removeprefix("tel:")
     try:
         number = phonenumbers.parse(text.removeprefix("tel:"), DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
@@ -101,11 +108,16 @@ def route_of(pseudonym: str | None) -> str | None:
 
 def enqueue(session: Session, vault: Vault, *, channel: str, address_enc: str,
             message: Outgoing, priority: int, contact_id: int | None = None,
-            route: str | None = None) -> OutboxMessage:
+            route: str | None = None, kind: str | None = None,
+            language: str | None = None) -> OutboxMessage:
     """Queue one message in the caller's transaction (sent after commit by the sender).
 
-    ``route`` (``route_of(pseudonym)``) lets the sender pace per chat without decrypting.
+    ``route`` (``route_of(pseudonym)``) lets the sender pace per chat without decrypting;
+    ``kind`` (by default the lane's: alert, digest) and ``language`` go with the message.
     """
+    kind = kind or message.kind or KIND_OF_PRIORITY.get(priority)
+    if kind or language:
+        message = replace(message, kind=kind, language=language or message.language)
     row = OutboxMessage(channel=channel, address_enc=address_enc, contact_id=contact_id,
                         payload_enc=message.seal(vault), priority=priority, route=route)
     session.add(row)

@@ -12,7 +12,10 @@ paths under ``/3rdparty/v1``):
   "recipients": [{"phoneNumber", "state": "Pending"}], "states": {}}``. Wrong credentials
   -> 401; a number that is not E.164 -> 400 (the app validates them unless
   ``skipPhoneValidation``).
-* ``GET /health`` -> ``{"status": "pass", "version": ..., "checks": {...}}``.
+* ``GET /health`` -> ``{"status": "pass", "version": ..., "checks": {...}}`` (``health``:
+  "pass", "warn" or "fail", e.g. a low battery).
+* ``GET /webhooks`` (basic auth) -> the registered webhooks ``[{"id", "url", "event"}]``,
+  set with ``register_webhook(url, event)`` as ``POST /webhooks`` does.
 
 Test controls: ``offline()`` closes the port (a phone that lost its network or battery),
 ``refuse(status)`` answers every send with ``status`` (503: the app's queue is full; 401:
@@ -78,6 +81,12 @@ class FakeGatewayPhone(FakeServerBase):
         self._refusing: int | None = None
         self._offline = False
         self.requests = 0
+        self.health = "pass"
+        self.webhooks: list[dict[str, str]] = []
+
+    def register_webhook(self, url: str, event: str) -> None:
+        with self._lock:
+            self.webhooks.append({"id": secrets.token_hex(8), "url": url, "event": event})
 
     # -- test controls ------------------------------------------------------------------------
     def offline(self) -> None:
@@ -112,9 +121,11 @@ class FakeGatewayPhone(FakeServerBase):
         if handler.headers.get("Authorization") != self._expected_auth:
             handler.send_json(401, {"message": "Unauthorized"})
         elif handler.command == "GET" and path == "/health":
-            handler.send_json(200, {"status": "pass", "version": "1.40.0",
-                                    "checks": {"battery:level": {"status": "pass",
+            handler.send_json(200, {"status": self.health, "version": "1.40.0",
+                                    "checks": {"battery:level": {"status": self.health,
                                                                  "observedValue": 80}}})
+        elif handler.command == "GET" and path == "/webhooks":
+            handler.send_json(200, list(self.webhooks))
         elif handler.command == "POST" and path == "/messages":
             if refusing is not None:
                 handler.send_json(refusing, {"message": "refused by the test"})

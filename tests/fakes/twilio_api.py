@@ -50,8 +50,21 @@ Behaviour:
   (:class:`tests.fakes._server.SlidingWindow`); past it -> 429/20429. Real Twilio queues
   instead; the 429 exists to test the app's back-off path.
 * ``delay``: the message is created and recorded first, then the answer is held back.
+* WhatsApp's 24-hour window: a free-form ``Body`` to ``whatsapp:+...`` is taken only within
+  24 hours of that person's last message (``whatsapp_inbound(address)`` records one; tests
+  call it when they post an inbound message). Outside, as Twilio documents, the message is
+  created (201, ``queued``) and then fails with error 63016: its resource reads ``failed`` /
+  63016 and ``window_refused`` lists it, for the test to post the status callback; with
+  ``window_failure = "response"`` the create itself answers 400/63016. A template
+  (``ContentSid`` HX + 32 hex, ``ContentVariables`` a JSON object of strings, else 400/21656)
+  goes at any time. ``enforce_whatsapp_window = False`` turns the rule off.
 * ``GET .../Messages/{Sid}.json`` returns a stored message; ``fake.set_status(sid, ...)``
   changes what it reports.
+* ``GET /2010-04-01/Accounts/{Sid}.json``: the account (``status`` from ``account_status``,
+  "active" unless a test suspends it), as ``hanya channels check`` reads it.
+* ``GET /v2/Channels/Senders?Channel=whatsapp`` (Twilio's Messaging API, on this same base URL):
+  the WhatsApp senders set with ``whatsapp_sender(sender_id, callback_url, status)``
+  (``{"senders": [{"sid", "sender_id", "status", "webhook": {"callback_url", ...}}], "meta"}``).
 * ``GET .../IncomingPhoneNumbers.json?PhoneNumber=+...`` lists the account's numbers set with
   ``own_number(number, sms_url)`` (Twilio's page shape: ``incoming_phone_numbers`` with
   ``phone_number`` and ``sms_url``), as ``hanya doctor`` reads them.
@@ -63,6 +76,7 @@ import base64
 import binascii
 import email.utils
 import itertools
+import json
 import math
 import re
 import secrets
@@ -92,6 +106,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _ALNUM_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _SHORTCODE = re.compile(r"^\d{3,8}$")
 _CREATE_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+_ACCOUNT_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)\.json$")
 _FETCH_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<msid>[^/]+)\.json$")
 _NUMBERS_RE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/IncomingPhoneNumbers\.json$")
 
@@ -105,6 +120,8 @@ ERROR_MESSAGES = {
     20003: "Authenticate",
     20404: "The requested resource was not found",
     20429: "Too Many Requests",
+    63016: "Failed to send freeform message because you are outside the allowed window. "
+           "If you are using WhatsApp, please use a Message Template.",
     20500: "Internal Server Error",
     21211: "The 'To' number is not a valid phone number.",
     21212: "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
@@ -233,6 +250,10 @@ class FakeTwilio(FakeServerBase):
         self._numbers: dict[str, dict[str, Any]] = {}
         self._windows: dict[str, SlidingWindow] = {}
         self.rejections_429 = 0
+        self._wa_last_inbound: dict[str, float] = {}
+        self._wa_senders: list[dict[str, Any]] = []
+        self.account_status = "active"
+        self._window_refused: list[SentSms] = []
 
     # -- inspection ---------------------------------------------------------------------------
     @property
@@ -317,6 +338,39 @@ class FakeTwilio(FakeServerBase):
                 "phone_number": number, "friendly_name": number, "sms_url": sms_url,
                 "sms_method": "POST", "capabilities": {"sms": True, "mms": False}}
 
+    def whatsapp_sender(self, sender_id: str, callback_url: str | None,
+                        status: str = "ONLINE") -> None:
+        """Register a WhatsApp sender (``whatsapp:+...``) and its incoming-message webhook."""
+        with self._lock:
+            self._wa_senders.append({
+                "sid": "XE" + secrets.token_hex(16), "sender_id": sender_id, "status": status,
+                "webhook": {"callback_url": callback_url, "callback_method": "POST",
+                            "fallback_url": None, "fallback_method": "POST",
+                            "status_callback_url": None, "status_callback_method": "POST"}})
+
+    enforce_whatsapp_window = True
+    window_failure = "callback"  # or "response": 400/63016 at once
+    WHATSAPP_WINDOW = 24 * 3600.0
+
+    def whatsapp_inbound(self, address: str, at: float | None = None) -> None:
+        """``address`` (``whatsapp:+...``) wrote to the sender at ``at`` (now): its window opens."""
+        with self._lock:
+            self._wa_last_inbound[address] = time.time() if at is None else at
+
+    @property
+    def window_refused(self) -> list[SentSms]:
+        """Free-form WhatsApp messages accepted and then failed with 63016."""
+        with self._lock:
+            return list(self._window_refused)
+
+    def _outside_window(self, to: str, params: dict[str, Any], at: float) -> bool:
+        if not (self.enforce_whatsapp_window and to.startswith("whatsapp:")):
+            return False
+        if params.get("ContentSid"):
+            return False
+        last = self._wa_last_inbound.get(to)
+        return last is None or at - last > self.WHATSAPP_WINDOW
+
     def unsubscribe(self, number: str) -> None:
         """The recipient texted STOP: sends to it answer 400/21610."""
         with self._lock:
@@ -385,6 +439,18 @@ class FakeTwilio(FakeServerBase):
                     self._calls.append(TwilioCall(method, path, params, at, True, 200))
                     return 200, {"incoming_phone_numbers": found, "page": 0,
                                  "page_size": 50, "uri": path}
+                account = _ACCOUNT_RE.match(path) if method == "GET" else None
+                if account and account["sid"] == self.account_sid:
+                    self._calls.append(TwilioCall(method, path, params, at, True, 200))
+                    return 200, {"sid": self.account_sid, "friendly_name": "Hanya",
+                                 "status": self.account_status, "type": "Full"}
+                if method == "GET" and path == "/v2/Channels/Senders":
+                    channel = parse_qs(query).get("Channel", ["whatsapp"])[0]
+                    found = [dict(x) for x in self._wa_senders
+                             if x["sender_id"].startswith(f"{channel}:")]
+                    self._calls.append(TwilioCall(method, path, params, at, True, 200))
+                    return 200, {"senders": found, "meta": {"page": 0, "page_size": 50,
+                                                            "key": "senders"}}
                 match = create or fetch
                 if match is None or match["sid"] != self.account_sid:
                     raise TwilioApiError(404, 20404, f"The requested resource {path} was not found")
@@ -454,6 +520,20 @@ class FakeTwilio(FakeServerBase):
         media = params.get("MediaUrl")
         if not body and not media and not params.get("ContentSid"):
             raise TwilioApiError(400, 21602)
+        content_sid = params.get("ContentSid")
+        if content_sid is not None:
+            if not re.fullmatch(r"HX[0-9a-f]{32}", str(content_sid)):
+                raise TwilioApiError(400, 21656, "The ContentSid is invalid.")
+            try:
+                variables = json.loads(params.get("ContentVariables") or "{}")
+            except ValueError:
+                variables = None
+            if not isinstance(variables, dict) or not all(
+                    isinstance(v, str) for v in variables.values()):
+                raise TwilioApiError(400, 21656, "The ContentVariables Parameter is invalid.")
+        outside = self._outside_window(to, params, at)
+        if outside and self.window_failure == "response":
+            raise TwilioApiError(400, 63016)
         if len(body) > 1600:
             raise TwilioApiError(
                 400, 21617, "The concatenated message body exceeds the 1600 character limit."
@@ -510,4 +590,8 @@ class FakeTwilio(FakeServerBase):
         )
         self._messages.append(sms)
         self._by_to.setdefault(to, []).append(sms)
-        return dict(resource)
+        answer = dict(resource)
+        if outside:  # accepted, then failed: what the status callback will say
+            resource.update(status="failed", error_code=63016, error_message=ERROR_MESSAGES[63016])
+            self._window_refused.append(sms)
+        return answer

@@ -24,7 +24,7 @@ IDEA_STATUSES = (N_("review"), N_("discussed"), N_("acted"), N_("declined"))
 THEMES = (N_("information"), N_("safety"), N_("return"), N_("women_children"),
           N_("coordination"), N_("other"))
 # TRANSLATORS: states of an outgoing message in the outbox.
-OUTBOX_STATUSES = (N_("pending"), N_("sending"), N_("sent"), N_("failed"))
+OUTBOX_STATUSES = (N_("pending"), N_("sending"), N_("sent"), N_("failed"), N_("rerouted"))
 # TRANSLATORS: kinds of digest sent to the SP/CCM (operations page).
 DIGEST_KINDS = (N_("daily"), N_("weekly"))
 # TRANSLATORS: statuses of a watch-committee member (committees page).

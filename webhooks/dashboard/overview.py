@@ -7,10 +7,12 @@ from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bot.app.content_stats import topic_coverage
-from bot.core.models import DeadLetter, OutboxMessage
+from bot.core.liveness import Liveness
+from bot.core.models import DeadLetter, OutboxMessage, utcnow
+from bot.core.reroute import REROUTED
 from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import feature_data
 from webhooks.dashboard.charts import bar_chart, shaded_map
@@ -91,9 +93,20 @@ def operations(request: Request, viewer: CanOperate) -> Response:
             .order_by(OutboxMessage.id.desc()).limit(20)).all()
         dead_letters = session.scalar(select(func.count()).select_from(DeadLetter))
         extra = feature_data.operations(session, rt.settings.digest_silent_days)
+        # Refused by their channel in the last 7 days (WhatsApp outside its 24 hours), where
+        # each went: bot/core/reroute.py.
+        refused = session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status, func.count())
+            .where(OutboxMessage.status.in_([REROUTED, "failed"]),
+                   or_(OutboxMessage.last_error.like(f"{REROUTED} (%"),
+                       OutboxMessage.last_error.like("refused (%")),
+                   OutboxMessage.next_attempt_at >= utcnow() - timedelta(days=7))
+            .group_by(OutboxMessage.channel, OutboxMessage.status)).all()
+    # Each gateway phone's last sign of life, as every process recorded it.
+    phones = Liveness(rt.store).report(rt.settings.android_sms_phone_list())
     return render(request, "operations.html", viewer, by_status=by_status, failed=failed,
                   dead_letters=dead_letters or 0, content_error=rt.content.last_error,
-                  spooled=len(rt.spool.pending()), **extra)
+                  spooled=len(rt.spool.pending()), phones=phones, refused=refused, **extra)
 
 
 @router.get("/dashboard/content")

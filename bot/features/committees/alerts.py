@@ -44,7 +44,7 @@ def fan_out(session: Session, vault: Vault, content: Content, compose: Compose) 
         for message in render([Reply(text)], traits, language, translator).messages:
             enqueue(session, vault, channel=recipient.channel, address_enc=recipient.address_enc,
                     message=message, priority=PRIORITY_ALERT,
-                    route=route_of(recipient.pseudonym))
+                    route=route_of(recipient.pseudonym), language=language.code)
         queued += 1
     if not queued:
         log.warning("urgent alert with no active 'alerts' recipient: nobody was told")

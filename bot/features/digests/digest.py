@@ -296,7 +296,8 @@ def send_digest(store: Store, vault: Vault, content: Content, kind: str, sent_on
                 for message in messages:
                     enqueue(session, vault, channel=recipient.channel,
                             address_enc=recipient.address_enc, message=message,
-                            priority=PRIORITY_DIGEST, route=route_of(recipient.pseudonym))
+                            priority=PRIORITY_DIGEST, route=route_of(recipient.pseudonym),
+                            language=recipient.language)
                 run.messages = len(messages)
             queued += 1
         except IntegrityError:

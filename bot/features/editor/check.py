@@ -22,6 +22,7 @@ from typing import Any
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
+from bot.core import provider_templates
 from bot.core.content import NATIONAL, Content, load_content
 from bot.core.errors import ContentError
 from bot.core.i18n import parse_languages
@@ -59,7 +60,7 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
     tree = Tree(content_dir, locales_dir, max_segments, review_days, today or date.today())
     steps: list[Callable[[Tree], None]] = [
         check_languages, check_points, check_services, check_keywords, text.check_topics,
-        text.check_catalogs, facts.check_facts, check_audio]
+        text.check_catalogs, facts.check_facts, check_audio, check_whatsapp_templates]
     for step in steps:
         try:
             step(tree)
@@ -97,6 +98,13 @@ def check_languages(tree: Tree) -> None:
             if code not in tree.languages:
                 tree.add("error", path, entry.line_of("fallback"),
                          f"fallback {code!r} is not a language of this file", entry.get("code"))
+
+
+def check_whatsapp_templates(tree: Tree) -> None:
+    """content/whatsapp_templates.yaml: known kinds, languages and variables, ContentSids."""
+    path = tree.content_dir / provider_templates.FILE
+    for problem in provider_templates.problems(path, set(tree.languages)):
+        tree.add("error", path, None, problem)
 
 
 def check_points(tree: Tree) -> None:

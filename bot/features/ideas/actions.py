@@ -36,5 +36,5 @@ def set_status(session: Session, vault: Vault, content: Content,
                               t).messages:
             enqueue(session, vault, channel=contact.channel, address_enc=contact.address_enc,
                     message=message, priority=PRIORITY_ALERT, contact_id=contact.id,
-                    route=route_of(contact.pseudonym))
+                    route=route_of(contact.pseudonym), kind="idea", language=language.code)
     return found
