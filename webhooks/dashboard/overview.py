@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.app.content_stats import topic_coverage
 from bot.core.models import DeadLetter, OutboxMessage
+from bot.features.committees import figures as report_figures
 from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import feature_data
 from webhooks.dashboard.charts import bar_chart, shaded_map
@@ -60,7 +61,8 @@ def overview(request: Request, viewer: CanOverview) -> Response:
                               _("Information requests by topic")),
         region_chart=bar_chart(figures.by_region, _("Information requests by region")),
         region_map=shaded_map(figures.by_region, "requests"),
-        reports_map=shaded_map(figures.reports_by_region, "reports"), reports_enabled=True)
+        reports_map=shaded_map(figures.reports_by_region, "reports"), reports_enabled=True,
+        report_definition=report_figures.DEFINITION)
 
 
 def _topic_titles(counts: list[ind.Count], request: Request) -> list[ind.Count]:
