@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bot.features.committees.models import Committee, Report
+from bot.features.committees.models import Committee, Report, report_person_ref
 from bot.features.dashboard import auth, exports
 from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import report_queries as rq
@@ -63,13 +63,14 @@ def report_detail(request: Request, reference: str, viewer: CanReadReports,
             return render(request, "not_found.html", viewer, status_code=404)
         committee = session.get(Committee, report.committee_id)
         links = rq.related(session, report)
+        reporter = report_person_ref(session, rt.vault, report)
         texts = rq.free_text(rt.vault, report) if text else {}
         if text:
             auth.audit(session, viewer, "report.view_text", object_type="report",
                        object_id=report.reference)
     content = rt.content.current
     return render(request, "report.html", viewer, report=report, committee=committee,
-                  links=links, texts=texts, show_text=text, error=error,
+                  links=links, texts=texts, show_text=text, error=error, reporter=reporter,
                   categories=rq.category_labels(rt.settings, language(request)),
                   regions=ind.region_names(content), points=content.points)
 
