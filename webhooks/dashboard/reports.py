@@ -54,7 +54,8 @@ def report_list(request: Request, viewer: CanReadReports) -> Response:
 
 @router.get("/dashboard/reports/{reference}")
 def report_detail(request: Request, reference: str, viewer: CanReadReports,
-                  text: bool = False, error: str | None = None) -> Response:
+                  text: bool = False, media: bool = False,
+                  error: str | None = None) -> Response:
     """The report; its free text only on request, and each such view is audited."""
     rt = runtime(request)
     with rt.store.session() as session:
@@ -71,6 +72,7 @@ def report_detail(request: Request, reference: str, viewer: CanReadReports,
     content = rt.content.current
     return render(request, "report.html", viewer, report=report, committee=committee,
                   links=links, texts=texts, show_text=text, error=error, reporter=reporter,
+                  show_media=media,
                   categories=rq.category_labels(rt.settings, language(request)),
                   regions=ind.region_names(content), points=content.points)
 
