@@ -10,6 +10,7 @@ import re
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from bot.app import cli_committee
 from bot.app.cli import app
 from tests.committee_helpers import make_committee, reports, sms_member
 from tests.dashboard_support import signed_in
@@ -45,7 +46,8 @@ def test_a_member_has_one_pseudonym_on_every_page_and_in_the_cli(client, twilio_
         if isinstance(value, str):
             monkeypatch.setenv(f"HANYA_{name.upper()}", value)
     monkeypatch.setenv("HANYA_SECRET_KEY", settings.secret_key.get_secret_value())
-    monkeypatch.setenv("COLUMNS", "200")  # rich cuts columns to the terminal width
+    # rich cuts columns to the terminal's width, read once when the console was made
+    monkeypatch.setattr(cli_committee.console, "width", 200)
     out = CliRunner().invoke(app, ["committee", "members"]).output
     assert all(p in out for p in shown), out
     # DELETE: the member is erased on both pages alike.
