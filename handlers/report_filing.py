@@ -32,6 +32,7 @@ from bot.features.committees.models import (
     link_related,
     next_reference,
     release_duplicates,
+    reporter_pseudonym,
 )
 from bot.features.committees.parser import Vocabulary, VocabularyError, build_vocabulary
 
@@ -130,7 +131,7 @@ def file_report(turn: Turn, member: CommitteeMember, committee: Committee,
     year = turn.msg.received_at.astimezone(local_zone(turn)).year
     report = Report(
         reference=next_reference(session, year), committee_id=committee.id, member_id=member.id,
-        reporter=vault.pseudonym(f"reporter:{turn.contact.pseudonym}"),
+        reporter=reporter_pseudonym(vault, turn.contact.pseudonym),
         channel=turn.msg.channel, language=turn.language.code, category=draft.category,
         urgent=bool(category and category.urgent), point_id=draft.point_id,
         region=point.region if point else committee.region, occurred_at=draft.occurred_at,

@@ -81,9 +81,10 @@ def test_officer_hxl_export_parses_with_libhxl_and_matches_the_store(dash, store
     rows = list(data)
     assert [c.display_tag for c in data.columns] == [
         "#date+month", "#adm1+name", "#adm1+code", "#event+type", "#indicator+reports+num",
-        "#affected+total", "#affected+f", "#affected+children", "#indicator+reports+verified+num"]
+        "#affected+total", "#affected+f", "#affected+children", "#indicator+reports+verified+num",
+        "#meta+note"]
     cells = {(r.get("#date+month"), r.get("#adm1+code"), r.get("#event+type")): [
-        int(r.get(tag)) for tag in ("#indicator+reports+num", "#affected+total", "#affected+f",
+        int(r.get(tag) or 0) for tag in ("#indicator+reports+num", "#affected+total", "#affected+f",
                                     "#affected+children", "#indicator+reports+verified+num")]
         for r in rows}
     assert cells == {("2026-01", "NE001", "expulsion"): [5, 210, 39, 42, 2],
@@ -98,6 +99,11 @@ def test_officer_hxl_export_parses_with_libhxl_and_matches_the_store(dash, store
             Report.status.not_in(["duplicate", "rejected", "withdrawn"]),
             Report.category != NOTHING)).one()
     assert [sum(v[i] for v in cells.values()) for i in range(4)] == list(counted)
+    # What the figures count is written on every row (the definition the dashboard shows).
+    assert {r.get("#meta+note") for r in rows} == {
+        "Reports received in the period (Niamey time), excluding duplicates, withdrawn and "
+        "rejected reports and \u201cnothing to report\u201d messages. People, women and children "
+        "add the numbers the reports gave; a number no report gave is left blank."}
     assert audit(store, "export.report_aggregates") == [
         ("officer-1", "2026-01-01..2026-02-28 hxl")]
 
@@ -108,15 +114,22 @@ def test_partner_gets_region_level_aggregates_with_small_counts_suppressed(dash,
     rows = csv_rows(dash.get(PARTNER_EXPORT + "2026-01"))
     rows += csv_rows(dash.get(PARTNER_EXPORT + "2026-02"))
     assert list(rows[0]) == ["month", "region", "region_pcode", "category", "reports", "total",
-                             "women", "children"]  # no point, no verified, no committee
+                             "women", "children", "note"]  # no point, verified, committee
     cells = {(r["month"], r["region_pcode"], r["category"]): [
         r["reports"], r["total"], r["women"], r["children"]] for r in rows}
     assert cells == {
         ("2026-01", "NE001", "expulsion"): ["5", "210", "39", "42"],
-        # One report: every figure of the cell would point at its committee.
-        ("2026-01", "NE007", "stranded"): ["<5", "<5", "<5", "<5"],
+        # One report: every figure of the row would point at its committee. Issue 21: the
+        # people column read "<5" for 12 people; now no figure can be misread.
+        ("2026-01", "NE007", "stranded"): ["suppressed"] * 4,
         # Six reports are shown; the one woman among them is not.
-        ("2026-02", "NE001", "expulsion"): ["6", "48", "<5", "12"]}
+        ("2026-02", "NE001", "expulsion"): ["6", "48", "suppressed", "12"]}
+    notes = {(r["month"], r["region_pcode"]): r["note"] for r in rows}
+    assert "suppressed" not in notes[("2026-01", "NE001")]
+    assert "fewer than 5 reports in this row, so every figure of it is withheld" in notes[
+        ("2026-01", "NE007")]
+    assert "count from 1 to 4 is withheld" in notes[("2026-02", "NE001")]
+    assert all(not cell.startswith("<") for r in rows for cell in r.values())
     body = dash.get(f"{PARTNER_EXPORT}2026-01&hxl=true").content.decode("utf-8-sig")
     for leaked in ("Comité", "reporter-", "R-2026-", "agadez", "#loc", "#org", "#meta+id"):
         assert leaked not in body
@@ -148,10 +161,15 @@ def test_api_reports_follow_the_role_rules(dash, store):
     assert body["suppressed_below"] == 5 and body["period"] == {
         "start": "2026-01-01", "end": "2026-01-31"}
     body["rows"] += dash.get("/api/v1/reports?month=2026-02", headers=bearer).json()["rows"]
-    assert body["rows"][1] == {"month": "2026-01", "region": "Zinder", "region_pcode": "NE007",
-                               "category": "stranded", "reports": None, "total": None,
-                               "women": None, "children": None}
+    assert body["definition"].startswith("Reports received in the period (Niamey time)")
+    zinder = body["rows"][1]
+    assert "fewer than 5 reports in this row" in zinder.pop("note")
+    assert zinder == {"month": "2026-01", "region": "Zinder", "region_pcode": "NE007",
+                      "category": "stranded", "reports": None, "total": None, "women": None,
+                      "children": None,
+                      "suppressed": ["reports", "total", "women", "children"]}
     assert body["rows"][2]["reports"] == 6 and body["rows"][2]["women"] is None
+    assert body["rows"][2]["suppressed"] == ["women"]
     officer_body = dash.get(f"/api/v1/reports?{PERIOD}",
                             headers={"Authorization": f"Bearer {officer_token}"}).json()
     assert officer_body["suppressed_below"] is None

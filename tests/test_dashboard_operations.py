@@ -84,7 +84,7 @@ def test_operations_lists_each_digest_with_its_recipient_by_name_only(dash, stor
     rows = re.findall(r"<tr><td>(.*?)<br><span class=\"muted\">(.*?)</span></td>"
                       r"<td>(.*?)<br><span class=\"muted\">(.*?)</span></td>"
                       r"<td class=\"nowrap\">(.*?)<br>"
-                      r"<span class=\"muted\">\d\d:\d\d UTC</span></td>"
+                      r"<span class=\"muted\">\d\d:\d\d \(Niamey\)</span></td>"
                       r"<td class=\"n\">(\d+)</td></tr>", digests)
     assert sorted((r[0], r[1], r[2], r[3]) for r in rows) == [
         ("quotidienne", period, "Groupe GTM", "telegram"),

@@ -127,7 +127,8 @@ def members(committee: Annotated[str | None, typer.Argument(help="slug, id or na
             chosen = None if committee is None else _committee(session, committee).id
             table = Table("member", "committee", "channel", "pseudonym", "language", "status",
                           "joined", "reports")
-            for row in committee_admin.member_rows(session, chosen):
+            vault = vault_from_settings(_settings())
+            for row in committee_admin.member_rows(session, vault, chosen):
                 table.add_row(str(row.id), row.committee_slug, row.channel,
                               row.pseudonym or "(erased)", row.language, row.status,
                               f"{row.joined_at:%Y-%m-%d}", str(row.reports))

@@ -265,6 +265,7 @@ class FakeBotApi(FakeServerBase):
         self._next_id: dict[Any, int] = {}
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, data)
         self._file_seq = itertools.count(1)
+        self._downloads = 0
         self.webhook: dict[str, Any] | None = None
         self.rejections_429 = 0
         self._global = SlidingWindow(self.global_rate) if self.global_rate else None
@@ -374,6 +375,27 @@ class FakeBotApi(FakeServerBase):
     def unblock(self, chat_id: Any) -> None:
         with self._lock:
             self._blocked.discard(chat_id)
+
+    def user_file(self, kind: str, data: bytes) -> dict[str, Any]:
+        """A photo or voice note a user sends the bot: the object Telegram puts in the update's
+        message (``photo``: a list of PhotoSize, largest last; ``voice``: a Voice), its file
+        ids answered by ``getFile`` and its bytes by ``GET /file/bot<token>/<file_path>``."""
+        with self._lock:
+            if kind == "photo":
+                return {"photo": self._photo_sizes(Upload("photo", "photo.jpg", "image/jpeg",
+                                                          data))}
+            if kind != "voice":
+                raise ValueError(f"not a kind of media: {kind}")
+            n = next(self._file_seq)
+            fid = "AwACAgQAAxkBAAI" + f"{n:05d}" + hashlib.sha1(data[:4096]).hexdigest()[:24]
+            self._files[fid] = (f"voice/file_{n}.oga", data)
+            return {"voice": {"file_id": fid, "file_unique_id": f"AgAD{n:05d}", "duration": 3,
+                              "mime_type": "audio/ogg", "file_size": len(data)}}
+
+    def file_downloads(self) -> int:
+        """How many times a file was downloaded (``GET /file/bot<token>/...``)."""
+        with self._lock:
+            return self._downloads
 
     # -- request handling -----------------------------------------------------------------
     def _serve(self, handler: _Handler) -> None:
@@ -845,6 +867,7 @@ class FakeBotApi(FakeServerBase):
             data = None
             if token == self.token:
                 data = next((d for p, d in self._files.values() if p == path), None)
+            self._downloads += data is not None
         if data is None:
             handler.send_json(404, TelegramError(404, "Not Found").payload())
         else:

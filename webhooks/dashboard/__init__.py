@@ -20,6 +20,7 @@ from webhooks.dashboard import (
     exports,
     health,
     ideas,
+    media,
     overview,
     periods,
     reports,
@@ -35,7 +36,8 @@ from webhooks.dashboard.web import (
     render,
 )
 
-ROUTERS = [signin.router, overview.router, reports.router, ideas.router, exports.router,
+ROUTERS = [signin.router, overview.router, reports.router, media.router, ideas.router,
+           exports.router,
            admin.router, admin_committees.router, admin_recipients.router, api.router,
            health.router]
 

@@ -39,7 +39,7 @@ def _page(request: Request, viewer: Viewer, status_code: int = 200,
     content = rt.content.current
     with rt.store.session() as session:
         committees = committee_admin.committees_with_counts(session)
-        members = committee_admin.member_rows(session)
+        members = committee_admin.member_rows(session, rt.vault)
     return render(request, "committees.html", viewer, status_code=status_code,
                   committees=committees, members=members, points=content.points_in_order(),
                   point_names={p.id: p.name for p in content.points.values()},

@@ -82,8 +82,16 @@ def reports(request: Request, viewer: ApiViewer) -> dict[str, Any]:
     cells = report_aggregates(request, viewer, period, "api.reports", "json")
     small = None if viewer.can("exact_counts") else rt.settings.dashboard_small_count
     verified = viewer.can("reports.read")
-    headers = [c.header for c in exports.REPORT_AGGREGATE_COLUMNS]
-    headers += [exports.VERIFIED_COLUMN.header] if verified else []
-    rows = [dict(zip(headers, row, strict=True)) for row in exports.report_aggregate_rows(
-        cells, ind.region_names(rt.content.current), small=small, verified=verified)]
-    return {"period": asdict(period), "suppressed_below": small, "rows": rows}
+    headers = [c.header for c in exports.report_aggregate_columns(verified=verified)]
+    withheld = object()  # marks a withheld figure while the rows are built
+    rows = []
+    for row in exports.report_aggregate_rows(cells, ind.region_names(rt.content.current),
+                                             small=small, hidden=withheld, verified=verified,
+                                             note=True):
+        record = {h: (None if v is withheld else v) for h, v in zip(headers, row, strict=True)}
+        # A withheld figure is null and named here (a figure no report gave is null, unnamed).
+        record[exports.SUPPRESSED] = [h for h, v in zip(headers, row, strict=True)
+                                      if v is withheld]
+        rows.append(record)
+    return {"period": asdict(period), "suppressed_below": small,
+            "definition": exports.counted_note(), "rows": rows}

@@ -13,6 +13,7 @@ from bot.app.content_stats import topic_coverage
 from bot.core.liveness import Liveness
 from bot.core.models import DeadLetter, OutboxMessage, utcnow
 from bot.core.reroute import REROUTED
+from bot.features.committees import figures as report_figures
 from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import feature_data
 from webhooks.dashboard.charts import bar_chart, shaded_map
@@ -62,7 +63,8 @@ def overview(request: Request, viewer: CanOverview) -> Response:
                               _("Information requests by topic")),
         region_chart=bar_chart(figures.by_region, _("Information requests by region")),
         region_map=shaded_map(figures.by_region, "requests"),
-        reports_map=shaded_map(figures.reports_by_region, "reports"), reports_enabled=True)
+        reports_map=shaded_map(figures.reports_by_region, "reports"), reports_enabled=True,
+        report_definition=report_figures.DEFINITION)
 
 
 def _topic_titles(counts: list[ind.Count], request: Request) -> list[ind.Count]:

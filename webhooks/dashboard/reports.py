@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bot.features.committees.models import Committee, Report
+from bot.features.committees.models import Committee, Report, report_person_ref
 from bot.features.dashboard import auth, exports
 from bot.features.dashboard import indicators as ind
 from webhooks.dashboard import report_queries as rq
@@ -54,7 +54,8 @@ def report_list(request: Request, viewer: CanReadReports) -> Response:
 
 @router.get("/dashboard/reports/{reference}")
 def report_detail(request: Request, reference: str, viewer: CanReadReports,
-                  text: bool = False, error: str | None = None) -> Response:
+                  text: bool = False, media: bool = False,
+                  error: str | None = None) -> Response:
     """The report; its free text only on request, and each such view is audited."""
     rt = runtime(request)
     with rt.store.session() as session:
@@ -63,13 +64,15 @@ def report_detail(request: Request, reference: str, viewer: CanReadReports,
             return render(request, "not_found.html", viewer, status_code=404)
         committee = session.get(Committee, report.committee_id)
         links = rq.related(session, report)
+        reporter = report_person_ref(session, rt.vault, report)
         texts = rq.free_text(rt.vault, report) if text else {}
         if text:
             auth.audit(session, viewer, "report.view_text", object_type="report",
                        object_id=report.reference)
     content = rt.content.current
     return render(request, "report.html", viewer, report=report, committee=committee,
-                  links=links, texts=texts, show_text=text, error=error,
+                  links=links, texts=texts, show_text=text, error=error, reporter=reporter,
+                  show_media=media,
                   categories=rq.category_labels(rt.settings, language(request)),
                   regions=ind.region_names(content), points=content.points)
 

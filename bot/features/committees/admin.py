@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.content import Content
-from bot.core.crypto import Vault, short_ref
+from bot.core.crypto import Vault
 from bot.core.keywords import normalise
 from bot.core.models import Contact, utcnow
 from bot.features.committees.models import (
@@ -27,6 +27,7 @@ from bot.features.committees.models import (
     Report,
     find_committee,
     issue_code,
+    person_ref,
 )
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
@@ -110,14 +111,15 @@ class MemberRow:
     committee_slug: str
     committee_name: str
     channel: str
-    pseudonym: str | None  # short_ref of the contact's pseudonym; None: the member said DELETE
+    pseudonym: str | None  # models.person_ref: as on its reports' pages; None: said DELETE
     language: str
     status: str
     joined_at: datetime
     reports: int
 
 
-def member_rows(session: Session, committee_id: int | None = None) -> list[MemberRow]:
+def member_rows(session: Session, vault: Vault,
+                committee_id: int | None = None) -> list[MemberRow]:
     """Members (of one committee, or all), oldest first, with their number of reports."""
     reports = (select(func.count()).select_from(Report)
                .where(Report.member_id == CommitteeMember.id).scalar_subquery())
@@ -129,7 +131,7 @@ def member_rows(session: Session, committee_id: int | None = None) -> list[Membe
         query = query.where(Committee.id == committee_id)
     return [MemberRow(member.id, group.id, group.slug, group.name,
                       contact.channel if contact else "",
-                      short_ref(contact.pseudonym) if contact else None,
+                      person_ref(vault, contact.pseudonym if contact else None),
                       (contact.language or "") if contact else "", member.status,
                       member.joined_at, count or 0)
             for member, group, contact, count in session.execute(query)]

@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.core.crypto import Vault
-from bot.core.models import Base, utcnow
+from bot.core.crypto import Vault, short_ref
+from bot.core.models import Base, Contact, utcnow
 
 # Report statuses (point 8 of the issue). "duplicate" is set by the system, the others by the
 # SP/CCM (verified, rejected) or the reporter (withdrawn).
@@ -118,6 +118,31 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(12), default=RECEIVED)
     corroborated: Mapped[bool] = mapped_column(Boolean, default=False)
     status_changed_at: Mapped[datetime | None]
+
+
+def reporter_pseudonym(vault: Vault, contact_pseudonym: str) -> str:
+    """The keyed hash a report keeps of its reporter (``Report.reporter``): not the contacts
+    table's pseudonym, so a report cannot be joined back to it."""
+    return vault.pseudonym(f"reporter:{contact_pseudonym}")
+
+
+def person_ref(vault: Vault, contact_pseudonym: str | None) -> str | None:
+    """The one short pseudonym officers read for a committee member, on every page and in the
+    CLI (the committee page, a report's page, ``hanya committee members``): the start of its
+    reports' reporter hash. None: the member said DELETE (shown as erased)."""
+    if contact_pseudonym is None:
+        return None
+    return short_ref(reporter_pseudonym(vault, contact_pseudonym))
+
+
+def report_person_ref(session: Session, vault: Vault, report: Report) -> str | None:
+    """``person_ref`` of a report's reporter: through its member (so that a key rotation, which
+    renews contacts' pseudonyms, changes both pages alike); None when the member is erased."""
+    member = session.get(CommitteeMember, report.member_id) if report.member_id else None
+    if member is None:  # filed before members were linked: the hash it kept
+        return short_ref(report.reporter)
+    contact = session.get(Contact, member.contact_id) if member.contact_id else None
+    return person_ref(vault, contact.pseudonym if contact else None)
 
 
 class ReportLink(Base):

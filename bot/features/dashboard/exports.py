@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.keywords import clean_text
+from bot.features.committees import figures as report_figures
 from bot.features.dashboard.indicators import Period, ReportCell, RequestGroup
 
 # A spreadsheet runs a cell starting with one of these as a formula (CWE-1236).
@@ -144,47 +145,77 @@ REPORT_AGGREGATE_COLUMNS = (
 )
 # Officers only: how many of the cell's reports the SP/CCM has verified.
 VERIFIED_COLUMN = Column("verified", "#indicator+reports+verified+num")
+# Last: what the row counts (the one definition) and, for partners, what is withheld and why.
+NOTE_COLUMN = Column("note", "#meta+note")
+# Written in a withheld figure's cell: a word nobody can read as a number (never "<5").
+SUPPRESSED = "suppressed"
 
 
-def suppress_cell(figures: Sequence[int], small: int, hidden: object) -> list[object]:
-    """A cell's figures (reports first) with small ones replaced by ``hidden``.
+def counted_note() -> str:
+    """What every figure of a report aggregate counts (``bot.features.committees.figures``)."""
+    return report_figures.DEFINITION
+
+
+def suppress_cell(figures: Sequence[int | None], small: int,
+                  hidden: object) -> tuple[list[object], str | None]:
+    """A cell's figures (reports first) with small ones replaced by ``hidden``, and why.
 
     When the reports themselves are few, every figure of the cell goes: people counted in one
-    or two reports would point at the committee that sent them.
+    or two reports would point at the committee that sent them. Otherwise only a people, women
+    or children count from 1 to ``small - 1`` goes.
     """
-    if 0 < figures[0] < small:
-        return [hidden] * len(figures)
-    return [hidden if 0 < value < small else value for value in figures]
+    if 0 < (figures[0] or 0) < small:
+        return [hidden] * len(figures), (
+            f"{SUPPRESSED}: fewer than {small} reports in this row, so every figure of it is "
+            f"withheld (people counted in so few reports could point at the committee)")
+    shown = [hidden if value is not None and 0 < value < small else value
+             for value in figures]
+    if shown == list(figures):
+        return shown, None
+    return shown, (f"{SUPPRESSED}: a people, women or children count from 1 to {small - 1} is "
+                   f"withheld so that nobody can be singled out")
 
 
 def report_aggregate_rows(cells: Iterable[ReportCell], regions: Mapping[str, str], *,
                           small: int | None, hidden: object = None,
-                          verified: bool = False) -> list[list[object]]:
+                          verified: bool = False, note: bool = False) -> list[list[object]]:
     """Rows of the report aggregates: region level, no point, no text, no reporter.
 
-    With ``small``, counts from 1 to ``small - 1`` become ``hidden`` ("<5" in a CSV, None in
-    JSON); with ``verified``, the verified count is appended (officers).
+    With ``small``, withheld figures become ``hidden`` ("suppressed" in a CSV, None in JSON);
+    with ``verified``, the verified count is appended (officers); with ``note``, the row's note
+    (what it counts, and what is withheld and why).
     """
     rows: list[list[object]] = []
     for c in cells:
-        counts = [c.reports, c.total, c.women, c.children]
-        figures = list(counts) if small is None else suppress_cell(counts, small, hidden)
+        counts: list[int | None] = [c.reports, c.total, c.women, c.children]
+        why = None
+        figures: list[object] = list(counts)
+        if small is not None:
+            figures, why = suppress_cell(counts, small, hidden)
+        extra: list[object] = [c.verified] if verified else []
+        if note:
+            extra.append(" ".join(part for part in (counted_note(), why) if part))
         rows.append([c.month, regions.get(c.region or "", c.region or ""), c.region or "",
-                     c.category, *figures, *([c.verified] if verified else [])])
+                     c.category, *figures, *extra])
     return rows
+
+
+def report_aggregate_columns(*, verified: bool) -> tuple[Column, ...]:
+    return REPORT_AGGREGATE_COLUMNS + ((VERIFIED_COLUMN,) if verified else ()) + (NOTE_COLUMN,)
 
 
 def report_aggregates_csv(cells: Iterable[ReportCell], regions: Mapping[str, str], *,
                           hxl: bool, small: int | None, verified: bool) -> str:
-    """The report aggregates as CSV (or HXL-tagged CSV); suppressed counts read "<small"."""
-    columns = REPORT_AGGREGATE_COLUMNS + ((VERIFIED_COLUMN,) if verified else ())
-    rows = report_aggregate_rows(cells, regions, small=small, hidden=f"<{small}",
-                                 verified=verified)
-    return write_csv(columns, rows, hxl)
+    """The report aggregates as CSV (or HXL-tagged CSV). A withheld figure reads "suppressed"
+    and the row's note says why; a figure no report gave is blank."""
+    rows = report_aggregate_rows(cells, regions, small=small, hidden=SUPPRESSED,
+                                 verified=verified, note=True)
+    return write_csv(report_aggregate_columns(verified=verified), rows, hxl)
 
 
 __all__ = [
-    "REPORT_AGGREGATE_COLUMNS", "REPORT_COLUMNS", "REQUEST_COLUMNS", "VERIFIED_COLUMN", "Column",
-    "coarsen", "report_aggregate_rows", "report_aggregates_csv", "reports_csv", "request_rows",
+    "NOTE_COLUMN", "REPORT_AGGREGATE_COLUMNS", "REPORT_COLUMNS", "REQUEST_COLUMNS", "SUPPRESSED",
+    "VERIFIED_COLUMN", "Column", "coarsen", "counted_note", "report_aggregate_columns",
+    "report_aggregate_rows", "report_aggregates_csv", "reports_csv", "request_rows",
     "requests_csv", "safe_cell", "suppress_cell", "write_csv",
 ]

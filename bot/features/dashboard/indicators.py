@@ -18,15 +18,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from bot.core.content import Content
 from bot.core.models import InboundMessage, InfoRequest
 from bot.core.texts import N_
-from bot.features.committees.models import (
-    DUPLICATE,
-    NOTHING,
-    REJECTED,
-    VERIFIED,
-    WITHDRAWN,
-    Committee,
-    Report,
-)
+from bot.features.committees import figures as report_figures
+from bot.features.committees.models import VERIFIED, Committee, Report
 from bot.features.ideas.models import Idea
 
 UNKNOWN = "-"
@@ -153,17 +146,20 @@ def _labelled(counts: Mapping[str, int], label: Callable[[str], str],
 
 
 def _extra_figures(session: Session, first: datetime, after: datetime) -> list[Count]:
-    """Committee, report and idea-box figures (labels are dashboard msgids)."""
+    """Committee, report and idea-box figures (labels are dashboard msgids). The report figures
+    follow ``bot.features.committees.figures`` (the digest's, the exports' and the API's)."""
     received = Report.received_at >= first, Report.received_at < after
-    reports = select(func.count()).select_from(Report).where(*received)
+    tally = report_figures.tally(session, first, after)
     figures = [
-        Count("reports", N_("Reports received"), session.scalar(reports) or 0),
-        Count("reports_urgent", N_("Urgent reports"),
-              session.scalar(reports.where(Report.urgent.is_(True))) or 0),
-        Count("reports_verified", N_("Reports verified"),
-              session.scalar(reports.where(Report.status == VERIFIED)) or 0),
+        Count("reports", N_("Reports received"), tally.reports),
+        Count("reports_urgent", N_("Urgent reports"), tally.urgent),
+        Count("reports_verified", N_("Reports verified"), tally.verified),
+        Count("people", N_("People counted in the reports"), tally.people),
+        Count("women", N_("Women among them"), tally.women),
+        Count("children", N_("Children among them"), tally.children),
         Count("committees", N_("Active committees"), session.scalar(
             select(func.count()).select_from(Committee).where(Committee.active.is_(True))) or 0),
+        # Activity, not figures about people: a "nothing to report" message counts here.
         Count("committees_reporting", N_("Committees that reported"), session.scalar(
             select(func.count(distinct(Report.committee_id))).where(*received)) or 0),
         Count("contributors", N_("Committee members who reported"), session.scalar(
@@ -179,11 +175,14 @@ def _extra_figures(session: Session, first: datetime, after: datetime) -> list[C
 
 def reports_by_region(session: Session, content: Content, first: datetime,
                       after: datetime) -> list[Count]:
-    """Reports (by event time) per region, every region listed."""
-    rows = dict(session.execute(select(Report.region, func.count()).where(
-        Report.occurred_at >= first, Report.occurred_at < after).group_by(Report.region)).all())
-    return [Count(code, name, int(rows.get(code, 0)), code)
+    """Reports that count (``bot.features.committees.figures``) per region, every region
+    listed."""
+    rows = report_figures.by_region(session, first, after)
+    return [Count(code, name, rows[code].reports if code in rows else 0, code)
             for code, name in region_names(content).items()]
+
+
+PEOPLE_KEYS = ("people", "women", "children")
 
 
 def suppress(indicators: Indicators, threshold: int) -> Indicators:
@@ -195,12 +194,19 @@ def suppress(indicators: Indicators, threshold: int) -> Indicators:
     def hide(counts: list[Count]) -> list[Count]:
         return [replace(c, value=small(c.value)) for c in counts]
 
+    # People counted in fewer reports than the threshold could point at a committee: when the
+    # reports are few, their people, women and children go too (as in the exports).
+    few = any(c.key == "reports" and c.value is not None and 0 < c.value < threshold
+              for c in indicators.extra)
+    extra = [replace(c, value=None) if few and c.key in PEOPLE_KEYS else c
+             for c in hide(indicators.extra)]
+
     return replace(
         indicators, exchanges=small(indicators.exchanges), contacts=small(indicators.contacts),
         requests=small(indicators.requests), by_region=hide(indicators.by_region),
         by_point=hide(indicators.by_point), by_language=hide(indicators.by_language),
         by_topic=hide(indicators.by_topic), by_channel=hide(indicators.by_channel),
-        extra=hide(indicators.extra), reports_by_region=hide(indicators.reports_by_region),
+        extra=extra, reports_by_region=hide(indicators.reports_by_region),
         suppressed_below=threshold)
 
 
@@ -228,41 +234,37 @@ def request_groups(session: Session, period: Period, tz: ZoneInfo) -> list[Reque
 
 @dataclass(frozen=True)
 class ReportCell:
-    """Reports of one month (event date, local time), region and category: an aggregate row."""
+    """Reports of one month (of reception, local time), region and category: an aggregate row.
+    A count no report of the cell gave is None (a blank cell), never 0."""
 
     month: str  # YYYY-MM
     region: str | None
     category: str
     reports: int
-    total: int  # people, where the report gave a number
-    women: int
-    children: int
+    total: int | None  # people, where the reports gave a number
+    women: int | None
+    children: int | None
     verified: int
 
 
-# Reports that add no people to a count: set aside, cancelled, or told twice.
-NOT_AGGREGATED = (DUPLICATE, REJECTED, WITHDRAWN)
-
-
 def report_cells(session: Session, period: Period, tz: ZoneInfo) -> list[ReportCell]:
-    """Reports with an event date in ``period`` summed by month, region and category; exact.
-
-    "Nothing to report" and duplicate, rejected or withdrawn reports are left out. Months are
-    taken in ``tz`` (in Python: SQLite and PostgreSQL do not agree on time-zone arithmetic).
-    """
+    """Reports that count in ``period`` (``bot.features.committees.figures``: received in it,
+    no duplicate, withdrawn, rejected or "nothing to report") summed by month, region and
+    category; exact. Months are taken in ``tz`` (in Python: SQLite and PostgreSQL do not agree
+    on time-zone arithmetic)."""
     first, after = period.bounds(tz)
-    rows = session.execute(select(
-        Report.occurred_at, Report.region, Report.category, Report.total, Report.women,
-        Report.children, Report.status).where(
-        Report.occurred_at >= first, Report.occurred_at < after,
-        Report.status.not_in(NOT_AGGREGATED), Report.category != NOTHING))
-    sums: dict[tuple[str, str | None, str], list[int]] = {}
-    for occurred, region, category, total, women, children, status in rows:
-        key = (occurred.astimezone(tz).strftime("%Y-%m"), region, category)
-        cell = sums.setdefault(key, [0, 0, 0, 0, 0])
+    rows = report_figures.counted_reports(
+        session, first, after, Report.received_at, Report.region, Report.category,
+        Report.total, Report.women, Report.children, Report.status)
+    sums: dict[tuple[str, str | None, str], list[int | None]] = {}
+    for received, region, category, total, women, children, status in rows:
+        stamp = received if received.tzinfo else received.replace(tzinfo=UTC)
+        key = (stamp.astimezone(tz).strftime("%Y-%m"), region, category)
+        cell = sums.setdefault(key, [0, None, None, None, 0])
         for i, value in enumerate((1, total, women, children, int(status == VERIFIED))):
-            cell[i] += value or 0
-    return [ReportCell(month, region, category, *values)
+            if value is not None:
+                cell[i] = (cell[i] or 0) + value
+    return [ReportCell(month, region, category, *values)  # type: ignore[arg-type]
             for (month, region, category), values in sorted(
                 sums.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))]
 

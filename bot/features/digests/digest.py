@@ -25,6 +25,7 @@ from bot.core.crypto import Vault
 from bot.core.models import OutboxMessage
 from bot.core.recipients import PRIORITY_DIGEST, Recipient, enqueue, recipients_for, route_of
 from bot.core.store import Store
+from bot.features.committees import figures as report_figures
 from bot.features.committees import models as cm
 from bot.features.dashboard.indicators import Count, Period, compute
 from bot.features.digests.models import DigestRun
@@ -32,8 +33,9 @@ from bot.features.ideas.models import Idea
 
 log = logging.getLogger(__name__)
 DIGESTS = ("daily", "weekly")
-# Reports that say nothing new about people: left out of the counts.
-NOT_COUNTED = (cm.DUPLICATE, cm.REJECTED, cm.WITHDRAWN)
+# Reports that say nothing new about people: left out of the counts (one definition for the
+# digest, the dashboard, the exports and the API: bot.features.committees.figures).
+NOT_COUNTED = report_figures.NOT_COUNTED
 
 
 def period_for(kind: str, sent_on: date) -> Period:
@@ -155,8 +157,7 @@ def build_digest(session: Session, content: Content, kind: str, period: Period, 
 # --- report sections (bot.features.committees.models) ---------------------------------------------
 
 def _counted(first: datetime, after: datetime) -> list[Any]:
-    return [cm.Report.received_at >= first, cm.Report.received_at < after,
-            cm.Report.status.not_in(NOT_COUNTED), cm.Report.category != cm.NOTHING]
+    return report_figures.counted(first, after)
 
 
 def urgent_reports(session: Session, first: datetime, after: datetime) -> list[UrgentReport]:
@@ -245,8 +246,7 @@ def figures(session: Session, content: Content, period: Period, tz: ZoneInfo) ->
     usage = compute(session, content, period, tz)
     ideas = session.scalars(select(Idea.theme).where(Idea.created_at >= first,
                                                      Idea.created_at < after)).all()
-    reports = session.scalar(select(func.count()).select_from(cm.Report).where(
-        *_counted(first, after))) or 0
+    reports = report_figures.tally(session, first, after).reports
     return Figures(
         period=period, exchanges=usage.exchanges or 0, contacts=usage.contacts or 0,
         reporters=reporters(session, first, after),
