@@ -26,7 +26,7 @@ from bot.features.committees.models import (
     usable_code,
 )
 from handlers import info_point
-from handlers.report_filing import session_of, vault_for
+from handlers.report_filing import vault_for
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def run_join(turn: Turn, rest: str) -> None:
     if not code:
         turn.say_text(turn.t(txt.JOIN_HOWTO))
         return
-    session, now = session_of(turn), turn.msg.received_at
+    session, now = turn.session, turn.msg.received_at
     row = usable_code(session, vault_for(turn), code, now)
     committee = session.get(Committee, row.committee_id) if row is not None else None
     if row is None or committee is None or not committee.active:

@@ -1,9 +1,6 @@
 """The information point: language, place, then the menu of topics for that place.
 
-Steps (each: what it asks / what it does with the answer):
-  choose_language  list languages in their own names    -> choose_point (or menu)
-  choose_point     list places, or a shared location    -> menu
-  menu             list topics + change language/place  -> the topic's text, stays in menu
+The table of steps is ``STEPS`` at the end; each answer returns the step that comes next.
 """
 
 from __future__ import annotations
@@ -14,11 +11,10 @@ from bot.core import texts
 from bot.core.content import Content, Point, Service, isolate
 from bot.core.content_services import emergency_services, numbers_block
 from bot.core.content_services import service_line as services_line
-from bot.core.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
+from bot.core.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Next, Place, StepDef, Turn
 from bot.core.i18n import Translator
 from bot.core.keywords import normalise
 from bot.core.messages import Option, Reply
-from bot.core.models import utcnow
 from bot.core.sms_encoding import is_gsm7
 
 NAME = "info"
@@ -50,11 +46,11 @@ def ask_language(turn: Turn) -> None:
     turn.say(Reply(intro, options=options))
 
 
-def answer_language(turn: Turn) -> None:
+def answer_language(turn: Turn) -> Next:
     code = _language_from(turn)
     if code is None:
         _not_understood(turn, ask_language)
-        return
+        return None
     first_time = turn.contact.language is None
     turn.contact.language = code
     if first_time or turn.contact.notice_version != turn.settings.privacy_notice_version:
@@ -63,8 +59,8 @@ def answer_language(turn: Turn) -> None:
                  if turn.t.has_own(texts.PRIVACY_NOTICE_SMS) else None)
         turn.say(Reply(turn.t(texts.PRIVACY_NOTICE, days=days), sms_text=short))
         turn.contact.notice_version = turn.settings.privacy_notice_version
-        turn.contact.notice_at = utcnow()
-    _go(turn, Step.MENU if turn.contact.point_id else Step.CHOOSE_POINT)
+        turn.contact.notice_at = turn.clock()
+    return Step.MENU if turn.contact.point_id else Step.CHOOSE_POINT
 
 
 def _language_from(turn: Turn) -> str | None:
@@ -93,7 +89,7 @@ def points_reply(content: Content, language: str) -> Reply:
                  sms_text=_sms_form(t, texts.CHOOSE_POINT_SMS))
 
 
-def answer_point(turn: Turn) -> None:
+def answer_point(turn: Turn) -> Next:
     content, msg = turn.content, turn.msg
     point: Point | None = None
     if msg.kind == "location" and msg.location:
@@ -101,7 +97,7 @@ def answer_point(turn: Turn) -> None:
         if found is None:
             _far_from_every_point(turn, *msg.location)
             ask_point(turn)
-            return
+            return None
         point, km = found
         turn.say_text(turn.t(texts.NEAREST_POINT, point=point.display(turn.language.code),
                              km=round(km)))
@@ -111,9 +107,9 @@ def answer_point(turn: Turn) -> None:
         point = content.find_point(msg.text)
     if point is None:
         _not_understood(turn, ask_point)
-        return
+        return None
     turn.contact.point_id = point.id
-    _go(turn, Step.MENU)
+    return Step.MENU
 
 
 def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
@@ -146,16 +142,17 @@ def menu_reply(content: Content, language: str, point: Point | None) -> Reply:
     return Reply(title, options=options)
 
 
-def answer_menu(turn: Turn) -> None:
+def answer_menu(turn: Turn) -> Next:
     choice = turn.choice or ""
     if choice == NAV_LANGUAGE:
-        _go(turn, Step.CHOOSE_LANGUAGE)
-    elif choice == NAV_POINT:
-        _go(turn, Step.CHOOSE_POINT)
-    elif choice.startswith("topic:"):
-        show_topic(turn, choice.removeprefix("topic:"))
+        return Step.CHOOSE_LANGUAGE
+    if choice == NAV_POINT:
+        return Step.CHOOSE_POINT
+    if choice.startswith("topic:"):
+        show_topic(turn, choice.removeprefix("topic:"))  # stays in the menu
     else:
         _not_understood(turn, ask_menu)
+    return None
 
 
 def show_topic(turn: Turn, key: str) -> None:
@@ -231,11 +228,6 @@ def service_line(turn: Turn, service: Service, *, long: bool) -> str:
 
 def _point(turn: Turn) -> Point | None:
     return turn.content.points.get(turn.contact.point_id or "")
-
-
-def _go(turn: Turn, step: Step) -> None:
-    turn.contact.conversation, turn.contact.step = NAME, step.value
-    STEPS[step.value].ask(turn)
 
 
 def _not_understood(turn: Turn, ask: object) -> None:

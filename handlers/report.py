@@ -34,10 +34,8 @@ from handlers.report_filing import (
     day_noon,
     file_report,
     local_today,
-    local_zone,
     membership,
     own_report,
-    session_of,
     tell_not_a_member,
     vocabulary,
 )
@@ -62,7 +60,7 @@ def summary(turn: Turn, report: Report) -> str:
              category.label(chain).lower() if category else report.category,
              alerts.people(turn.t, report.total, report.women, report.children)]
     if report.occurred_precision == "day":
-        local = report.occurred_at.astimezone(local_zone(turn)).date()
+        local = report.occurred_at.astimezone(turn.zone).date()
         parts.append(turn.t(txt.ON_DAY, date=turn.t.date(local)))
     return ", ".join(parts)
 
@@ -99,7 +97,7 @@ def _file_parsed(turn: Turn, member: CommitteeMember, committee: Committee,
                   corrects=parsed.corrects)
     report, alerted = file_report(turn, member, committee, draft)
     text = turn.t(txt.RECEIVED, reference=report.reference, summary=summary(turn, report))
-    corrected = parsed.corrects and own_report(session_of(turn), parsed.corrects, member)
+    corrected = parsed.corrects and own_report(turn.session, parsed.corrects, member)
     if corrected:
         text += "\n" + turn.t(txt.CORRECTS, reference=parsed.corrects)
     if alerted:
@@ -159,14 +157,14 @@ def run_cancel(turn: Turn, rest: str) -> None:
         turn.say_text(turn.t(txt.CANCEL_HOWTO))
         return
     reference = f"R-{match.group(1)}-{int(match.group(2)):05d}"
-    report = own_report(session_of(turn), reference, found[0])
+    report = own_report(turn.session, reference, found[0])
     if report is None:
         turn.say_text(turn.t(txt.CANCEL_NOT_FOUND, reference=reference))
         return
     if report.status != WITHDRAWN:
         report.status, report.status_changed_at = WITHDRAWN, turn.msg.received_at
         # A copy of it sent meanwhile was never withdrawn: it stands for the event now.
-        release_duplicates(session_of(turn), report, turn.msg.received_at)
+        release_duplicates(turn.session, report, turn.msg.received_at)
         log.info("report %s withdrawn by its reporter", reference)
     turn.say_text(turn.t(txt.WITHDRAWN, reference=reference))
 

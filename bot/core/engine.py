@@ -1,22 +1,30 @@
 """The conversation engine: global words once, then the current step of the current conversation.
 
 A conversation (in ``handlers/``) is a table of steps; each step has ``ask`` (say what it asks)
-and ``answer`` (read the person's message, store what it learnt, go to the next step). State is
-on the contact row, so any process can serve the next message.
+and ``answer`` (read the person's message, store what it learnt) which returns the step that
+comes next, as a python-telegram-bot ``ConversationHandler`` callback returns its next state:
+a step name of the same conversation, a ``Place`` in another one, or ``None`` to stay (having
+said what it had to). The engine then asks the next step. State is on the contact row, so any
+process can serve the next message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from bot.core import texts
 from bot.core.content import Content
 from bot.core.crypto import Vault
 from bot.core.i18n import Language, Translator
 from bot.core.messages import MsgIn, Option, Reply
-from bot.core.models import Contact
+from bot.core.models import Contact, utcnow
+from bot.core.settings import Settings
 
 # Words that work from any state, in every language (content/keywords.yaml).
 GLOBAL_WORDS = ("stop", "start", "delete", "help", "menu", "back", "language", "point", "more")
@@ -36,6 +44,12 @@ class ChannelTraits:
     max_text: int = 4096
 
 
+@dataclass(frozen=True)
+class Place:
+    conversation: str
+    step: str
+
+
 @dataclass
 class Turn:
     """One inbound message being handled: what steps read and where they put replies."""
@@ -44,13 +58,29 @@ class Turn:
     contact: Contact
     content: Content
     channel: ChannelTraits
-    settings: Any
+    settings: Settings
     # The runtime's vault (current key, old ones during a rotation): handlers encrypt with it.
     vault: Vault
+    # The inbox's transaction: what a handler stores commits with the replies, or not at all.
+    session: Session
     replies: list[Reply] = field(default_factory=list)
     topics_served: list[str] = field(default_factory=list)
     forget: bool = False  # erase the contact once this turn is stored
     choice: str | None = None  # the option the message selected, if any
+    clock: Callable[[], datetime] = utcnow  # "now" for what a handler stamps
+    # Set by ``Engine.handle``: enters a step (sets the contact's place, asks it).
+    _enter: Callable[[Turn, Place], None] | None = field(default=None, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The deployment's local time zone (Africa/Niamey): local days, years, digests."""
+        return ZoneInfo(self.settings.timezone)
+
+    def goto(self, place: Place) -> None:
+        """Enter ``place`` and ask its question (from a command; an answer returns its next)."""
+        if self._enter is None:
+            raise RuntimeError("goto outside Engine.handle")
+        self._enter(self, place)
 
     @property
     def language(self) -> Language:
@@ -78,12 +108,16 @@ class Turn:
 
 
 Step = Callable[[Turn], None]
+# What an answer returns: the next step of the same conversation, a place in another, or None
+# (stay where it is; the answer said what it had to, or moved the contact itself).
+Next = str | Place | None
+Answer = Callable[[Turn], Next]
 
 
 @dataclass(frozen=True)
 class StepDef:
     ask: Step
-    answer: Step
+    answer: Answer
     # The step waits for free text (a description, an idea): a message that merely starts with
     # a command word ("Urgence médicale à ...") is text, not a command. A keyword alone still
     # works ("SOS", "CANCEL").
@@ -95,11 +129,8 @@ class Conversation:
     name: str
     steps: Mapping[str, StepDef]
 
-
-@dataclass(frozen=True)
-class Place:
-    conversation: str
-    step: str
+    def at(self, step: str) -> Place:
+        return Place(self.name, str(step))
 
 
 @dataclass(frozen=True)
@@ -127,8 +158,13 @@ class Engine:
         self.commands = dict(commands or {})
 
     def goto(self, turn: Turn, place: Place) -> None:
-        turn.contact.conversation, turn.contact.step = place.conversation, place.step
+        """A global word's move: the options offered before are forgotten, then ``_enter``."""
         turn.contact.state_data = {k: v for k, v in turn.data.items() if k != "options"}
+        self._enter(turn, place)
+
+    def _enter(self, turn: Turn, place: Place) -> None:
+        """A step's move (``Turn.goto``, an answer's return): set the place, ask its question."""
+        turn.contact.conversation, turn.contact.step = place.conversation, place.step
         self._step(place).ask(turn)
 
     def _step(self, place: Place) -> StepDef:
@@ -136,6 +172,7 @@ class Engine:
 
     def handle(self, turn: Turn) -> None:
         contact, msg = turn.contact, turn.msg
+        turn._enter = self._enter
         if msg.kind == "blocked":  # the person blocked the bot: stop sending, say nothing
             contact.stopped = True
             return
@@ -170,7 +207,10 @@ class Engine:
                 place.conversation].steps:
             self.goto(turn, self._home_or_onboarding(contact))
             return
-        self._step(place).answer(turn)
+        following = self._step(place).answer(turn)
+        if following is not None:
+            self._enter(turn, following if isinstance(following, Place)
+                        else Place(place.conversation, str(following)))
 
     def _in_free_text(self, contact: Contact) -> bool:
         steps = self.conversations.get(contact.conversation)

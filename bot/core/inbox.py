@@ -95,7 +95,8 @@ class Inbox:
                 also: Callable[[Session], object] | None = None) -> Result:
         contact = self._contact(session, msg)
         content = self.content
-        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings, self.vault)
+        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings, self.vault,
+                    session)
         flood = self._flood(contact, msg)
         if flood.allowed:
             self.engine.handle(turn)
