@@ -22,6 +22,7 @@ from bot.core.i18n import Translator
 from bot.core.keywords import clean_text, normalise
 from bot.core.messages import Option, Outgoing, Reply
 from bot.core.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.core.settings import Settings
 from bot.features.ideas import texts as it
 from bot.features.ideas.models import (
     SENSITIVE,
@@ -192,9 +193,9 @@ def _organisation(session: Session, turn: Turn) -> str | None:
     return "committee" if active_membership(session, turn.contact.id) else None
 
 
-def _alert_officers(session: Session, vault: Vault, content: Content, settings: object,
+def _alert_officers(session: Session, vault: Vault, content: Content, settings: Settings,
                     reference: str) -> None:
-    names = set(getattr(settings, "idea_sensitive_officers", []) or [])
+    names = set(settings.idea_sensitive_officers or [])
     for recipient in recipients_for(session, "alerts"):
         if recipient.name in names:
             t = content.translator(recipient.language)
