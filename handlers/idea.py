@@ -216,4 +216,5 @@ STEPS: dict[str, StepDef] = {
 }
 
 CONVERSATION = Conversation(NAME, STEPS)
-COMMAND = Command(run=run_command)
+COMMAND = Command(run=run_command, keyword=KEYWORD, slash="/idea")
+COMMANDS = (COMMAND,)

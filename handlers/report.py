@@ -169,6 +169,7 @@ def run_cancel(turn: Turn, rest: str) -> None:
     turn.say_text(turn.t(txt.WITHDRAWN, reference=reference))
 
 
-REPORT = Command(run_report)
-NOTHING_TO_REPORT = Command(run_nothing_to_report)
-CANCEL = Command(run_cancel)
+REPORT = Command(run_report, keyword="report", slash="/report")
+NOTHING_TO_REPORT = Command(run_nothing_to_report, keyword="nothing_to_report")
+CANCEL = Command(run_cancel, keyword="cancel", slash="/cancel")
+COMMANDS = (REPORT, NOTHING_TO_REPORT, CANCEL)

@@ -73,4 +73,5 @@ def _alert_once(turn: Turn, point_id: str | None) -> bool:
     return bool(alerted) or recent
 
 
-SOS = Command(run_sos, even_when_stopped=True)
+SOS = Command(run_sos, keyword="sos", slash="/sos", even_when_stopped=True)
+COMMANDS = (SOS,)

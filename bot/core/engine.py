@@ -10,8 +10,8 @@ process can serve the next message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from bot.core import texts
 from bot.core.content import Content
 from bot.core.crypto import Vault
 from bot.core.i18n import Language, Translator
+from bot.core.keywords import KeywordIndex
 from bot.core.messages import MsgIn, Option, Reply
 from bot.core.models import Contact, utcnow
 from bot.core.settings import Settings
@@ -31,6 +32,10 @@ GLOBAL_WORDS = ("stop", "start", "delete", "help", "menu", "back", "language", "
 # Button payloads for navigation, handled like the words above.
 NAV_MENU, NAV_LANGUAGE, NAV_POINT = "nav:menu", "nav:language", "nav:point"
 CONFIRM_DELETE = "confirm_delete"
+# Chat commands ("/menu"): a chat app's command menu, typed on any channel. These are the
+# global words'; each Command declares its own (``Command.slash``).
+GLOBAL_SLASHES = {"/start": "start", "/menu": "menu", "/help": "help", "/language": "language",
+                  "/place": "point", "/stop": "stop", "/delete": "delete", "/more": "more"}
 
 
 @dataclass(frozen=True)
@@ -137,11 +142,21 @@ class Conversation:
 class Command:
     """A message that starts with a keyword (``SOS``, ``JOIN <code>``, ``RAPPORT ...``).
 
-    ``run`` gets the turn and the text after the keyword. ``even_when_stopped`` lets an SOS
-    through for someone who said STOP; ``needs_language`` defers to onboarding first.
+    A conversation module in ``handlers/`` declares its commands (``COMMANDS``) and
+    ``handlers/registry.py`` finds them: nothing else lists a command. ``run`` gets the turn
+    and the text after the keyword. ``keyword`` is its key in content/keywords.yaml, whose
+    words (every language) start it; ``words`` are the module's own, used for a key the
+    content does not have yet. ``slash`` is its chat command ("/idea"), read as the keyword.
+    ``start_argument``: a chat deep link (Telegram's t.me/<bot>?start=<code>) arrives as
+    ``/start <code>`` and means this command. ``even_when_stopped`` lets an SOS through for
+    someone who said STOP; ``needs_language`` defers to onboarding first.
     """
 
     run: Callable[[Turn, str], None]
+    keyword: str = ""
+    slash: str | None = None
+    words: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    start_argument: bool = False
     even_when_stopped: bool = False
     needs_language: bool = False
 
@@ -156,6 +171,13 @@ class Engine:
         self.home, self.language_place, self.point_place = home, language, point
         self.onboarding = onboarding
         self.commands = dict(commands or {})
+        self.slashes = {**GLOBAL_SLASHES, **{command.slash: key for key, command
+                                             in self.commands.items() if command.slash}}
+        self._start_argument = next((key for key, command in self.commands.items()
+                                     if command.start_argument), None)
+        # The commands' own words, for keys content/keywords.yaml does not have (yet).
+        self._own_words = KeywordIndex({key: command.words for key, command
+                                        in self.commands.items() if command.words})
 
     def goto(self, turn: Turn, place: Place) -> None:
         """A global word's move: the options offered before are forgotten, then ``_enter``."""
@@ -176,6 +198,8 @@ class Engine:
         if msg.kind == "blocked":  # the person blocked the bot: stop sending, say nothing
             contact.stopped = True
             return
+        if msg.kind == "text" and msg.text.lstrip().startswith("/"):
+            turn.msg = msg = replace(msg, text=self._unslash(turn, msg.text))
         command, rest = self._command(turn)
         if command is not None and rest and self._in_free_text(contact):
             command = None
@@ -212,6 +236,21 @@ class Engine:
             self._enter(turn, following if isinstance(following, Place)
                         else Place(place.conversation, str(following)))
 
+    def _unslash(self, turn: Turn, text: str) -> str:
+        """"/idea x" (or "/idea@hanya_bot x") -> "IDEA x": a chat command is read as its word."""
+        head, _, rest = text.strip().partition(" ")
+        command = head.split("@", 1)[0].lower()
+        if command == "/start" and rest.strip() and self._start_argument:  # a deep link
+            return f"{self._word(turn, self._start_argument)} {rest.strip()}"
+        key = self.slashes.get(command)
+        if key is None:
+            return text
+        return f"{self._word(turn, key)} {rest}".strip()
+
+    def _word(self, turn: Turn, key: str) -> str:
+        return (turn.content.keywords.first_word(key, "en")
+                or self._own_words.first_word(key, "en", key.upper()))
+
     def _in_free_text(self, contact: Contact) -> bool:
         steps = self.conversations.get(contact.conversation)
         step = steps.steps.get(contact.step) if steps else None
@@ -224,6 +263,8 @@ class Engine:
         if msg.kind != "text" or not self.commands:
             return None, ""
         key, rest = turn.content.keywords.leading(msg.text)
+        if key is None or key not in self.commands:
+            key, rest = self._own_words.leading(msg.text)
         if key is None or key not in self.commands:
             return None, ""
         return self.commands[key], rest
