@@ -102,3 +102,66 @@ def test_every_declared_chat_command_reaches_its_command(settings: Settings,
     report = texts(telegram.send("/report"))
     assert idea and sos and report
     assert len({idea, sos, report}) == 3  # three different answers, none "not understood"
+
+
+# --- a digest kind is one module of bot/features/digests/kinds/ -------------------------------
+
+TOY_DIGEST = '''
+"""A toy digest kind: the 3 days before, at 08:00."""
+
+from datetime import date
+
+from bot.core.i18n import Translator
+from bot.features.digests.kinds import DigestKind, register
+
+
+def title(t: Translator, start: date, end: date) -> str:
+    return f"Toy digest {start.isoformat()} to {end.isoformat()}"
+
+
+TOY = register(DigestKind("toy", days=3, cron=lambda settings: "0 8 * * *", title=title))
+'''
+
+
+@pytest.fixture
+def toy_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from bot.core import recipients
+    from bot.features.digests import kinds
+
+    folder = tmp_path / "more_kinds"
+    folder.mkdir()
+    (folder / "toy.py").write_text(textwrap.dedent(TOY_DIGEST), encoding="utf-8")
+    monkeypatch.setattr(kinds, "__path__", [*kinds.__path__, str(folder)])
+    kinds.reload()
+    yield "toy"
+    kinds._KINDS.pop("toy", None)
+    recipients.SUBSCRIPTIONS.remove("toy")
+    sys.modules.pop("bot.features.digests.kinds.toy", None)
+
+
+def test_a_digest_kind_module_is_scheduled_subscribed_and_sent(
+        toy_digest: str, settings: Settings, store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from bot.core.messages import Outgoing
+    from bot.core.models import OutboxMessage
+    from bot.core.recipients import SUBSCRIPTIONS, add_recipient
+    from bot.features.digests.scheduler import DigestJobs
+
+    runtime = build_runtime(settings, channel_traits(settings), store)
+    assert toy_digest in SUBSCRIPTIONS  # a recipient can subscribe to it
+    with store.session() as session:
+        add_recipient(session, runtime.vault, name="toy reader", address="telegram:424242",
+                      language="fr", subscriptions=["alerts", "toy"])
+    jobs = DigestJobs(runtime)
+    assert set(jobs.triggers) == {"daily", "weekly", "toy"}  # scheduled with the others
+    now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Niamey: today's 08:00 has passed
+    assert jobs.run("toy", now) == 1
+    assert jobs.run("daily", now) == 0  # the reader did not subscribe to the daily digest
+    with store.session() as session:
+        [row] = session.scalars(select(OutboxMessage)).all()
+        text = Outgoing.unseal(runtime.vault, row.payload_enc).text
+    assert text.startswith("Toy digest 2026-03-07 to 2026-03-09")
+    assert jobs.run("toy", now) == 0  # once per period and recipient, as every kind
