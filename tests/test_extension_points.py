@@ -156,7 +156,7 @@ def test_a_digest_kind_module_is_scheduled_subscribed_and_sent(
         add_recipient(session, runtime.vault, name="toy reader", address="telegram:424242",
                       language="fr", subscriptions=["alerts", "toy"])
     jobs = DigestJobs(runtime)
-    assert set(jobs.triggers) == {"daily", "weekly", "toy"}  # scheduled with the others
+    assert {"daily", "weekly", "toy"} <= set(jobs.triggers)  # scheduled with the others
     now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Niamey: today's 08:00 has passed
     assert jobs.run("toy", now) == 1
     assert jobs.run("daily", now) == 0  # the reader did not subscribe to the daily digest
