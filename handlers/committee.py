@@ -1,9 +1,9 @@
 """JOIN <code>: a one-time code from the SP/CCM enrols this contact in a watch committee.
 
-The Telegram deep link t.me/<bot>?start=<code> arrives here as "JOIN <code>" (webhooks/
-telegram.py). A wrong, used or expired code gets the same answer, so the reply never tells
-whether a code existed. A member is one contact: the same person on SMS and on Telegram needs
-two codes.
+The Telegram deep link t.me/<bot>?start=<code> arrives as "/start <code>", read as
+"JOIN <code>" (``start_argument``). A wrong, used or expired code gets the same answer, so
+the reply never tells whether a code existed. A member is one contact: the same person on SMS
+and on Telegram needs two codes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from bot.features.committees.models import (
     usable_code,
 )
 from handlers import info_point
-from handlers.report_filing import session_of, vault_for
+from handlers.report_filing import vault_for
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def run_join(turn: Turn, rest: str) -> None:
     if not code:
         turn.say_text(turn.t(txt.JOIN_HOWTO))
         return
-    session, now = session_of(turn), turn.msg.received_at
+    session, now = turn.session, turn.msg.received_at
     row = usable_code(session, vault_for(turn), code, now)
     committee = session.get(Committee, row.committee_id) if row is not None else None
     if row is None or committee is None or not committee.active:
@@ -85,4 +85,5 @@ def _point_name(turn: Turn, committee: Committee) -> str:
     return point.display(turn.language.code) if point else committee.point_id
 
 
-JOIN = Command(run_join)
+JOIN = Command(run_join, keyword="join", start_argument=True)
+COMMANDS = (JOIN,)

@@ -39,4 +39,5 @@ def _chosen(turn: Turn, rest: str) -> str | None:
     return None
 
 
-FALLBACK = Command(run_fallback, needs_language=True)
+FALLBACK = Command(run_fallback, keyword=KEYWORD, needs_language=True)
+COMMANDS = (FALLBACK,)

@@ -1,10 +1,9 @@
 """The idea box: ``IDEA <text>`` in one SMS, or ``/idea`` as a short conversation on Telegram.
 
-Steps on channels with buttons (each: what it asks / what it does with the answer):
-  text       "write your idea"                 -> theme
-  theme      themes + Skip (one is confidential) -> signature
-  signature  Signed / Anonymous                 -> stored, reference given, back where it was
-By SMS: ``IDEA <text>`` is stored signed, ``IDEA ANONYMOUS <text>`` anonymously (no theme);
+On channels with buttons, the steps (text, theme, signature) are the table ``STEPS`` at the
+end; each answer returns the step that comes next, and the last stores the idea, gives its
+reference and goes back where the person was. By SMS: ``IDEA <text>`` is stored signed,
+``IDEA ANONYMOUS <text>`` anonymously (no theme);
 ``IDEA PRIVATE <text>`` (either order with ANONYMOUS) is confidential feedback, as the
 Telegram theme of that name: kept apart, for named officers only.
 """
@@ -12,19 +11,18 @@ Telegram theme of that name: kept apart, for named officers only.
 from __future__ import annotations
 
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from bot.core import texts
 from bot.core.content import Content
 from bot.core.crypto import Vault
-from bot.core.engine import Command, Conversation, StepDef, Turn
+from bot.core.engine import Command, Conversation, Next, StepDef, Turn
 from bot.core.i18n import Translator
 from bot.core.keywords import clean_text, normalise
 from bot.core.messages import Option, Outgoing, Reply
-from bot.core.models import Contact, utcnow
 from bot.core.recipients import PRIORITY_ALERT, enqueue, recipients_for
+from bot.core.settings import Settings
 from bot.features.ideas import texts as it
 from bot.features.ideas.models import (
     SENSITIVE,
@@ -58,9 +56,9 @@ def run_command(turn: Turn, rest: str) -> None:
             turn.contact.state_data = {**turn.contact.state_data, "idea_text": text}
         if text and private:  # the confidential theme is chosen already
             turn.contact.state_data = {**turn.contact.state_data, "idea_theme": SENSITIVE}
-            _go(turn, Step.SIGNATURE)
+            turn.goto(CONVERSATION.at(Step.SIGNATURE))
             return
-        _go(turn, Step.THEME if text else Step.TEXT)
+        turn.goto(CONVERSATION.at(Step.THEME if text else Step.TEXT))
         return
     t = _translator(turn)
     if not text:
@@ -109,7 +107,7 @@ def _notice_if_new(turn: Turn, t: Translator) -> None:
     if turn.contact.notice_version is None:  # first contact: say what is kept, and how to stop
         turn.say_text(t(texts.PRIVACY_NOTICE, days=turn.settings.retention_days))
         turn.contact.notice_version = turn.settings.privacy_notice_version
-        turn.contact.notice_at = utcnow()
+        turn.contact.notice_at = turn.clock()
 
 
 # --- the conversation --------------------------------------------------------------------------
@@ -118,13 +116,13 @@ def ask_text(turn: Turn) -> None:
     turn.say(Reply(turn.t(it.ASK_TEXT)))
 
 
-def answer_text(turn: Turn) -> None:
+def answer_text(turn: Turn) -> Next:
     text = clean_text(turn.msg.text).strip() if turn.msg.kind == "text" else ""
     if not text:
         turn.say_text(turn.t(it.TEXT_ONLY))
-        return
+        return None
     turn.contact.state_data = {**turn.data, "idea_text": text}
-    _go(turn, Step.THEME)
+    return Step.THEME
 
 
 def ask_theme(turn: Turn) -> None:
@@ -134,13 +132,13 @@ def ask_theme(turn: Turn) -> None:
     turn.say(Reply(turn.t(it.ASK_THEME), options=options))
 
 
-def answer_theme(turn: Turn) -> None:
+def answer_theme(turn: Turn) -> Next:
     if turn.choice is None or not turn.choice.startswith("theme:"):
         ask_theme(turn)
-        return
+        return None
     theme = turn.choice.removeprefix("theme:") or None
     turn.contact.state_data = {**turn.data, "idea_theme": theme}
-    _go(turn, Step.SIGNATURE)
+    return Step.SIGNATURE
 
 
 def ask_signature(turn: Turn) -> None:
@@ -148,10 +146,10 @@ def ask_signature(turn: Turn) -> None:
         Option("sign:yes", turn.t(it.SIGNED)), Option("sign:no", turn.t(it.ANONYMOUS))]))
 
 
-def answer_signature(turn: Turn) -> None:
+def answer_signature(turn: Turn) -> Next:
     if turn.choice not in ("sign:yes", "sign:no"):
         ask_signature(turn)
-        return
+        return None
     data = turn.data
     signed, theme = turn.choice == "sign:yes", data.get("idea_theme")
     reference = store_idea(turn, str(data.get("idea_text") or ""), theme=theme, signed=signed)
@@ -161,6 +159,7 @@ def answer_signature(turn: Turn) -> None:
         thanks = it.THANKS_SIGNED if signed else it.THANKS_ANONYMOUS
     turn.say(Reply(turn.t(thanks, ref=reference), menu_button=True))
     _leave(turn)
+    return None  # back where it was, without asking again
 
 
 def abandon(turn: Turn) -> None:
@@ -175,20 +174,16 @@ def _leave(turn: Turn) -> None:
     turn.contact.conversation, turn.contact.step = resume
     turn.contact.state_data = {k: v for k, v in data.items()
                                if not k.startswith("idea_") and k != "options"}
-
-
-def _go(turn: Turn, step: Step) -> None:
-    turn.contact.conversation, turn.contact.step = NAME, step.value
-    STEPS[step.value].ask(turn)
+    return None  # back where it was, without asking again
 
 
 # --- storing and answering ---------------------------------------------------------------------
 
 def store_idea(turn: Turn, text: str, *, theme: str | None, signed: bool) -> str:
     """Store the idea (or confidential feedback) in the turn's transaction; return its ref."""
-    session = _session(turn.contact)
-    now = utcnow()
-    reference = next_idea_reference(session, now.astimezone(_tz(turn)).year)
+    session = turn.session
+    now = turn.clock()
+    reference = next_idea_reference(session, now.astimezone(turn.zone).year)
     common = {"reference": reference, "signed": signed, "channel": turn.msg.channel,
               "language": turn.contact.language or _keyword_language(turn)
               or turn.settings.default_language,
@@ -210,9 +205,9 @@ def _organisation(session: Session, turn: Turn) -> str | None:
     return "committee" if active_membership(session, turn.contact.id) else None
 
 
-def _alert_officers(session: Session, vault: Vault, content: Content, settings: object,
+def _alert_officers(session: Session, vault: Vault, content: Content, settings: Settings,
                     reference: str) -> None:
-    names = set(getattr(settings, "idea_sensitive_officers", []) or [])
+    names = set(settings.idea_sensitive_officers or [])
     for recipient in recipients_for(session, "alerts"):
         if recipient.name in names:
             t = content.translator(recipient.language)
@@ -226,17 +221,6 @@ def enqueue_text(session: Session, vault: Vault, channel: str, address_enc: str,
             priority=priority, contact_id=contact_id)
 
 
-def _session(contact: Contact) -> Session:
-    session = object_session(contact)
-    if session is None:  # the inbox always hands over a contact attached to its transaction
-        raise RuntimeError("contact is not attached to a session")
-    return session
-
-
-def _tz(turn: Turn) -> ZoneInfo:
-    return ZoneInfo(turn.settings.timezone)
-
-
 STEPS: dict[str, StepDef] = {
     Step.TEXT: StepDef(ask=ask_text, answer=answer_text),
     Step.THEME: StepDef(ask=ask_theme, answer=answer_theme),
@@ -244,4 +228,5 @@ STEPS: dict[str, StepDef] = {
 }
 
 CONVERSATION = Conversation(NAME, STEPS)
-COMMAND = Command(run=run_command)
+COMMAND = Command(run=run_command, keyword=KEYWORD, slash="/idea")
+COMMANDS = (COMMAND,)

@@ -1,10 +1,6 @@
 """The information point: language, place, then the menu of topics for that place.
 
-Steps (each: what it asks / what it does with the answer):
-  choose_language  list languages in their own names    -> choose_point (or menu)
-  choose_point     list places, or a shared location    -> menu (or confirm_point)
-  confirm_point    "Did you mean Assamaka?" yes / no     -> menu / choose_point
-  menu             list topics + change language/place  -> the topic's text, stays in menu
+The table of steps is ``STEPS`` at the end; each answer returns the step that comes next.
 """
 
 from __future__ import annotations
@@ -15,11 +11,10 @@ from bot.core import texts
 from bot.core.content import Content, Point, Service, isolate
 from bot.core.content_services import emergency_services, numbers_block
 from bot.core.content_services import service_line as services_line
-from bot.core.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Place, StepDef, Turn
+from bot.core.engine import NAV_LANGUAGE, NAV_POINT, Conversation, Next, Place, StepDef, Turn
 from bot.core.i18n import Translator
 from bot.core.keywords import normalise
 from bot.core.messages import Option, Reply
-from bot.core.models import utcnow
 from bot.core.sms_encoding import is_gsm7
 from handlers import listen
 
@@ -56,11 +51,11 @@ def ask_language(turn: Turn) -> None:
     turn.say(Reply(intro, options=options))
 
 
-def answer_language(turn: Turn) -> None:
+def answer_language(turn: Turn) -> Next:
     code = _language_from(turn)
     if code is None:
         _not_understood(turn, ask_language)
-        return
+        return None
     first_time = turn.contact.language is None
     turn.contact.language = code
     if first_time or turn.contact.notice_version != turn.settings.privacy_notice_version:
@@ -69,8 +64,8 @@ def answer_language(turn: Turn) -> None:
                  if turn.t.has_own(texts.PRIVACY_NOTICE_SMS) else None)
         turn.say(Reply(turn.t(texts.PRIVACY_NOTICE, days=days), sms_text=short))
         turn.contact.notice_version = turn.settings.privacy_notice_version
-        turn.contact.notice_at = utcnow()
-    _go(turn, Step.MENU if turn.contact.point_id else Step.CHOOSE_POINT)
+        turn.contact.notice_at = turn.clock()
+    return Step.MENU if turn.contact.point_id else Step.CHOOSE_POINT
 
 
 def _language_from(turn: Turn) -> str | None:
@@ -99,7 +94,7 @@ def points_reply(content: Content, language: str) -> Reply:
                  sms_text=_sms_form(t, texts.CHOOSE_POINT_SMS))
 
 
-def answer_point(turn: Turn) -> None:
+def answer_point(turn: Turn) -> Next:
     content, msg = turn.content, turn.msg
     point: Point | None = None
     if msg.kind == "location" and msg.location:
@@ -107,7 +102,7 @@ def answer_point(turn: Turn) -> None:
         if found is None:
             _far_from_every_point(turn, *msg.location)
             ask_point(turn)
-            return
+            return None
         point, km = found
         turn.say_text(turn.t(texts.NEAREST_POINT, point=point.display(turn.language.code),
                              km=round(km)))
@@ -115,27 +110,27 @@ def answer_point(turn: Turn) -> None:
         point = content.points.get(turn.choice.removeprefix("point:"))
     elif msg.kind == "text":
         point = content.find_point(msg.text)
-        if point is None and _typed_with_typo(turn):
-            return
+        if point is None:
+            guessed = _typed_with_typo(turn)
+            if guessed is not None:
+                return guessed
     if point is None:
         _not_understood(turn, ask_point)
-        return
+        return None
     turn.contact.point_id = point.id
-    _go(turn, Step.MENU)
+    return Step.MENU
 
 
-def _typed_with_typo(turn: Turn) -> bool:
+def _typed_with_typo(turn: Turn) -> Step | None:
     """A place typed with a typo: taken when sure (one letter off), asked when not."""
     found = turn.content.near_point(turn.msg.text)
     if found is None:
-        return False
+        return None
     if found.sure:
         turn.contact.point_id = found.value.id
-        _go(turn, Step.MENU)
-        return True
+        return Step.MENU
     turn.contact.state_data = {**turn.data, "point_guess": found.value.id}
-    _go(turn, Step.CONFIRM_POINT)
-    return True
+    return Step.CONFIRM_POINT
 
 
 def ask_confirm_point(turn: Turn) -> None:
@@ -145,20 +140,20 @@ def ask_confirm_point(turn: Turn) -> None:
                    options=[Option("yes", turn.keyword("yes")), Option("no", turn.keyword("no"))]))
 
 
-def answer_confirm_point(turn: Turn) -> None:
+def answer_confirm_point(turn: Turn) -> Next:
     typed = turn.content.keywords.whole(turn.msg.text) if turn.msg.kind == "text" else None
     answer = turn.choice or typed
     guess = str(turn.data.get("point_guess") or "")
     turn.contact.state_data = {k: v for k, v in turn.data.items() if k != "point_guess"}
     if answer == "yes" and guess in turn.content.points:
         turn.contact.point_id = guess
-        _go(turn, Step.MENU)
-    elif answer == "no":
-        _go(turn, Step.CHOOSE_POINT)
-    else:  # another place typed, a location...: read as an answer to "where?"
-        turn.contact.step = Step.CHOOSE_POINT.value
-        turn.choice = None
-        answer_point(turn)
+        return Step.MENU
+    if answer == "no":
+        return Step.CHOOSE_POINT
+    # another place typed, a location...: read as an answer to "where?"
+    turn.contact.step = Step.CHOOSE_POINT.value
+    turn.choice = None
+    return answer_point(turn)
 
 
 def _far_from_every_point(turn: Turn, lat: float, lon: float) -> None:
@@ -196,19 +191,21 @@ def menu_reply(content: Content, language: str, point: Point | None,
     return Reply(title, options=options)
 
 
-def answer_menu(turn: Turn) -> None:
+def answer_menu(turn: Turn) -> Next:
     choice = turn.choice or ""
     chosen = listen.payload(turn)
     if chosen is not None:
         listen.answer(turn, chosen, ask_menu)
-    elif choice == NAV_LANGUAGE:
-        _go(turn, Step.CHOOSE_LANGUAGE)
-    elif choice == NAV_POINT:
-        _go(turn, Step.CHOOSE_POINT)
-    elif choice.startswith("topic:"):
-        show_topic(turn, choice.removeprefix("topic:"))
+        return None
+    if choice == NAV_LANGUAGE:
+        return Step.CHOOSE_LANGUAGE
+    if choice == NAV_POINT:
+        return Step.CHOOSE_POINT
+    if choice.startswith("topic:"):
+        show_topic(turn, choice.removeprefix("topic:"))  # stays in the menu
     else:
         _not_understood(turn, ask_menu)
+    return None
 
 
 def show_topic(turn: Turn, key: str) -> None:
@@ -287,11 +284,6 @@ def service_line(turn: Turn, service: Service, *, long: bool) -> str:
 
 def _point(turn: Turn) -> Point | None:
     return turn.content.points.get(turn.contact.point_id or "")
-
-
-def _go(turn: Turn, step: Step) -> None:
-    turn.contact.conversation, turn.contact.step = NAME, step.value
-    STEPS[step.value].ask(turn)
 
 
 def _not_understood(turn: Turn, ask: object) -> None:

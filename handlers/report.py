@@ -35,10 +35,8 @@ from handlers.report_filing import (
     day_noon,
     file_report,
     local_today,
-    local_zone,
     membership,
     own_report,
-    session_of,
     tell_not_a_member,
     vocabulary,
 )
@@ -64,7 +62,7 @@ def summary(turn: Turn, report: Report) -> str:
              category.label(chain).lower() if category else report.category,
              alerts.people(turn.t, report.total, report.women, report.children)]
     if report.occurred_precision == "day":
-        local = report.occurred_at.astimezone(local_zone(turn)).date()
+        local = report.occurred_at.astimezone(turn.zone).date()
         parts.append(turn.t(txt.ON_DAY, date=turn.t.date(local)))
     return ", ".join(parts)
 
@@ -101,7 +99,7 @@ def _file_parsed(turn: Turn, member: CommitteeMember, committee: Committee,
                   corrects=parsed.corrects)
     report, alerted = file_report(turn, member, committee, draft)
     text = turn.t(txt.RECEIVED, reference=report.reference, summary=summary(turn, report))
-    corrected = parsed.corrects and own_report(session_of(turn), parsed.corrects, member)
+    corrected = parsed.corrects and own_report(turn.session, parsed.corrects, member)
     if corrected:
         text += "\n" + turn.t(txt.CORRECTS, reference=parsed.corrects)
     if alerted:
@@ -186,14 +184,14 @@ def run_cancel(turn: Turn, rest: str) -> None:
         turn.say_text(turn.t(txt.CANCEL_HOWTO))
         return
     reference = f"R-{match.group(1)}-{int(match.group(2)):05d}"
-    report = own_report(session_of(turn), reference, found[0])
+    report = own_report(turn.session, reference, found[0])
     if report is None:
         turn.say_text(turn.t(txt.CANCEL_NOT_FOUND, reference=reference))
         return
     if report.status != WITHDRAWN:
         report.status, report.status_changed_at = WITHDRAWN, turn.msg.received_at
         # A copy of it sent meanwhile was never withdrawn: it stands for the event now.
-        release_duplicates(session_of(turn), report, turn.msg.received_at)
+        release_duplicates(turn.session, report, turn.msg.received_at)
         log.info("report %s withdrawn by its reporter", reference)
     turn.say_text(turn.t(txt.WITHDRAWN, reference=reference))
 
@@ -201,6 +199,7 @@ def run_cancel(turn: Turn, rest: str) -> None:
 # Conversations that CANCEL (any language's word, or /cancel) leaves without storing anything.
 _FLOWS = {report_form.NAME: report_form.abandon, idea.NAME: idea.abandon}
 
-REPORT = Command(run_report, near=looks_like_report)
-NOTHING_TO_REPORT = Command(run_nothing_to_report)
-CANCEL = Command(run_cancel)
+REPORT = Command(run_report, keyword="report", slash="/report", near=looks_like_report)
+NOTHING_TO_REPORT = Command(run_nothing_to_report, keyword="nothing_to_report")
+CANCEL = Command(run_cancel, keyword="cancel", slash="/cancel")
+COMMANDS = (REPORT, NOTHING_TO_REPORT, CANCEL)

@@ -9,10 +9,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from bot.core.content import read_yaml
 from bot.core.crypto import Vault, short_ref
@@ -68,16 +67,8 @@ def vault_for(turn: Turn) -> Vault:
     return turn.vault
 
 
-def session_of(turn: Turn) -> Session:
-    """The inbox's transaction: what a handler stores commits with the replies, or not at all."""
-    session = object_session(turn.contact)
-    if session is None:
-        raise RuntimeError("the contact is not attached to a session")
-    return session
-
-
 def membership(turn: Turn) -> tuple[CommitteeMember, Committee] | None:
-    session = session_of(turn)
+    session = turn.session
     member = active_membership(session, turn.contact.id)
     if member is None:
         return None
@@ -90,17 +81,13 @@ def tell_not_a_member(turn: Turn) -> None:
     turn.say(Reply(turn.t(txt.NOT_A_MEMBER), options=sos))
 
 
-def local_zone(turn: Turn) -> ZoneInfo:
-    return ZoneInfo(turn.settings.timezone)
-
-
 def local_today(turn: Turn) -> date:
-    return turn.msg.received_at.astimezone(local_zone(turn)).date()
+    return turn.msg.received_at.astimezone(turn.zone).date()
 
 
 def day_noon(turn: Turn, day: date) -> datetime:
     """A day given without a time is stored at local noon (half a day either way at most)."""
-    return datetime.combine(day, time(12), tzinfo=local_zone(turn)).astimezone(UTC)
+    return datetime.combine(day, time(12), tzinfo=turn.zone).astimezone(UTC)
 
 
 # --- filing ----------------------------------------------------------------------------------
@@ -125,10 +112,10 @@ class Draft:
 def file_report(turn: Turn, member: CommitteeMember, committee: Committee,
                 draft: Draft) -> tuple[Report, int]:
     """Store a report, link it to related ones, alert if urgent; return it and alerts queued."""
-    session, vault = session_of(turn), vault_for(turn)
+    session, vault = turn.session, vault_for(turn)
     category = vocabulary(turn).categories.get(draft.category)
     point = turn.content.points.get(draft.point_id)
-    year = turn.msg.received_at.astimezone(local_zone(turn)).year
+    year = turn.msg.received_at.astimezone(turn.zone).year
     report = Report(
         reference=next_reference(session, year), committee_id=committee.id, member_id=member.id,
         reporter=reporter_pseudonym(vault, turn.contact.pseudonym),

@@ -1,21 +1,10 @@
 """The guided report on a chat: one question per step, buttons wherever a choice is closed
 (numbered choices on WhatsApp, which has none).
 
-Steps (what each asks -> where its answer leads):
-  category     kinds of incident                          -> place
-  place        the committee's point / another / location -> when (other_place for "another")
-  other_place  every point                                -> when
-  when         now / today / yesterday / another date     -> total (date for "another date")
-  date         a typed day/month                          -> total
-  total        a number or Unknown                        -> women
-  women        a number or Unknown                        -> children
-  children     a number or Unknown                        -> description
-  description  a few words, or Skip (a photo here counts)  -> media
-  media        one photo or voice note, or Skip           -> confirm
-  confirm      the summary: Send / Cancel                 -> filed, back to the menu
-
-The answers wait in the contact's state (the description encrypted); nothing is a report
-until Send. CANCEL or /cancel leaves at any step (handlers/report.py).
+The steps (category, place, when, counts, description, media, confirm) are the table ``STEPS``
+at the end; each answer returns the step that comes next. The answers wait in the contact's
+state (the description encrypted); nothing is a report until Send. CANCEL or /cancel leaves
+at any step (handlers/report.py).
 """
 
 from __future__ import annotations
@@ -25,7 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import texts
-from bot.core.engine import Conversation, StepDef, Turn
+from bot.core.engine import Answer, Conversation, Next, StepDef, Turn
+from bot.core.engine import Step as Ask
 from bot.core.messages import Option, Reply
 from bot.features.committees import alerts
 from bot.features.committees import texts as txt
@@ -37,7 +27,6 @@ from handlers.report_filing import (
     day_noon,
     file_report,
     local_today,
-    local_zone,
     membership,
     tell_not_a_member,
     vault_for,
@@ -66,7 +55,7 @@ def start(turn: Turn, committee: Committee) -> None:
     """Open the form; the committee's point is offered first."""
     turn.contact.state_data = {**_without_form(turn.data),
                                "report": {"home_point": committee.point_id}}
-    _go(turn, Step.CATEGORY)
+    turn.goto(CONVERSATION.at(Step.CATEGORY))
 
 
 def abandon(turn: Turn) -> None:
@@ -83,16 +72,16 @@ def ask_category(turn: Turn) -> None:
     turn.say(Reply(turn.t(txt.ASK_CATEGORY), options=options))
 
 
-def answer_category(turn: Turn) -> None:
+def answer_category(turn: Turn) -> Next:
     vocab = vocabulary(turn)
     choice = turn.choice or ""
     category = choice.removeprefix("cat:") if choice.startswith("cat:") else (
         vocab.category_words.get(fold(turn.msg.text)) if turn.msg.kind == "text" else None)
     if category not in vocab.categories:
         _again(turn, ask_category)
-        return
+        return None
     _remember(turn, category=category)
-    _go(turn, Step.PLACE)
+    return Step.PLACE
 
 
 def ask_place(turn: Turn) -> None:
@@ -108,12 +97,11 @@ def ask_other_place(turn: Turn) -> None:
     turn.say(Reply(turn.t(txt.ASK_OTHER_PLACE), options=options, request_location=True))
 
 
-def answer_place(turn: Turn) -> None:
+def answer_place(turn: Turn) -> Next:
     msg, choice = turn.msg, turn.choice or ""
     point_id: str | None = None
     if choice == "place:other":
-        _go(turn, Step.OTHER_PLACE)
-        return
+        return Step.OTHER_PLACE
     if choice.startswith("place:"):
         point_id = choice.removeprefix("place:")
     elif msg.kind == "location" and msg.location:
@@ -121,8 +109,7 @@ def answer_place(turn: Turn) -> None:
                                            max_km=turn.settings.nearest_point_max_km)
         if found is None:
             turn.say_text(turn.t(texts.NO_POINT_NEAR))
-            _go(turn, Step.OTHER_PLACE)
-            return
+            return Step.OTHER_PLACE
         point, km = found
         point_id = point.id
         turn.say_text(turn.t(texts.NEAREST_POINT, point=point.display(turn.language.code),
@@ -131,9 +118,9 @@ def answer_place(turn: Turn) -> None:
         point_id = vocabulary(turn).places.get(fold(msg.text))
     if point_id not in turn.content.points:
         _again(turn, STEPS[turn.contact.step].ask)
-        return
+        return None
     _remember(turn, point=point_id)
-    _go(turn, Step.WHEN)
+    return Step.WHEN
 
 
 def ask_when(turn: Turn) -> None:
@@ -144,7 +131,7 @@ def ask_when(turn: Turn) -> None:
     turn.say(Reply(turn.t(txt.ASK_WHEN), options=options))
 
 
-def answer_when(turn: Turn) -> None:
+def answer_when(turn: Turn) -> Next:
     choice, today = turn.choice or "", local_today(turn)
     if choice == "when:now":
         _remember(turn, at=turn.msg.received_at.isoformat(), precision="time")
@@ -152,23 +139,22 @@ def answer_when(turn: Turn) -> None:
         day = today - timedelta(days=1 if choice == "when:yesterday" else 0)
         _remember(turn, at=day_noon(turn, day).isoformat(), precision="day")
     elif choice == "when:other":
-        _go(turn, Step.DATE)
-        return
+        return Step.DATE
     elif not _typed_date(turn):
         _again(turn, ask_when)
-        return
-    _go(turn, Step.TOTAL)
+        return None
+    return Step.TOTAL
 
 
 def ask_date(turn: Turn) -> None:
     turn.say_text(turn.t(txt.ASK_DATE))
 
 
-def answer_date(turn: Turn) -> None:
+def answer_date(turn: Turn) -> Next:
     if not _typed_date(turn):
         turn.say_text(turn.t(txt.BAD_DATE))
-        return
-    _go(turn, Step.TOTAL)
+        return None
+    return Step.TOTAL
 
 
 def _typed_date(turn: Turn) -> bool:
@@ -185,14 +171,14 @@ def _typed_date(turn: Turn) -> bool:
 
 # --- counts ----------------------------------------------------------------------------------
 
-def _ask_count(message: str) -> Any:
+def _ask_count(message: str) -> Ask:
     def ask(turn: Turn) -> None:
         turn.say(Reply(turn.t(message), options=[Option(UNKNOWN, turn.t(txt.UNKNOWN))]))
     return ask
 
 
-def _answer_count(field: str, next_step: Step) -> Any:
-    def answer(turn: Turn) -> None:
+def _answer_count(field: str, next_step: Step) -> Answer:
+    def answer(turn: Turn) -> Next:
         msg, form = turn.msg, _form(turn)
         # Typed digits are a count, never "option 1": read the text before any choice.
         typed = msg.text.strip() if msg.kind == "text" else ""
@@ -202,13 +188,13 @@ def _answer_count(field: str, next_step: Step) -> Any:
             value = min(int(typed), MAX_COUNT)
         else:
             turn.say_text(turn.t(txt.BAD_COUNT))
-            return
+            return None
         total = form.get("total")
         if field != "total" and value is not None and total is not None and value > total:
             turn.say_text(turn.t(txt.COUNT_ABOVE_TOTAL, total=total))
-            return
+            return None
         _remember(turn, **{field: value})
-        _go(turn, next_step)
+        return next_step
     return answer
 
 
@@ -218,31 +204,30 @@ def ask_description(turn: Turn) -> None:
     turn.say(Reply(turn.t(txt.ASK_DESCRIPTION), options=[Option(SKIP, turn.t(txt.SKIP))]))
 
 
-def answer_description(turn: Turn) -> None:
+def answer_description(turn: Turn) -> Next:
     msg = turn.msg
     if msg.kind == "media" and msg.media:  # a photo with its caption answers both questions
         _keep_media(turn)
-        _go(turn, Step.CONFIRM)
-        return
+        return Step.CONFIRM
     if msg.kind == "text" and msg.text.strip():
         _remember(turn, description=vault_for(turn).encrypt(msg.text.strip()[:1000]))
     elif turn.choice != SKIP:
         _again(turn, ask_description)
-        return
-    _go(turn, Step.MEDIA)
+        return None
+    return Step.MEDIA
 
 
 def ask_media(turn: Turn) -> None:
     turn.say(Reply(turn.t(txt.ASK_MEDIA), options=[Option(SKIP, turn.t(txt.SKIP))]))
 
 
-def answer_media(turn: Turn) -> None:
+def answer_media(turn: Turn) -> Next:
     if turn.msg.kind == "media" and turn.msg.media:
         _keep_media(turn)
     elif not (turn.msg.kind == "choice" and turn.choice == SKIP):
         ask_media(turn)
-        return
-    _go(turn, Step.CONFIRM)
+        return None
+    return Step.CONFIRM
 
 
 def _keep_media(turn: Turn) -> None:
@@ -259,7 +244,7 @@ def ask_confirm(turn: Turn) -> None:
                    options=options))
 
 
-def answer_confirm(turn: Turn) -> None:
+def answer_confirm(turn: Turn) -> Next:
     word = turn.content.keywords.whole(turn.msg.text) if turn.msg.kind == "text" else None
     if turn.choice == DROP or word == "no":
         abandon(turn)
@@ -268,6 +253,7 @@ def answer_confirm(turn: Turn) -> None:
     else:
         turn.say_text(turn.t(txt.SEND_OR_CANCEL))
         ask_confirm(turn)
+    return None  # sent or dropped: _leave has moved the contact back to the menu
 
 
 def summary_lines(turn: Turn) -> list[str]:
@@ -295,7 +281,7 @@ def _description(turn: Turn, form: dict[str, Any]) -> str:
 
 
 def _when_text(turn: Turn, form: dict[str, Any]) -> str:
-    moment = datetime.fromisoformat(form["at"]).astimezone(local_zone(turn))
+    moment = datetime.fromisoformat(form["at"]).astimezone(turn.zone)
     day = turn.t.date(moment.date())
     return f"{day} {moment:%H:%M}" if form.get("precision") == "time" else day
 
@@ -332,11 +318,6 @@ def _remember(turn: Turn, **values: Any) -> None:
 
 def _without_form(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in ("report", "options")}
-
-
-def _go(turn: Turn, step: Step) -> None:
-    turn.contact.conversation, turn.contact.step = NAME, step.value
-    STEPS[step.value].ask(turn)
 
 
 def _again(turn: Turn, ask: Any) -> None:

@@ -20,7 +20,7 @@ from bot.features.committees import alerts
 from bot.features.committees import texts as txt
 from bot.features.committees.models import SosEvent
 from bot.features.committees.parser import find_place
-from handlers.report_filing import session_of, vocabulary
+from handlers.report_filing import vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def sos_reply(content: Content, language: str, point: Point | None, *, told: boo
 
 def _alert_once(turn: Turn, point_id: str | None) -> bool:
     """Record the SOS and alert, unless this person alerted moments ago; True if told."""
-    now, session = turn.msg.received_at, session_of(turn)
+    now, session = turn.msg.received_at, turn.session
     point = turn.content.points.get(point_id or "")
     last = turn.data.get("sos_alerted_at")
     cooldown = timedelta(minutes=turn.settings.sos_alert_cooldown_minutes)
@@ -76,4 +76,5 @@ def _alert_once(turn: Turn, point_id: str | None) -> bool:
     return bool(alerted) or recent
 
 
-SOS = Command(run_sos, even_when_stopped=True)
+SOS = Command(run_sos, keyword="sos", slash="/sos", even_when_stopped=True)
+COMMANDS = (SOS,)

@@ -54,7 +54,7 @@ def ptb_reference(data: Any) -> tuple[MsgIn, str | None]:
                       location=(loc.latitude, loc.longitude), language_hint=hint), None)
     if message.text is not None:
         return MsgIn(telegram.CHANNEL, address, external_id,
-                     text=telegram._command_to_word(message.text), language_hint=hint), None
+                     text=message.text, language_hint=hint), None
     if message.photo:
         media = ("photo", message.photo[-1].file_id)
     elif message.voice is not None:

@@ -57,12 +57,6 @@ TRAITS = ChannelTraits(CHANNEL, buttons=True, location=True, max_segments=None, 
                        voice=True)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_UPDATE_ID = 2**63 - 1  # a signed 64-bit integer (PostgreSQL's bigint), 19 digits
-# Bot commands mapped to the words the engine knows (in English; every language works too).
-COMMANDS = {"/start": "START", "/menu": "MENU", "/help": "HELP", "/language": "LANGUAGE",
-            "/place": "PLACE", "/stop": "STOP", "/delete": "DELETE", "/more": "MORE"}
-COMMANDS["/idea"] = "IDEA"  # the idea box (handlers/idea.py)
-# Watch committees (handlers/report.py, handlers/sos.py).
-COMMANDS.update({"/report": "REPORT", "/cancel": "CANCEL", "/sos": "SOS"})
 
 
 # Why the webhook refuses everything, for the log at start and /readyz (names, never values).
@@ -135,7 +129,9 @@ def parse_update(data: Any) -> tuple[MsgIn, str | None]:
     if text is not None:
         if not isinstance(text, str):
             raise Rejected("malformed update: text", status_code=400)
-        return MsgIn(CHANNEL, address, external_id, text=_command_to_word(text),
+        # A "/command" stays as typed: the engine reads it (Engine.slashes, from the commands
+        # each conversation declares), as it does in `hanya chat` and /preview.
+        return MsgIn(CHANNEL, address, external_id, text=text,
                      language_hint=hint), None
     media = _media(message)
     if media is not None:  # kept as Telegram's file id (reports); never downloaded
@@ -188,17 +184,6 @@ def _media(message: dict[str, Any]) -> tuple[str, str] | None:
     if voice is not None:
         return ("voice", _text(_object(voice), "file_id"))
     return None
-
-
-def _command_to_word(text: str) -> str:
-    head, _, rest = text.strip().partition(" ")
-    command = head.split("@", 1)[0].lower()
-    if command == "/start" and rest.strip():  # a deep link t.me/<bot>?start=<code>
-        return f"JOIN {rest.strip()}"
-    word = COMMANDS.get(command)
-    if word is None:
-        return text
-    return f"{word} {rest}".strip()
 
 
 def callback_answer(callback_id: str) -> dict[str, str]:

@@ -116,8 +116,8 @@ class _LazyGroup(TyperGroup):
             self._listing = False
 
 
-_ORDER = ["serve", "chat", "db", "telegram", "channels", "content", "committee", "user", "digest", "idea",
-          "outbox", "intake", "dead-letters", "keys", "retention", "backup", "restore", "doctor"]
+_ORDER = ["serve", "chat", "db", "telegram", "channels", "content", "committee", "user", "digest",
+          "idea", "outbox", "intake", "dead-letters", "keys", "retention", "backup", "restore", "doctor"]
 
 app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
                   no_args_is_help=True, cls=_LazyGroup)

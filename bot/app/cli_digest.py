@@ -30,7 +30,8 @@ from bot.core.crypto import Vault
 from bot.core.recipients import SUBSCRIPTIONS, Recipient, add_recipient, parse_address
 from bot.core.settings import get_settings
 from bot.features.dashboard import auth
-from bot.features.digests.digest import DIGESTS, build_digest, period_for, period_key, send_digest
+from bot.features.digests import kinds
+from bot.features.digests.digest import build_digest, period_for, period_key, send_digest
 from bot.features.digests.render import DigestRenderer, category_labels
 from bot.features.ideas.models import STATUSES, Idea, SensitiveFeedback, find_submission
 
@@ -137,7 +138,7 @@ def recipients_remove(recipient_id: int) -> None:
 
 @digest_app.command("run")
 def digest_run(
-    kind: Annotated[str, typer.Argument(help="daily or weekly")],
+    kind: Annotated[str, typer.Argument(help="a digest kind: daily, weekly...")],
     send: Annotated[bool, typer.Option("--send/--dry-run", help="queue it for the recipients "
                                        "now, or print it")] = False,
     day: Annotated[str | None, typer.Option(help="the day it is sent on (default today)")] = None,
@@ -146,8 +147,8 @@ def digest_run(
     partner: Annotated[bool, typer.Option(help="show what a partner sees (dry run)")] = False,
 ) -> None:
     """Print a digest (``--dry-run``) or queue it now for every recipient not yet served."""
-    if kind not in DIGESTS:
-        raise typer.BadParameter("daily or weekly")
+    if kind not in kinds.names():
+        raise typer.BadParameter(" or ".join(kinds.names()))
     with _runtime() as runtime:
         settings, content = runtime.settings, runtime.content.current
         tz = ZoneInfo(settings.timezone)

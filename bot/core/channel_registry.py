@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.core.engine import ChannelTraits
 from bot.core.pacing import ChannelSender, Limits, Rule
+from bot.core.settings import Settings
 
 __all__ = ["Channel", "alert_traits", "channel_for_address", "find", "get", "installed",
            "overall_rate", "readiness", "register", "rules"]
@@ -28,10 +29,10 @@ class Channel:
     name: str  # stored in rows (outbox, contacts, recipients): at most 16 characters
     scheme: str  # address prefix: "telegram:" or "tel:"
     sms_like: bool  # segments, GSM-7, numbered menus, foreign-prefix budget
-    traits: Callable[[Any], ChannelTraits]  # settings -> what a reply may use
+    traits: Callable[[Settings], ChannelTraits]  # settings -> what a reply may use
     rules: Callable[[Limits, str], list[Rule]]  # (limits, address) -> rules, overall first
     overall_rate: Callable[[Limits], float]  # messages per second (0: unpaced)
-    sender: Callable[[Any], ChannelSender | None]  # settings -> sender, None when not set up
+    sender: Callable[[Settings], ChannelSender | None]  # settings -> sender, None when not set up
     terminal_address: str  # the address `hanya chat` and /preview pretend to write from
     media: bool = False  # can receive photos and voice notes
     # (runtime, settings, wake the sender, stopping) -> a coroutine the app runs beside the
@@ -40,7 +41,7 @@ class Channel:
     # Among channels reaching one kind of address, the lowest serves a recipient by default.
     rank: int = 0
     # settings -> what /readyz shows about it (e.g. each gateway phone's last sign of life)
-    readiness: Callable[[Any], dict[str, Any]] | None = None
+    readiness: Callable[[Settings], dict[str, Any]] | None = None
     # (address, message, code) -> where a message this channel refused (``OutOfReach``, or a
     # status callback's code among ``refused_codes``) goes next: (address, message) in order,
     # the first that an installed, set-up channel reaches (bot/core/reroute.py).
@@ -79,7 +80,7 @@ def installed() -> list[Channel]:
     return sorted(_CHANNELS.values(), key=lambda channel: channel.rank)
 
 
-def readiness(settings: Any) -> dict[str, Any]:
+def readiness(settings: Settings) -> dict[str, Any]:
     """What every installed channel adds to /readyz."""
     found: dict[str, Any] = {}
     for channel in _CHANNELS.values():

@@ -1,28 +1,41 @@
 """The conversation engine: global words once, then the current step of the current conversation.
 
 A conversation (in ``handlers/``) is a table of steps; each step has ``ask`` (say what it asks)
-and ``answer`` (read the person's message, store what it learnt, go to the next step). State is
-on the contact row, so any process can serve the next message.
+and ``answer`` (read the person's message, store what it learnt) which returns the step that
+comes next, as a python-telegram-bot ``ConversationHandler`` callback returns its next state:
+a step name of the same conversation, a ``Place`` in another one, or ``None`` to stay (having
+said what it had to). The engine then asks the next step. State is on the contact row, so any
+process can serve the next message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from bot.core import texts
 from bot.core.content import Content
 from bot.core.crypto import Vault
 from bot.core.i18n import Language, Translator
+from bot.core.keywords import KeywordIndex
 from bot.core.messages import MsgIn, Option, Reply
-from bot.core.models import Contact
+from bot.core.models import Contact, utcnow
+from bot.core.settings import Settings
 
 # Words that work from any state, in every language (content/keywords.yaml).
 GLOBAL_WORDS = ("stop", "start", "delete", "help", "menu", "back", "language", "point", "more")
 # Button payloads for navigation, handled like the words above.
 NAV_MENU, NAV_LANGUAGE, NAV_POINT = "nav:menu", "nav:language", "nav:point"
 CONFIRM_DELETE = "confirm_delete"
+# Chat commands ("/menu"): a chat app's command menu, typed on any channel. These are the
+# global words'; each Command declares its own (``Command.slash``).
+GLOBAL_SLASHES = {"/start": "start", "/menu": "menu", "/help": "help", "/language": "language",
+                  "/place": "point", "/stop": "stop", "/delete": "delete", "/more": "more"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,12 @@ class ChannelTraits:
     voice: bool = False  # plays a recording sent as a voice note (Telegram)
 
 
+@dataclass(frozen=True)
+class Place:
+    conversation: str
+    step: str
+
+
 @dataclass
 class Turn:
     """One inbound message being handled: what steps read and where they put replies."""
@@ -45,13 +64,29 @@ class Turn:
     contact: Contact
     content: Content
     channel: ChannelTraits
-    settings: Any
+    settings: Settings
     # The runtime's vault (current key, old ones during a rotation): handlers encrypt with it.
     vault: Vault
+    # The inbox's transaction: what a handler stores commits with the replies, or not at all.
+    session: Session
     replies: list[Reply] = field(default_factory=list)
     topics_served: list[str] = field(default_factory=list)
     forget: bool = False  # erase the contact once this turn is stored
     choice: str | None = None  # the option the message selected, if any
+    clock: Callable[[], datetime] = utcnow  # "now" for what a handler stamps
+    # Set by ``Engine.handle``: enters a step (sets the contact's place, asks it).
+    _enter: Callable[[Turn, Place], None] | None = field(default=None, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The deployment's local time zone (Africa/Niamey): local days, years, digests."""
+        return ZoneInfo(self.settings.timezone)
+
+    def goto(self, place: Place) -> None:
+        """Enter ``place`` and ask its question (from a command; an answer returns its next)."""
+        if self._enter is None:
+            raise RuntimeError("goto outside Engine.handle")
+        self._enter(self, place)
 
     @property
     def language(self) -> Language:
@@ -80,12 +115,16 @@ class Turn:
 
 
 Step = Callable[[Turn], None]
+# What an answer returns: the next step of the same conversation, a place in another, or None
+# (stay where it is; the answer said what it had to, or moved the contact itself).
+Next = str | Place | None
+Answer = Callable[[Turn], Next]
 
 
 @dataclass(frozen=True)
 class StepDef:
     ask: Step
-    answer: Step
+    answer: Answer
     # The step waits for free text (a description, an idea): a message that merely starts with
     # a command word ("Urgence médicale à ...") is text, not a command. A keyword alone still
     # works ("SOS", "CANCEL").
@@ -97,22 +136,29 @@ class Conversation:
     name: str
     steps: Mapping[str, StepDef]
 
-
-@dataclass(frozen=True)
-class Place:
-    conversation: str
-    step: str
+    def at(self, step: str) -> Place:
+        return Place(self.name, str(step))
 
 
 @dataclass(frozen=True)
 class Command:
     """A message that starts with a keyword (``SOS``, ``JOIN <code>``, ``RAPPORT ...``).
 
-    ``run`` gets the turn and the text after the keyword. ``even_when_stopped`` lets an SOS
-    through for someone who said STOP; ``needs_language`` defers to onboarding first.
+    A conversation module in ``handlers/`` declares its commands (``COMMANDS``) and
+    ``handlers/registry.py`` finds them: nothing else lists a command. ``run`` gets the turn
+    and the text after the keyword. ``keyword`` is its key in content/keywords.yaml, whose
+    words (every language) start it; ``words`` are the module's own, used for a key the
+    content does not have yet. ``slash`` is its chat command ("/idea"), read as the keyword.
+    ``start_argument``: a chat deep link (Telegram's t.me/<bot>?start=<code>) arrives as
+    ``/start <code>`` and means this command. ``even_when_stopped`` lets an SOS through for
+    someone who said STOP; ``needs_language`` defers to onboarding first.
     """
 
     run: Callable[[Turn, str], None]
+    keyword: str = ""
+    slash: str | None = None
+    words: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    start_argument: bool = False
     even_when_stopped: bool = False
     needs_language: bool = False
     # Whether a message whose first word is this keyword with a typo ("RAPORT ...") is meant
@@ -130,10 +176,22 @@ class Engine:
         self.home, self.language_place, self.point_place = home, language, point
         self.onboarding = onboarding
         self.commands = dict(commands or {})
+        self.slashes = {**GLOBAL_SLASHES, **{command.slash: key for key, command
+                                             in self.commands.items() if command.slash}}
+        self._start_argument = next((key for key, command in self.commands.items()
+                                     if command.start_argument), None)
+        # The commands' own words, for keys content/keywords.yaml does not have (yet).
+        self._own_words = KeywordIndex({key: command.words for key, command
+                                        in self.commands.items() if command.words})
 
     def goto(self, turn: Turn, place: Place) -> None:
-        turn.contact.conversation, turn.contact.step = place.conversation, place.step
+        """A global word's move: the options offered before are forgotten, then ``_enter``."""
         turn.contact.state_data = {k: v for k, v in turn.data.items() if k != "options"}
+        self._enter(turn, place)
+
+    def _enter(self, turn: Turn, place: Place) -> None:
+        """A step's move (``Turn.goto``, an answer's return): set the place, ask its question."""
+        turn.contact.conversation, turn.contact.step = place.conversation, place.step
         self._step(place).ask(turn)
 
     def _step(self, place: Place) -> StepDef:
@@ -141,9 +199,12 @@ class Engine:
 
     def handle(self, turn: Turn) -> None:
         contact, msg = turn.contact, turn.msg
+        turn._enter = self._enter
         if msg.kind == "blocked":  # the person blocked the bot: stop sending, say nothing
             contact.stopped = True
             return
+        if msg.kind == "text" and msg.text.lstrip().startswith("/"):
+            turn.msg = msg = replace(msg, text=self._unslash(turn, msg.text))
         command, rest = self._command(turn)
         if command is not None and rest and self._in_free_text(contact):
             command = None
@@ -175,7 +236,25 @@ class Engine:
                 place.conversation].steps:
             self.goto(turn, self._home_or_onboarding(contact))
             return
-        self._step(place).answer(turn)
+        following = self._step(place).answer(turn)
+        if following is not None:
+            self._enter(turn, following if isinstance(following, Place)
+                        else Place(place.conversation, str(following)))
+
+    def _unslash(self, turn: Turn, text: str) -> str:
+        """"/idea x" (or "/idea@hanya_bot x") -> "IDEA x": a chat command is read as its word."""
+        head, _, rest = text.strip().partition(" ")
+        command = head.split("@", 1)[0].lower()
+        if command == "/start" and rest.strip() and self._start_argument:  # a deep link
+            return f"{self._word(turn, self._start_argument)} {rest.strip()}"
+        key = self.slashes.get(command)
+        if key is None:
+            return text
+        return f"{self._word(turn, key)} {rest}".strip()
+
+    def _word(self, turn: Turn, key: str) -> str:
+        return (turn.content.keywords.first_word(key, "en")
+                or self._own_words.first_word(key, "en", key.upper()))
 
     def _in_free_text(self, contact: Contact) -> bool:
         steps = self.conversations.get(contact.conversation)
@@ -189,6 +268,8 @@ class Engine:
         if msg.kind != "text" or not self.commands:
             return None, ""
         key, rest = turn.content.keywords.leading(msg.text)
+        if key is None or key not in self.commands:
+            key, rest = self._own_words.leading(msg.text)
         if key is None or key not in self.commands:
             key, rest = turn.content.keywords.near_leading(msg.text)
             command = self.commands.get(key or "")

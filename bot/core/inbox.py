@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from bot.core.messages import MsgIn, Outgoing
 from bot.core.models import Contact, utcnow
 from bot.core.recipients import route_of
 from bot.core.render import render
+from bot.core.settings import Settings
 from bot.core.sms_encoding import sms_cost
 from bot.core.store import Store
 from bot.core.turn_writes import TurnWrites
@@ -45,6 +46,13 @@ class Result:
     forgot: bool = False  # the person said DELETE: their spooled SMS go after the commit
 
 
+class ContentHolder(Protocol):
+    """Holds the current content bundle (``bot.app.runtime.ContentSource`` swaps it on reload)."""
+
+    @property
+    def current(self) -> Content: ...
+
+
 @dataclass
 class Inbox:
     """Everything a message needs to be handled, shared by every channel adapter."""
@@ -52,9 +60,9 @@ class Inbox:
     store: Store
     vault: Vault
     engine: Engine
-    settings: Any  # bot.core.settings.Settings, or a test's stand-in
+    settings: Settings
     traits: dict[str, ChannelTraits]
-    content_source: object  # has ``.current`` -> Content (swapped on reload)
+    content_source: ContentHolder
     # DELETE's erasure reaches every feature's rows, so the app hands it in (bot/app/erasure.py):
     # the person's rows in the turn's transaction, then their spooled SMS once it committed.
     erase_person: Callable[[Session, Vault, Contact, str], object]
@@ -62,7 +70,7 @@ class Inbox:
 
     @property
     def content(self) -> Content:
-        return self.content_source.current  # type: ignore[attr-defined, no-any-return]
+        return self.content_source.current
 
     def process(self, msg: MsgIn, also: Callable[[Session], object] | None = None) -> Result:
         """Handle ``msg`` exactly once; say how many replies it queued.
@@ -81,7 +89,7 @@ class Inbox:
         try:
             with self.store.session() as session:
                 result = self._handle(session, msg, also)
-            spool = getattr(self.settings, "spool_dir", None)
+            spool = self.settings.spool_dir
             if result.forgot and spool is not None:
                 self.erase_spooled(spool, self.vault, msg.address)
         except IntegrityError as exc:
@@ -95,7 +103,8 @@ class Inbox:
                 also: Callable[[Session], object] | None = None) -> Result:
         contact = self._contact(session, msg)
         content = self.content
-        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings, self.vault)
+        turn = Turn(msg, contact, content, self.traits[msg.channel], self.settings, self.vault,
+                    session)
         flood = self._flood(contact, msg)
         if flood.allowed:
             self.engine.handle(turn)

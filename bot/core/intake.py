@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import anyio
 import anyio.to_thread
@@ -51,6 +51,7 @@ from bot.core.inbox import Inbox, Outcome
 from bot.core.messages import MsgIn
 from bot.core.models import DeadLetter, IntakeMessage, utcnow
 from bot.core.recipients import route_of
+from bot.core.settings import Settings
 from bot.core.store import Store
 from bot.core.turn_writes import DeleteRow
 
@@ -99,7 +100,20 @@ class Claimed:
     payload_enc: str
 
 
-def handling_limiter(settings: Any, store: Store) -> anyio.CapacityLimiter:
+class HandlingParts(Protocol):
+    """What the intake takes from the app's wiring (``bot.app.runtime.Runtime``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def vault(self) -> Vault: ...
+    @property
+    def inbox(self) -> Inbox: ...
+
+
+def handling_limiter(settings: Settings, store: Store) -> anyio.CapacityLimiter:
     """Messages handled at once in one process (``inbox_threads``; 0: 1 on SQLite, 4 on
     PostgreSQL): more threads than the store can serve only fight over the GIL and the
     connections, and lengthen the tail."""
@@ -136,7 +150,7 @@ class Intake:
         self._stopping = False
 
     @classmethod
-    def from_settings(cls, runtime: Any, on_handled: Callable[[], None] | None = None,
+    def from_settings(cls, runtime: HandlingParts, on_handled: Callable[[], None] | None = None,
                       on_accepted: Callable[[], None] | None = None) -> Intake:
         return cls(runtime.store, runtime.vault, runtime.inbox,
                    lease=runtime.settings.intake_lease_seconds,

@@ -63,6 +63,7 @@ from bot.core.messages import Outgoing
 from bot.core.models import Contact, OutboxMessage, utcnow
 from bot.core.pacing import ChannelSender, Limits, Rule
 from bot.core.reroute import reroute
+from bot.core.settings import Settings
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ class Sender:
 
     @classmethod
     def from_settings(cls, store: Store, vault: Vault, channels: dict[str, ChannelSender],
-                      settings: Any) -> Sender:
+                      settings: Settings) -> Sender:
         """A sender with the limits, tries and lease of ``settings``."""
         limits = Limits(telegram_overall=settings.telegram_rate_overall,
                         telegram_per_chat=settings.telegram_rate_per_chat,

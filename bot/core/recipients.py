@@ -19,7 +19,9 @@ from bot.core.crypto import Vault
 from bot.core.messages import Outgoing
 from bot.core.models import Base, OutboxMessage, utcnow
 
-SUBSCRIPTIONS = ("alerts", "daily", "weekly")
+# What a recipient can receive: urgent alerts, and each digest kind (each registers its own,
+# bot/features/digests/kinds/).
+SUBSCRIPTIONS: list[str] = ["alerts"]
 DEFAULT_PHONE_REGION = "NE"  # a number typed without its country code is a Niger number
 PRIORITY_REPLY, PRIORITY_ALERT, PRIORITY_DIGEST = 0, 5, 9
 # What a message is, when nobody gave its kind: by its lane (a channel with rules about
@@ -64,6 +66,12 @@ def parse_address(text: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("write telegram:<chat id> or tel:+<country code><number>")
     return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def add_subscription(name: str) -> None:
+    """Make ``name`` a subscription a recipient can have (a digest kind registering)."""
+    if name not in SUBSCRIPTIONS:
+        SUBSCRIPTIONS.append(name)
 
 
 def subscriptions_text(subscriptions: list[str]) -> str:

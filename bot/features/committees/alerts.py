@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from bot.core.i18n import Translator
 from bot.core.messages import Reply
 from bot.core.recipients import PRIORITY_ALERT, enqueue, recipients_for, route_of
 from bot.core.render import render
+from bot.core.settings import Settings
 from bot.features.committees import texts as txt
 from bot.features.committees.models import Committee, Report
 from bot.features.committees.parser import Vocabulary
@@ -68,7 +68,7 @@ def people(t: Translator, total: int | None, women: int | None, children: int | 
     return text
 
 
-def alert_report(session: Session, vault: Vault, content: Content, settings: Any,
+def alert_report(session: Session, vault: Vault, content: Content, settings: Settings,
                  report: Report, committee: Committee, vocabulary: Vocabulary) -> int:
     """Alert the duty recipients about an urgent report."""
     point = content.points.get(report.point_id)
@@ -89,7 +89,7 @@ def alert_report(session: Session, vault: Vault, content: Content, settings: Any
     return fan_out(session, vault, content, compose)
 
 
-def alert_sos(session: Session, vault: Vault, content: Content, settings: Any,
+def alert_sos(session: Session, vault: Vault, content: Content, settings: Settings,
               point_id: str | None, at: datetime) -> int:
     """Alert the duty recipients about an SOS: the place and the time, nothing else."""
     point = content.points.get(point_id or "")

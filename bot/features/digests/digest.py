@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,20 +26,27 @@ from bot.core.recipients import PRIORITY_DIGEST, Recipient, enqueue, recipients_
 from bot.core.store import Store
 from bot.features.committees import figures as report_figures
 from bot.features.committees import models as cm
-from bot.features.dashboard.indicators import Count, Period, compute
+from bot.features.dashboard.indicators import Period, compute
+from bot.features.digests import kinds
+from bot.features.digests.data import (
+    Digest,
+    Figures,
+    IdeaLine,
+    ReportGroup,
+    UrgentReport,
+)
 from bot.features.digests.models import DigestRun
 from bot.features.ideas.models import Idea
 
 log = logging.getLogger(__name__)
-DIGESTS = ("daily", "weekly")
 # Reports that say nothing new about people: left out of the counts (one definition for the
 # digest, the dashboard, the exports and the API: bot.features.committees.figures).
 NOT_COUNTED = report_figures.NOT_COUNTED
 
 
 def period_for(kind: str, sent_on: date) -> Period:
-    """The days a digest sent on ``sent_on`` covers: the day before, or the 7 days before."""
-    days = 7 if kind == "weekly" else 1
+    """The days a digest sent on ``sent_on`` covers: the kind's ``days`` days before."""
+    days = kinds.get(kind).days
     return Period(sent_on - timedelta(days=days), sent_on - timedelta(days=1))
 
 
@@ -55,87 +61,6 @@ def previous(period: Period) -> Period:
     return Period(period.start - length, period.end - length)
 
 
-# --- the data -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class UrgentReport:
-    reference: str
-    category: str
-    point_id: str
-    total: int | None
-    women: int | None
-    children: int | None
-
-
-@dataclass(frozen=True)
-class ReportGroup:
-    """Reports of one region and category. A count no report gave is None, never 0; ``people``
-    sums the counts given, and ``complete`` says whether every report gave one."""
-
-    region: str | None
-    category: str
-    reports: int
-    people: int | None
-    women: int | None
-    children: int | None
-    complete: bool = True
-
-
-@dataclass(frozen=True)
-class IdeaLine:
-    reference: str
-    theme: str | None
-    text: str
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The logframe indicators of one period (weekly digest)."""
-
-    period: Period
-    exchanges: int
-    contacts: int
-    reporters: int
-    idea_senders: int
-    committees_active: int
-    reports: int
-    ideas: int
-    requests: int
-    themes: dict[str, int]
-    by_region: list[Count]
-    by_point: list[Count]
-    by_language: list[Count]
-    by_topic: list[Count]
-
-    @property
-    def contributors(self) -> int:
-        return self.reporters + self.idea_senders
-
-
-@dataclass
-class Digest:
-    kind: str
-    period: Period
-    urgent: list[UrgentReport] = field(default_factory=list)
-    groups: list[ReportGroup] = field(default_factory=list)
-    silent: list[str] = field(default_factory=list)
-    silent_days: int = 7
-    ideas: list[IdeaLine] = field(default_factory=list)
-    failures: int = 0
-    content_error: str | None = None
-    current: Figures | None = None
-    before: Figures | None = None
-
-    @property
-    def reports(self) -> int:
-        return sum(g.reports for g in self.groups)
-
-    @property
-    def people(self) -> int:
-        """The people the reports counted (those without a count add none)."""
-        return sum(g.people or 0 for g in self.groups)
-
-
 def build_digest(session: Session, content: Content, kind: str, period: Period, tz: ZoneInfo,
                  *, vault: Vault, silent_days: int = 7,
                  content_error: str | None = None) -> Digest:
@@ -148,9 +73,9 @@ def build_digest(session: Session, content: Content, kind: str, period: Period, 
     digest.silent = silent_committees(session, after, silent_days)
     digest.ideas = new_ideas(session, vault, first, after)
     digest.failures = delivery_failures(session, first, after)
-    if kind == "weekly":
-        digest.current = figures(session, content, period, tz)
-        digest.before = figures(session, content, previous(period), tz)
+    extend = kinds.get(kind).extend
+    if extend is not None:  # the weekly indicators
+        extend(digest, session, content, tz)
     return digest
 
 
@@ -313,6 +238,6 @@ def _done(session: Session, kind: str, key: str, recipient: Recipient) -> bool:
 
 
 __all__ = [
-    "DIGESTS", "Digest", "Figures", "IdeaLine", "ReportGroup", "UrgentReport", "build_digest",
+    "Digest", "Figures", "IdeaLine", "ReportGroup", "UrgentReport", "build_digest",
     "period_for", "period_key", "send_digest",
 ]

@@ -21,6 +21,7 @@ from bot.core.recipients import Recipient
 from bot.core.render import split_text
 from bot.core.sms_encoding import sms_cost, transliterate
 from bot.features.dashboard.indicators import Count, region_names
+from bot.features.digests import kinds
 from bot.features.digests import texts as dt
 from bot.features.digests.chart import Bar, weekly_chart
 from bot.features.digests.digest import Digest, Figures, period_key
@@ -80,7 +81,7 @@ class DigestRenderer:
             return [Outgoing(text=self.sms(digest, t, counts))]
         text = self.text(digest, t, counts)
         messages = [Outgoing(text=chunk) for chunk in split_text(text, 4096)]
-        if digest.kind == "weekly" and digest.current and digest.before:
+        if digest.current and digest.before:  # the weekly indicators
             messages.append(self.chart(digest, t, counts, recipient.core))
         return messages
 
@@ -108,10 +109,7 @@ class DigestRenderer:
         return "\n\n".join(parts)
 
     def title(self, digest: Digest, t: Translator) -> str:
-        period = digest.period
-        if digest.kind == "daily":
-            return t(dt.DAILY_TITLE, day=t.date(period.start))
-        return t(dt.WEEKLY_TITLE, start=t.date(period.start), end=t.date(period.end))
+        return kinds.get(digest.kind).title(t, digest.period.start, digest.period.end)
 
     def people(self, t: Translator, counts: Counts, total: int | None, women: int | None,
                children: int | None, complete: bool = True) -> str:
@@ -198,7 +196,7 @@ class DigestRenderer:
     def sms(self, digest: Digest, t: Translator, counts: Counts) -> str:
         """The most important lines that fit ``sms_segments`` SMS, most important first."""
         period = digest.period
-        if digest.kind == "weekly" and digest.current:
+        if digest.current:  # the weekly indicators
             now = digest.current
             lines = [t(dt.SMS_WEEKLY, start=_short(period.start), end=_short(period.end),
                        reports=counts(now.reports), ideas=counts(now.ideas),

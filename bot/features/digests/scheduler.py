@@ -18,7 +18,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.models import utcnow
-from bot.features.digests.digest import DIGESTS, send_digest
+from bot.features.digests import kinds
+from bot.features.digests.digest import send_digest
 from bot.features.digests.render import DigestRenderer, category_labels
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ class DigestJobs:
         self.runtime, self.wake, self.clock = runtime, wake, clock
         settings = runtime.settings
         self.tz = ZoneInfo(settings.timezone)
-        self.triggers = {"daily": make_trigger(settings.digest_daily_cron, self.tz),
-                         "weekly": make_trigger(settings.digest_weekly_cron, self.tz)}
+        self.triggers = {kind.name: make_trigger(kind.cron(settings), self.tz)
+                         for kind in kinds.kinds()}
 
     def run(self, kind: str, now: datetime | None = None) -> int:
         """Queue the ``kind`` digest of the period that ended at its last fire, if still due."""
@@ -82,7 +83,7 @@ class DigestJobs:
 
     def catch_up(self, now: datetime | None = None) -> int:
         """Send every digest whose last period was never sent (the service was down)."""
-        return sum(self.run_safely(kind, now) for kind in DIGESTS)
+        return sum(self.run_safely(kind, now) for kind in self.triggers)
 
     def run_safely(self, kind: str, now: datetime | None = None) -> int:
         try:
