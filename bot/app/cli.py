@@ -117,7 +117,8 @@ class _LazyGroup(TyperGroup):
 
 
 _ORDER = ["serve", "chat", "db", "telegram", "channels", "content", "committee", "user", "digest",
-          "idea", "outbox", "intake", "dead-letters", "keys", "retention", "backup", "restore", "doctor"]
+          "idea", "outbox", "intake", "dead-letters", "keys", "retention", "backup", "restore",
+          "doctor"]
 
 app = typer.Typer(help="Hanya: safe-migration information and watch-committee reports.",
                   no_args_is_help=True, cls=_LazyGroup)
@@ -191,36 +192,61 @@ def serve(host: str = "127.0.0.1", port: int = 8000, migrate: bool = True) -> No
 def chat(
     channel: Annotated[str, typer.Option(help="sms, telegram, whatsapp or android-sms")] = "sms",
     lang: Annotated[str | None, typer.Option(help="start in this language (code)")] = None,
+    store: Annotated[bool, typer.Option(
+        "--store", help="talk to the configured store (HANYA_DATABASE_URL): JOIN with a code "
+        "from `hanya committee invite`, see alerts, idea answers and digests")] = False,
 ) -> None:
     """Talk to the bot in a terminal, rendered as CHANNEL would show it.
 
     Type a number to pick an option; type `@lat,lon` to share a location (telegram).
-    The conversation is kept in a throw-away database.
+    The conversation is kept in a throw-away database, or with --store in the configured one.
+    Nothing leaves the machine: every send waiting in the outbox (replies, alerts, idea answers,
+    digests) is shown here and marked as sent to the terminal, never delivered. An empty line
+    shows what other commands queued meanwhile.
     """
     from bot.app.runtime import build_runtime
     from bot.core import channel_registry
     from bot.core.chat_session import ChatSession
     from bot.core.migrate import upgrade
-    from webhooks.channels import channel_traits
+    from webhooks.channels import channel_traits, senders
 
     names = [installed.name for installed in channel_registry.installed()]
     if channel not in names:
         raise typer.BadParameter(f"channel must be one of: {', '.join(names)}")
+    settings = get_settings().model_copy(update={"run_sender": False})
+    if store and settings.production:
+        # Every pending send would be shown here instead of reaching the people waiting for it.
+        console.print("[red]`hanya chat --store` takes every send waiting in the outbox: not on "
+                      "a production store (HANYA_PRODUCTION=true). Use a copy: "
+                      "HANYA_PRODUCTION=false HANYA_DATABASE_URL=sqlite:///var/try.db[/red]",
+                      highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = get_settings().model_copy(update={
-            "database_url": f"sqlite:///{Path(tmp) / 'chat.db'}", "run_sender": False})
+        if not store:
+            settings = settings.model_copy(update={
+                "database_url": f"sqlite:///{Path(tmp) / 'chat.db'}"})
+        elif configured := sorted(senders(settings)):
+            console.print(f"[yellow]Provider credentials are set ({', '.join(configured)}): this "
+                          "terminal sends nothing, but a `hanya serve` or `hanya outbox run` on "
+                          "the same store may deliver a send before it is shown here.[/yellow]",
+                          highlight=False, soft_wrap=True)
         runtime = build_runtime(settings, channel_traits(settings))
         upgrade(runtime.store)
-        session = ChatSession(runtime, channel)
+        session = ChatSession(runtime, channel, show_all=True)
+        session.show_others()  # what was waiting already
         if lang:
             session.send("hello")
             session.send(_language_number(runtime, lang))
-        console.print("[dim]Ctrl-D to quit.[/dim]")
+        console.print("[dim]Ctrl-D to quit" + (
+            "; an empty line shows what other commands queued." if store else ".") + "[/dim]")
         while True:
             try:
                 text = console.input("[bold cyan]you>[/bold cyan] ")
             except (EOFError, KeyboardInterrupt):
                 break
+            if store and not text.strip():
+                session.show_others()
+                continue
             session.send(text)
         runtime.store.dispose()
 

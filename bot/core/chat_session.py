@@ -1,19 +1,29 @@
 """A conversation through the real inbox, without a provider: what would be sent is returned
-(and printed for ``hanya chat``). The terminal, ``/preview`` and ``hanya content stats`` use it."""
+(and printed for ``hanya chat``). The terminal, ``/preview`` and ``hanya content stats`` use it.
+
+``hanya chat --store`` talks to the configured store and shows every send waiting in its outbox
+(alerts, idea answers, digests, replies to others), not only its own replies: each row it shows
+is marked ``sent`` with ``delivery_status`` ``terminal`` in the transaction that takes it, so no
+sender delivers it later (a sender claims only ``pending`` rows) and the retention purge removes
+it like any sent row. A row a sender has already claimed (``sending``) is left to that sender.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core import channel_registry
 from bot.core.crypto import Vault
 from bot.core.inbox import Inbox
 from bot.core.messages import MsgIn, Outgoing
-from bot.core.models import OutboxMessage
-from bot.core.recipients import route_of
+from bot.core.models import OutboxMessage, utcnow
+from bot.core.recipients import PRIORITY_ALERT, PRIORITY_DIGEST, PRIORITY_REPLY, route_of
 from bot.core.sms_encoding import sms_cost
 from bot.core.store import Store
 
@@ -31,8 +41,10 @@ class ChatRuntime(Protocol):
 class ChatSession:
     """One terminal conversation through the real inbox, printing what would be sent."""
 
-    def __init__(self, runtime: ChatRuntime, channel: str, echo: bool = True) -> None:
-        self.runtime, self.channel, self.echo = runtime, channel, echo
+    def __init__(self, runtime: ChatRuntime, channel: str, echo: bool = True,
+                 show_all: bool = False) -> None:
+        # show_all: also take every other send waiting in the outbox (``hanya chat --store``).
+        self.runtime, self.channel, self.echo, self.show_all = runtime, channel, echo, show_all
         self.counter = 0
 
     def send(self, text: str) -> list[Outgoing]:
@@ -55,15 +67,71 @@ class ChatSession:
             # A confirmation has no route: only this address's (another person's is theirs).
             rows = [row for row in rows if not row.forget_after_send
                     or vault.decrypt(row.address_enc) == msg.address]
-            for row in rows:  # shown here: count it as delivered (and forget it, as the sender)
-                row.status, row.provider_id = "sent", "terminal"
-                if row.forget_after_send:
-                    session.delete(row)
             messages = [Outgoing.unseal(vault, row.payload_enc) for row in rows]
+            _mark_sent_to_terminal(session, rows)
         if self.echo:
             for message in messages:
                 print_outgoing(message, self.channel)
+        if self.show_all:
+            self.show_others()
         return messages
+
+    def show_others(self) -> list[TerminalSend]:
+        """Every other send waiting in the outbox, shown (when echoing) and marked as sent to
+        the terminal: nothing queued while this session runs ever reaches a provider."""
+        sends = take_for_terminal(self.runtime.store, self.runtime.vault)
+        if self.echo:
+            for send in sends:
+                console.print(f"[bold magenta]to {send.to}[/bold magenta] [dim]({send.kind}, "
+                              f"{send.channel}; shown here, not delivered)[/dim]",
+                              highlight=False)
+                print_outgoing(send.message, send.channel)
+        return sends
+
+
+@dataclass(frozen=True)
+class TerminalSend:
+    """One outbox row shown in the terminal instead of being delivered."""
+
+    channel: str
+    to: str  # the address, masked to its last three characters
+    kind: str  # the row's lane: a reply, an alert or answer, a digest
+    message: Outgoing
+
+
+_KINDS = {PRIORITY_REPLY: "reply", PRIORITY_ALERT: "alert or answer", PRIORITY_DIGEST: "digest"}
+
+
+def take_for_terminal(store: Store, vault: Vault) -> list[TerminalSend]:
+    """Take every pending outbox row (due or not) in one transaction, as a sender would claim
+    it, and mark it sent to the terminal; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL leaves a row
+    another process is claiming at this instant to it."""
+    with store.session() as session:
+        rows = session.scalars(select(OutboxMessage)
+                               .where(OutboxMessage.status == "pending")
+                               .order_by(OutboxMessage.priority, OutboxMessage.id)
+                               .with_for_update(skip_locked=True)).all()
+        sends = [TerminalSend(row.channel, _masked(vault.decrypt(row.address_enc)),
+                              _KINDS.get(row.priority, f"priority {row.priority}"),
+                              Outgoing.unseal(vault, row.payload_enc)) for row in rows]
+        _mark_sent_to_terminal(session, rows)
+    return sends
+
+
+def _mark_sent_to_terminal(session: Session, rows: Sequence[OutboxMessage]) -> None:
+    # Shown here: count it as delivered (and forget a DELETE's confirmation, as the sender
+    # does). A provider id of its own, so no provider's status callback can ever match it.
+    now = utcnow()
+    for row in rows:
+        row.status, row.sent_at, row.lease_until = "sent", now, None
+        row.provider_id, row.delivery_status = f"terminal-{row.id}", "terminal"
+        if row.forget_after_send:
+            session.delete(row)
+
+
+def _masked(address: str) -> str:
+    scheme, _, value = address.partition(":")
+    return f"{scheme}:…{value[-3:]}"
 
 
 def _terminal_msg(channel: str, counter: int, text: str, location: bool) -> MsgIn:

@@ -114,6 +114,14 @@ class Turn:
         return self.content.keywords.first_word(key, self.language.code, key.upper())
 
 
+def _idea_hint(turn: Turn) -> str:
+    """HELP names the idea box (its keyword in the person's language) when the content has one:
+    the way a migrant learns it exists."""
+    if "idea" not in turn.content.keyword_entries:
+        return ""
+    return "\n" + turn.t(texts.HELP_IDEA, idea=turn.keyword("idea"))
+
+
 Step = Callable[[Turn], None]
 # What an answer returns: the next step of the same conversation, a place in another, or None
 # (stay where it is; the answer said what it had to, or moved the contact itself).
@@ -304,7 +312,7 @@ class Engine:
                            options=[Option("yes", turn.keyword("yes")),
                                     Option("no", turn.keyword("no"))], numbered_hint=False))
         elif key == "help":
-            turn.say_text(turn.t(texts.HELP))
+            turn.say_text(turn.t(texts.HELP) + _idea_hint(turn))
         elif key == "more":
             self._more(turn)
         elif key == "language":

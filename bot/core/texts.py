@@ -91,6 +91,9 @@ NOT_UNDERSTOOD = N_("Sorry, I did not understand. Reply with a number from the l
 # SOS stays SOS in every language.
 HELP = N_("Words you can send at any time: SOS in danger, MENU, BACK, LANGUAGE, PLACE, STOP, "
           "DELETE.")
+# TRANSLATORS: the line after that list, so that people learn the idea box exists. {idea} is
+# filled in with this language's IDEA keyword.
+HELP_IDEA = N_("An idea or a suggestion? Send {idea} and your message.")
 # TRANSLATORS: answer to STOP. START is the keyword in this language.
 STOPPED = N_("You will not receive any more messages. Send START to come back.")
 # TRANSLATORS: answer to START after STOP.
