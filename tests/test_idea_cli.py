@@ -29,6 +29,10 @@ def hanya(settings, store, monkeypatch):
                         "HANYA_IDEA_SENSITIVE_OFFICERS": "Aissa,Moussa"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    # rich cuts columns to the terminal's width, read once when the console was made (the
+    # module may have been imported by another test, before COLUMNS was set)
+    from bot.app import cli_digest
+    monkeypatch.setattr(cli_digest.console, "width", 200)
 
     def run(*args: str, input: str | None = None, code: int = 0) -> str:
         result = CliRunner().invoke(app, ["idea", *args], input=input, env={"COLUMNS": "200"})
