@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import hxl
@@ -188,3 +189,24 @@ def test_the_overview_links_partners_to_the_report_aggregates(dash, store):
     assert "Rapports par mois, région et catégorie (HXL)" in page
     assert "/dashboard/exports/report-aggregates.csv?month=" in page
     assert "/dashboard/exports/reports.csv" not in page
+
+
+def test_partner_overview_withholds_people_of_few_reports_without_a_misleading_small_count(
+        dash, store):
+    # Issue 21: two reports of 150 people read "<5" people on the partner's overview.
+    arlit = add_committee(store, "Comité Arlit")
+    for day in (3, 4):
+        add_report(store, arlit, at(f"2026-03-{day:02d}"), total=75, women=10, children=20)
+    signed_in(dash, store, "partner-1", "partner")
+    page = dash.get("/dashboard?month=2026-03").text
+    cards = {label: value for value, label in re.findall(
+        r'<div class="card"><b>([^<]*)</b><span>([^<]*)</span>', page)}
+    people = ("Personnes comptées dans les rapports", "Dont femmes", "Dont enfants")
+    assert [cards[label] for label in people] == ["masqué"] * 3, cards
+    assert cards["Rapports reçus"] == "&lt;5"  # the reports themselves are few: "<5" is true
+    assert "quel que soit leur nombre, quand moins de 5 rapports les ont donnés" in page
+    signed_in(dash, store, "officer-1", "officer")
+    cards = dict((label, value) for value, label in re.findall(
+        r'<div class="card"><b>([^<]*)</b><span>([^<]*)</span>',
+        dash.get("/dashboard?start=2026-03-01&end=2026-03-31").text))
+    assert (cards["Rapports reçus"], cards[people[0]]) == ("2", "150")

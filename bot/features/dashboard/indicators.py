@@ -76,6 +76,9 @@ class Count:
     label: str
     value: int | None
     code: str | None = None  # the OCHA P-code where the key is a point or a region
+    # Hidden whole, however large, because too few reports gave it (people, women, children):
+    # shown as "withheld", never as "<5", which would read as a small number (issue 21).
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def suppress(indicators: Indicators, threshold: int) -> Indicators:
     # reports are few, their people, women and children go too (as in the exports).
     few = any(c.key == "reports" and c.value is not None and 0 < c.value < threshold
               for c in indicators.extra)
-    extra = [replace(c, value=None) if few and c.key in PEOPLE_KEYS else c
+    extra = [replace(c, value=None, withheld=True) if few and c.key in PEOPLE_KEYS else c
              for c in hide(indicators.extra)]
 
     return replace(
