@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
+from bench.outbound import run_until_drained
 from bot.core.crypto import Vault
 from bot.core.messages import Outgoing
 from bot.core.models import OutboxMessage
@@ -212,19 +212,8 @@ async def _drain(store: Store, vault: Vault, channel: str, settings: Settings,
     if hasattr(adapter, "start"):
         await adapter.start()
     sender = Sender.from_settings(store, vault, {channel: adapter}, settings)
-    task = asyncio.create_task(sender.run())
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and not task.done():
-            await asyncio.sleep(0.1)
-            if not await asyncio.to_thread(_count, store, ["pending", "sending"]):
-                break
-    finally:
-        sender.stop()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(task, 30)
-        if hasattr(adapter, "stop"):
-            await adapter.stop()
+    await run_until_drained(sender, adapter, lambda: _count(store, ["pending", "sending"]),
+                            timeout, poll=0.1)
 
 
 def _count(store: Store, statuses: list[str]) -> int:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,12 +130,23 @@ async def _run(store: Store, vault: Vault, channel: str, settings: Settings, tim
     gc.collect()
     gc.freeze()
     started = time.time()
+    try:
+        await run_until_drained(sender, adapter, lambda: _waiting(store), timeout, poll=0.25)
+    finally:
+        gc.unfreeze()
+    return started
+
+
+async def run_until_drained(sender: Any, adapter: Any, waiting: Callable[[], int],
+                            timeout: float, *, poll: float) -> None:
+    """Run ``sender`` until ``waiting()`` (read in a thread) is 0 or ``timeout`` passes, then
+    stop it and its adapter."""
     task = asyncio.create_task(sender.run())
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and not task.done():
-            await asyncio.sleep(0.25)
-            if not await asyncio.to_thread(_waiting, store):
+            await asyncio.sleep(poll)
+            if not await asyncio.to_thread(waiting):
                 break
     finally:
         sender.stop()
@@ -142,8 +154,6 @@ async def _run(store: Store, vault: Vault, channel: str, settings: Settings, tim
             await asyncio.wait_for(task, 30)
         if hasattr(adapter, "stop"):
             await adapter.stop()
-        gc.unfreeze()
-    return started
 
 
 def _waiting(store: Store) -> int:
