@@ -267,7 +267,6 @@ def _sms_form(t: Translator, message: str) -> str | None:
 def _announced(content: Content, language: str, used: str, text: str,
                sms: str) -> tuple[str, str]:
     """A text in another language than the person's says so first, in the person's language."""
-    sms = content.sms_form(sms, used, language)  # Hôpital -> Hopital, as in a French SMS
     if used == language or used not in content.languages:
         return text, sms
     note = content.translator(language)(texts.FALLBACK_NOTICE,

@@ -215,3 +215,14 @@ def test_report_texts_and_pending_codes_survive_a_key_rotation(member, store, se
     new_only = Vault(b"a-new-secret-key-for-the-rotation")
     assert new_only.decrypt(report.description_enc) == "sans eau"
     assert new_only.decrypt(report.raw_text_enc) == "RAPPORT ASSAMAKA EXPULSION 120 sans eau"
+
+
+def test_a_tamajaq_members_confirmation_in_french_costs_what_it_costs_in_french(
+        client, twilio_api, store, settings, committee):
+    # Tamajaq's catalogue still holds the French text ("Reçu ..."): its ç alone would make the
+    # SMS UCS-2 and cost 2 segments where the same words in a French SMS cost 1 (issue 21).
+    user = sms_member(client, twilio_api, store, settings, NUMBER, committee, "8")
+    [reply] = user.say("RAPPORT ASSAMAKA EXPULSION 120 F25 E15 sans eau")
+    assert reply == ("Recu R-2026-00001 : Assamaka, expulsion, 120 personnes dont 25 F, 15 E. "
+                     "Pour le retirer : ANNULER R-2026-00001")
+    assert sms_cost(reply).encoding == "GSM-7" and sms_cost(reply).segments == 1

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.app import check_emergency
+from bot.core.content import load_content
 from bot.core.settings import ROOT, get_settings
 from bot.features.editor.check import Finding, Report, check_content
 from bot.features.editor.staleness import mark_translated
@@ -192,13 +193,23 @@ def test_sms_over_the_segment_budget(tree):
                      finding.message)
 
 
-def test_sms_forced_into_ucs2_by_a_character_with_a_plain_look_alike(tree):
+def test_sms_forced_into_ucs2_by_a_character_outside_the_language_letters(tree):
+    # ŋ is Zarma's or Fulfulde's, not a Hausa letter (content/languages.yaml `letters`).
     path = tree / "content/ha/topics.yaml"
-    line = edit(path, 'sms: "Ayyukan taimako a nan', 'sms: "Ayyukan taimako’ a nan')
+    line = edit(path, 'sms: "Ayyukan taimako a nan', 'sms: "Ayyukaŋ taimako a nan')
     finding = only(check(tree), "warning", "topic 'help_near_you': the SMS is sent as UCS-2")
     assert (finding.file, finding.line, finding.language) == ("content/ha/topics.yaml", line, "ha")
-    assert '"’" (U+2019)' in finding.message
-    assert "would be GSM-7 and cost 1 segment(s), not 1" in finding.message
+    assert '"ŋ" (U+014B)' in finding.message
+    assert "would be GSM-7" in finding.message
+
+
+def test_a_curly_apostrophe_in_hausa_is_sent_plain_and_not_blamed(tree):
+    edit(tree / "content/ha/topics.yaml", 'sms: "Ayyukan taimako a nan',
+         'sms: "Ayyukan taimako’ a nan')
+    assert not [f for f in check(tree).findings if "UCS-2" in f.message
+                and f.file == "content/ha/topics.yaml"]
+    hausa = load_content(tree / "content", tree / "locales").languages["ha"]
+    assert hausa.sms_spelling("taimako’ ɗa") == "taimako' ɗa"  # its own ɗ stays
 
 
 def test_hooked_letters_of_hausa_are_not_blamed(tree):

@@ -16,7 +16,7 @@ from bot.core.content_services import emergency_services
 from bot.core.engine import ChannelTraits
 from bot.core.messages import Reply
 from bot.core.render import render
-from bot.core.sms_encoding import paginate, transliterate
+from bot.core.sms_encoding import paginate
 from bot.features.editor.check_tree import Tree
 from handlers.info_point import emergency_reply, menu_reply, points_reply
 from handlers.sos import sos_reply
@@ -29,8 +29,7 @@ def first_sms(content: Content, language: str, reply: Reply, max_segments: int) 
     lang = content.languages[language]
     text, hint = (reply.sms_text or reply.text).strip(), content.translator(language)(
         texts.SMS_MORE_HINT)
-    if lang.transliterate:
-        text, hint = transliterate(text), transliterate(hint)
+    text, hint = lang.sms_spelling(text), lang.sms_spelling(hint)
     return paginate(text, max_segments, hint)[0]
 
 

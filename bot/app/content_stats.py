@@ -24,7 +24,7 @@ from bot.core.chat_session import ChatSession
 from bot.core.content import Content, load_content
 from bot.core.messages import MsgIn
 from bot.core.settings import Settings
-from bot.core.sms_encoding import sms_cost, transliterate
+from bot.core.sms_encoding import sms_cost
 from bot.features.editor.check_text import DRAFT_FLAG, STAFF_DOMAINS, pot_files, translated
 from bot.features.editor.staleness import SOURCE, staleness
 
@@ -186,9 +186,7 @@ def _sender(session: ChatSession, address: str) -> Callable[[str], list[Any]]:
 def _cost(say: Callable[[str], list[Any]], reply: str, messages: list[Any], content: Content,
           code: str) -> ReplyCost:
     """The cost of a reply and of every MORE page that follows it."""
-    hint = content.translator(code)(texts.SMS_MORE_HINT)
-    if content.languages[code].transliterate:
-        hint = transliterate(hint)
+    hint = content.languages[code].sms_spelling(content.translator(code)(texts.SMS_MORE_HINT))
     pages = [m.text for m in messages]
     while pages and pages[-1].endswith(hint) and len(pages) < 20:
         pages += [m.text for m in say(content.keywords.first_word("more", code, "MORE"))]

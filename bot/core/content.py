@@ -21,7 +21,6 @@ from bot.core.audio import Recording, load_recordings, source_text
 from bot.core.errors import ContentError
 from bot.core.i18n import Catalogs, Language, Translator, parse_languages, preferring
 from bot.core.keywords import KeywordIndex, Near, near, normalise
-from bot.core.sms_encoding import transliterate
 
 NATIONAL = "national"
 # A number in a topic text is written {phone:<service id>}: it then carries the same
@@ -112,17 +111,6 @@ class Content:
             return str(chosen)
         code = (hint or "").split("-")[0].lower()
         return code if code in self.languages else default
-
-    def sms_form(self, text: str, written_in: str | None, reader: str) -> str:
-        """A text in another language than the reader's, as an SMS carries it: a French
-        fallback (or Tamajaq's French stand-in) inside a Hausa SMS loses its accents as it
-        would in a French SMS (Hôpital -> Hopital: GSM-7, half the cost), while the reader's
-        own letters (ɓ ɗ ƙ) are never touched."""
-        source = self.texts_from.get(written_in or "", written_in or "")
-        language, own = self.languages.get(source), self.languages.get(reader)
-        if language is None or not language.transliterate or (own and own.transliterate):
-            return text  # the renderer transliterates a transliterating reader's whole SMS
-        return transliterate(text)
 
     def chain(self, language: str, prefer: str | None = None) -> list[str]:
         """The languages read in turn for a text; ``prefer`` (a person's chosen fallback,

@@ -32,28 +32,25 @@ def _check(content: Content, language: str, service: Service) -> str:
             else t(texts.NOT_VERIFIED))
 
 
-def _in(content: Content, values: Mapping[str, str] | None, chain: list[str], language: str,
-        *, sms: bool) -> str:
-    """A service's field in the reader's language, else its fallback's (in an SMS, with the
-    fallback's accents dropped when that language's own SMS drop them: Hôpital -> Hopital)."""
-    value, written_in = localised_in(values, chain)
-    return content.sms_form(value, written_in, language) if sms else value
+def _in(values: Mapping[str, str] | None, chain: list[str]) -> str:
+    """A service's field in the reader's language, else its fallback's (an SMS then spells it
+    as the reader's SMS spell everything: ``Language.sms_spelling``, Hôpital -> Hopital)."""
+    return localised_in(values, chain)[0]
 
 
 def service_line(content: Content, language: str, service: Service, *, long: bool) -> str:
     """One service: what it gives, where, hours, phone, its source's date and who checked it.
     The short form is the SMS one."""
     chain = content.chain(language)
-    sms = not long
-    details = [_in(content, service.gives, chain, language, sms=sms)]
+    details = [_in(service.gives, chain)]
     if long:
-        details += [_in(content, service.where, chain, language, sms=False),
-                    _in(content, service.hours, chain, language, sms=False)]
+        details += [_in(service.where, chain),
+                    _in(service.hours, chain)]
     if service.phone:
         details.append(isolate(service.phone, content.direction(language)))
     detail = "; ".join(d for d in details if d)
     dated = [service.source_date] if service.source_date and service.point != NATIONAL else []
-    name = _in(content, service.name, chain, language, sms=sms)
+    name = _in(service.name, chain)
     line = f"{name}: {detail}" if detail else name
     notes = ", ".join([*dated, _check(content, language, service)])
     return ("• " if long else "- ") + f"{line} ({notes})"
@@ -68,7 +65,7 @@ def numbers_block(content: Content, language: str, services: list[Service]) -> s
     chain, direction = content.chain(language), content.direction(language)
     groups: dict[str, list[str]] = {}
     for service in services:
-        name = _in(content, service.short or service.name, chain, language, sms=True)
+        name = _in(service.short or service.name, chain)
         groups.setdefault(name, []).append(isolate(service.phone or "", direction))
     body = ", ".join(f"{name} {' / '.join(phones)}" for name, phones in groups.items())
     checks = dict.fromkeys(_check(content, language, s) for s in services)

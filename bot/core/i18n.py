@@ -11,6 +11,7 @@ import gettext
 import io
 import logging
 import string
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.core.errors import ContentError
+from bot.core.sms_encoding import transliterate
 
 log = logging.getLogger(__name__)
 DOMAIN = "messages"
@@ -40,10 +42,19 @@ class Language:
     fallback: tuple[str, ...] = ()
     transliterate: bool = False
     plural: Mapping[str, Any] | None = None
+    letters: str = ""  # its letters outside GSM-7 (ɓ ɗ ƙ, Zarma's ã): an SMS keeps them
 
     @property
     def rtl(self) -> bool:
         return self.direction == "rtl"
+
+    def sms_spelling(self, text: str) -> str:
+        """``text`` as this language's SMS carry it: with ``transliterate``, every character
+        outside GSM-7 that is not one of the language's own letters becomes its GSM-7
+        look-alike (Hôpital -> Hopital, also in a French text standing in for a missing
+        Hausa one); the language's letters, and everything in a language that does not
+        transliterate (Arabic), stay."""
+        return transliterate(text, keep=self.letters) if self.transliterate else text
 
 
 def babel_locale(language: Language, languages: Mapping[str, Language]) -> Locale:
@@ -196,5 +207,6 @@ def parse_languages(entries: Sequence[Mapping[str, Any]]) -> dict[str, Language]
             fallback=tuple(entry.get("fallback") or ()),
             transliterate=bool(entry.get("transliterate", False)),
             plural=entry.get("plural"),
+            letters=unicodedata.normalize("NFC", str(entry.get("letters") or "")),
         )
     return languages

@@ -10,7 +10,7 @@ from bot.core import texts
 from bot.core.engine import ChannelTraits
 from bot.core.i18n import Language, Translator
 from bot.core.messages import Outgoing, Reply
-from bot.core.sms_encoding import paginate, sms_cost, transliterate
+from bot.core.sms_encoding import paginate, sms_cost
 
 VOICE_CAPTION = 1024  # Telegram's caption limit (sendVoice), in UTF-16 code units
 
@@ -90,7 +90,7 @@ def _render_sms(replies: list[Reply], max_segments: int, language: Language,
             body = "\n".join([body, *lines, t(texts.SMS_MENU_HINT)])
         parts.append(body.strip())
     def shaped(text: str) -> str:
-        return transliterate(text) if language.transliterate else text
+        return language.sms_spelling(text)
 
     def fits(text: str) -> bool:
         return sms_cost(text).segments <= max_segments

@@ -130,11 +130,12 @@ def _accent(mark: str) -> bool:
     return bool(unicodedata.combining(mark)) and mark not in _OVERLAYS
 
 
-def transliterate(text: str) -> str:
-    """Replace characters outside GSM-7 by safe GSM-7 look-alikes, keeping every GSM-7 character."""
+def transliterate(text: str, keep: str = "") -> str:
+    """Replace characters outside GSM-7 by safe GSM-7 look-alikes, keeping every GSM-7 character
+    and every character of ``keep`` (a language's own letters: Zarma's ã stays ã)."""
     text = unicodedata.normalize("NFC", text)  # e + U+0301 -> é, which GSM-7 has
     text = _GUILLEMET_CLOSE.sub("»", _GUILLEMET_OPEN.sub("«", text))  # « oui » -> "oui"
-    return "".join(_lookalike(char) for char in text)
+    return "".join(char if char in keep else _lookalike(char) for char in text)
 
 
 def _cut(rest: str, hard_limit: int) -> int:

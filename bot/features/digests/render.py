@@ -19,7 +19,7 @@ from bot.core.i18n import Translator
 from bot.core.messages import Outgoing
 from bot.core.recipients import Recipient
 from bot.core.render import split_text
-from bot.core.sms_encoding import sms_cost, transliterate
+from bot.core.sms_encoding import sms_cost
 from bot.features.dashboard.indicators import Count, region_names
 from bot.features.digests import kinds
 from bot.features.digests import texts as dt
@@ -212,8 +212,7 @@ class DigestRenderer:
             lines.append(t(dt.SMS_CONTENT_REFUSED))
         if digest.silent:
             lines.append(t(dt.SILENT, days=digest.silent_days, names=", ".join(digest.silent)))
-        if t.language.transliterate:
-            lines = [transliterate(line) for line in lines]
+        lines = [t.language.sms_spelling(line) for line in lines]
         return _fit(lines, self.sms_segments)
 
     # --- the chart ----------------------------------------------------------------------------

@@ -40,13 +40,13 @@ _PLURAL_HEADER = re.compile(r"Plural-Forms:\s*nplurals\s*=\s*(\d+)")
 def sms_blame(text: str, language: Language) -> tuple[SmsCost, tuple[str, ...], SmsCost]:
     """The cost of ``text`` as the service sends it in ``language``, the characters that force
     UCS-2 although the language's policy could avoid them, and the cost without them."""
-    served = transliterate(text) if language.transliterate else text
+    served = language.sms_spelling(text)
     cost = sms_cost(served)
     if cost.encoding == "GSM-7":
         return cost, (), cost
-    if language.transliterate:  # the renderer already replaced all it could: blame the rest
-        avoidable = cost.culprits
-    else:  # letters of the language stay; blame only what has a plain GSM-7 look-alike
+    if language.transliterate:  # the renderer replaced all it could: blame the rest but its letters
+        avoidable = tuple(c for c in cost.culprits if c not in language.letters)
+    else:  # its script stays as written (Arabic); blame only what has a plain GSM-7 look-alike
         avoidable = tuple(c for c in cost.culprits if is_gsm7(transliterate(c)))
     fixed = "".join(_plain(c) if c in avoidable else c for c in served)
     return cost, avoidable, sms_cost(fixed)
