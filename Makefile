@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser lint typecheck migrate chat locales-extract locales-update locales-check content-check bench clean
+.PHONY: run test test-tools lint typecheck migrate chat locales-extract locales-update locales-check content-check bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Hanya needs Python 3.11 or newer and found none (tried python3.13, python3.12, python3.11, python3): apt-get install python3, or make PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,19 +31,24 @@ run: $(STAMP)
 ## The whole test suite (SQLite unless HANYA_DATABASE_URL says otherwise), on TEST_WORKERS
 ## processes (pytest-xdist; each worker has its own database). TEST_WORKERS=0 runs in one.
 TEST_WORKERS ?= 2
-test: $(STAMP) browser
+test: $(STAMP) test-tools
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
-## The browser tests drive Debian's Chromium (never `playwright install`): installed here when
-## missing and we are root, else one line says what to run.
-browser:
-	@test -x /usr/bin/chromium && exit 0; \
+## Tools the tests drive, from Debian: chromium for the browser tests (never `playwright
+## install`), espeak-ng and ffmpeg for the audio tests' synthetic recordings. Installed here
+## when missing and we are root, else one line says what to run: without chromium `make test`
+## stops there, without the other two the audio tests skip, saying why.
+TEST_TOOLS := /usr/bin/chromium:chromium /usr/bin/espeak-ng:espeak-ng /usr/bin/ffmpeg:ffmpeg
+test-tools:
+	@missing=""; for pair in $(TEST_TOOLS); do test -x "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
+	test -z "$$missing" && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		{ apt-get install -y -qq chromium >/dev/null 2>&1 || \
-		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } \
-		|| { echo "could not install chromium: run 'sudo apt-get install chromium'"; exit 1; }; \
-	else echo "the browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; fi
+		echo "installing Debian's$$missing for the tests"; \
+		{ apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }; } \
+		|| echo "could not install$$missing: run 'sudo apt-get install$$missing'"; \
+	else echo "some tests need Debian's$$missing: run 'sudo apt-get install$$missing' (audio tests skip)"; fi; \
+	test -x /usr/bin/chromium || { echo "the browser tests need Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; }
 
 chat: $(STAMP)
 	$(BIN)/hanya chat --channel sms
