@@ -33,7 +33,7 @@ from bot.core.settings import get_settings
 from bot.features.dashboard import auth
 from bot.features.digests import kinds
 from bot.features.digests.digest import build_digest, period_for, period_key, send_digest
-from bot.features.digests.render import DigestRenderer, category_labels
+from bot.features.digests.render import DigestRenderer
 from bot.features.ideas.models import STATUSES, Idea, SensitiveFeedback, find_submission
 
 digest_app = typer.Typer(help="Digests to the SP/CCM: recipients, run now, schedule.",
@@ -155,8 +155,7 @@ def digest_run(
         tz = ZoneInfo(settings.timezone)
         sent_on = date.fromisoformat(day) if day else datetime.now(tz).date()
         renderer = DigestRenderer(content, settings.digest_small_cell, settings.chart_dir,
-                                  settings.sms_max_segments,
-                                  category_labels(settings.content_dir))
+                                  settings.sms_max_segments)
         key = period_key(period_for(kind, sent_on))
         if send:
             queued = send_digest(runtime.store, runtime.vault, content, kind, sent_on, tz, renderer,

@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core.models import utcnow
 from bot.features.digests import kinds
 from bot.features.digests.digest import send_digest
-from bot.features.digests.render import DigestRenderer, category_labels
+from bot.features.digests.render import DigestRenderer
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ class DigestJobs:
         settings, source = self.runtime.settings, self.runtime.content
         content = source.current
         renderer = DigestRenderer(content, settings.digest_small_cell, settings.chart_dir,
-                                  settings.sms_max_segments,
-                                  category_labels(settings.content_dir))
+                                  settings.sms_max_segments)
         queued = send_digest(self.runtime.store, self.runtime.vault, content, kind,
                              fired.astimezone(self.tz).date(), self.tz, renderer,
                              silent_days=settings.digest_silent_days,
