@@ -205,9 +205,9 @@ def build_mixed_stream(telegram_users: int, sms_users: int, *, languages: list[s
 
 def content_words() -> tuple[list[str], dict[str, dict[str, str]], dict[str, str]]:
     """The languages, the keywords each uses and the engine's own example report."""
-    from bot.core.content import load_content, read_yaml
+    from bot.core.content import load_content
     from bot.core.settings import Settings
-    from bot.features.committees.vocabulary import build_vocabulary, example
+    from bot.features.committees.vocabulary import example
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     content = load_content(settings.content_dir, settings.locales_dir)
@@ -215,9 +215,7 @@ def content_words() -> tuple[list[str], dict[str, dict[str, str]], dict[str, str
     words = {key: {code: content.keywords.first_word(key, code, key.upper())
                    for code in languages} for key in ("idea", "join", "report")}
     words["_order"] = {code: code for code in languages}
-    vocabulary = build_vocabulary(content.points.values(),
-                                  read_yaml(Path(settings.content_dir) / "categories.yaml"))
-    reports = {code: example(vocabulary, content.chain(code), words["report"][code],
+    reports = {code: example(content.vocabulary, content.chain(code), words["report"][code],
                              "Assamaka", "expulsion", "") for code in languages}
     return languages, words, reports
 

@@ -174,9 +174,8 @@ def walk_committee_report(runtime: Any, channel: str, language: str, address: st
                           committee_id: int) -> tuple[_Walker, int]:
     """A member chooses ``language``, joins with a fresh code, then sends the engine's own
     example report; returns the walker and the index where the report begins."""
-    from bot.core.content import read_yaml
     from bot.features.committees.models import Committee, issue_code
-    from bot.features.committees.vocabulary import build_vocabulary, example
+    from bot.features.committees.vocabulary import example
 
     content = runtime.content.current
     with runtime.store.session() as session:
@@ -188,10 +187,7 @@ def walk_committee_report(runtime: Any, channel: str, language: str, address: st
     walker.say("/start" if channel == "telegram" else "hello")
     _numbered(walker, languages.index(language) + 1, f"lang:{language}")
     walker.say(f"{content.keywords.first_word('join', language, 'JOIN')} {code}")
-    vocabulary = build_vocabulary(content.points.values(),
-                                  read_yaml(Path(runtime.settings.content_dir)
-                                            / "categories.yaml") or {})
-    report = example(vocabulary, content.chain(language),
+    report = example(content.vocabulary, content.chain(language),
                      content.keywords.first_word("report", language, "REPORT"),
                      "Assamaka", "expulsion", "")
     start = len(walker.replies)

@@ -38,7 +38,6 @@ from handlers.report_filing import (
     membership,
     own_report,
     tell_not_a_member,
-    vocabulary,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ def summary(turn: Turn, report: Report) -> str:
     """Place, kind, people and day as the member will read them back."""
     chain = turn.content.chain(turn.language.code)
     point = turn.content.points.get(report.point_id)
-    category = vocabulary(turn).categories.get(report.category)
+    category = turn.content.vocabulary.categories.get(report.category)
     parts = [point.display(turn.language.code) if point else report.point_id,
              category.label(chain).lower() if category else report.category,
              alerts.people(turn.t, report.total, report.women, report.children)]
@@ -81,7 +80,7 @@ def run_report(turn: Turn, rest: str) -> None:
         else:
             turn.say_text(turn.t(txt.SMS_HOWTO, example=example_sms(turn)))
         return
-    result = parse_sms_report(rest, vocabulary(turn), local_today(turn))
+    result = parse_sms_report(rest, turn.content.vocabulary, local_today(turn))
     if isinstance(result, ParseError):
         turn.say_text(not_understood(turn, result))
         return
@@ -109,7 +108,7 @@ def _file_parsed(turn: Turn, member: CommitteeMember, committee: Committee,
 
 def example_sms(turn: Turn) -> str:
     chain = turn.content.chain(turn.language.code)
-    return example(vocabulary(turn), chain, turn.keyword("report"), "Assamaka", "expulsion",
+    return example(turn.content.vocabulary, chain, turn.keyword("report"), "Assamaka", "expulsion",
                    turn.t(txt.EXAMPLE_FREE_TEXT))
 
 
@@ -124,7 +123,7 @@ def not_understood(turn: Turn, error: ParseError) -> str:
         lines.append(turn.t(txt.UNDERSTOOD, parts=understood))
     if any(p.startswith("category") for p in error.problems):
         chain = turn.content.chain(turn.language.code)
-        kinds = ", ".join(c.word(chain) for c in vocabulary(turn).categories.values())
+        kinds = ", ".join(c.word(chain) for c in turn.content.vocabulary.categories.values())
         lines.append(turn.t(txt.KINDS, kinds=kinds))
     lines.append(turn.t(txt.EXAMPLE, example=example_sms(turn)))
     return "\n".join(lines)
@@ -134,7 +133,7 @@ def _understood(turn: Turn, error: ParseError) -> str:
     """The parts read in a report that was not recorded: place, kind, people."""
     chain = turn.content.chain(turn.language.code)
     point = turn.content.points.get(error.point_id or "")
-    category = vocabulary(turn).categories.get(error.category or "")
+    category = turn.content.vocabulary.categories.get(error.category or "")
     parts = [point.display(turn.language.code)] if point else []
     if category is not None:
         parts.append(category.label(chain).lower())

@@ -1,5 +1,5 @@
 """Filing a committee report, shared by the one-SMS report (``report.py``) and the guided
-Telegram form (``report_form.py``): the grammar's words, membership, the local day, the draft
+Telegram form (``report_form.py``): membership, the local day, the draft
 and the filed row with its links and alerts. Neither conversation imports the other's helpers.
 """
 
@@ -8,15 +8,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.content import read_yaml
 from bot.core.crypto import Vault, short_ref
 from bot.core.engine import Turn
-from bot.core.errors import ContentError
 from bot.core.messages import Option, Reply
 from bot.features.committees import alerts
 from bot.features.committees import texts as txt
@@ -33,34 +30,10 @@ from bot.features.committees.models import (
     release_duplicates,
     reporter_pseudonym,
 )
-from bot.features.committees.parser import Vocabulary, VocabularyError, build_vocabulary
 
 log = logging.getLogger(__name__)
 
 # --- shared helpers --------------------------------------------------------------------------
-
-_built: dict[tuple[Path, int, int], Vocabulary] = {}
-_last_good: dict[Path, Vocabulary] = {}
-
-
-def vocabulary(turn: Turn) -> Vocabulary:
-    """The grammar's words for the current content; a broken file keeps the last good one."""
-    path = Path(turn.settings.content_dir) / "categories.yaml"
-    try:
-        key = (path, path.stat().st_mtime_ns, id(turn.content))
-        if key not in _built:  # rebuilt when the file or the content bundle changes
-            points = turn.content.points.values()
-            _built.clear()
-            _built[key] = build_vocabulary(points, read_yaml(path) or {})
-        vocab = _built[key]
-    except (OSError, VocabularyError, ContentError, ValueError, TypeError) as exc:
-        if path not in _last_good:
-            raise
-        log.error("categories refused, keeping the last good ones: %s", exc)
-        return _last_good[path]
-    _last_good[path] = vocab
-    return vocab
-
 
 def vault_for(turn: Turn) -> Vault:
     """The same Vault the inbox uses: the current key, and old keys during a rotation."""
@@ -113,7 +86,7 @@ def file_report(turn: Turn, member: CommitteeMember, committee: Committee,
                 draft: Draft) -> tuple[Report, int]:
     """Store a report, link it to related ones, alert if urgent; return it and alerts queued."""
     session, vault = turn.session, vault_for(turn)
-    category = vocabulary(turn).categories.get(draft.category)
+    category = turn.content.vocabulary.categories.get(draft.category)
     point = turn.content.points.get(draft.point_id)
     year = turn.msg.received_at.astimezone(turn.zone).year
     report = Report(
@@ -134,7 +107,7 @@ def file_report(turn: Turn, member: CommitteeMember, committee: Committee,
         _correct(session, report, draft.corrects, member)
     link_related(session, report, timedelta(hours=turn.settings.report_link_window_hours))
     alerted = alerts.alert_report(session, vault, turn.content, turn.settings, report, committee,
-                                  vocabulary(turn)) if report.urgent else 0
+                                  turn.content.vocabulary) if report.urgent else 0
     log.info("report %s filed (%s, urgent=%s) by member %s", report.reference, report.category,
              report.urgent, short_ref(report.reporter))
     return report, alerted

@@ -30,7 +30,6 @@ from handlers.report_filing import (
     membership,
     tell_not_a_member,
     vault_for,
-    vocabulary,
 )
 
 NAME = "report"
@@ -68,12 +67,13 @@ def abandon(turn: Turn) -> None:
 
 def ask_category(turn: Turn) -> None:
     chain = turn.content.chain(turn.language.code)
-    options = [Option(f"cat:{c.id}", c.label(chain)) for c in vocabulary(turn).categories.values()]
+    options = [Option(f"cat:{c.id}", c.label(chain))
+               for c in turn.content.vocabulary.categories.values()]
     turn.say(Reply(turn.t(txt.ASK_CATEGORY), options=options))
 
 
 def answer_category(turn: Turn) -> Next:
-    vocab = vocabulary(turn)
+    vocab = turn.content.vocabulary
     choice = turn.choice or ""
     category = choice.removeprefix("cat:") if choice.startswith("cat:") else (
         vocab.category_words.get(fold(turn.msg.text)) if turn.msg.kind == "text" else None)
@@ -115,7 +115,7 @@ def answer_place(turn: Turn) -> Next:
         turn.say_text(turn.t(texts.NEAREST_POINT, point=point.display(turn.language.code),
                              km=round(km)))
     elif msg.kind == "text":
-        point_id = vocabulary(turn).places.get(fold(msg.text))
+        point_id = turn.content.vocabulary.places.get(fold(msg.text))
     if point_id not in turn.content.points:
         _again(turn, STEPS[turn.contact.step].ask)
         return None
@@ -161,7 +161,7 @@ def _typed_date(turn: Turn) -> bool:
     if turn.msg.kind != "text":
         return False
     today, typed = local_today(turn), turn.msg.text.strip()
-    days_ago = vocabulary(turn).days.get(fold(typed))  # "hier", "yesterday" typed
+    days_ago = turn.content.vocabulary.days.get(fold(typed))  # "hier", "yesterday" typed
     day = today - timedelta(days=days_ago) if days_ago is not None else parse_day(typed, today)
     if day is None or day > today:
         return False
@@ -258,7 +258,7 @@ def answer_confirm(turn: Turn) -> Next:
 
 def summary_lines(turn: Turn) -> list[str]:
     form, t, lang = _form(turn), turn.t, turn.language.code
-    category = vocabulary(turn).categories[form["category"]]
+    category = turn.content.vocabulary.categories[form["category"]]
     point = turn.content.points[form["point"]]
     lines = [t(txt.LINE_CATEGORY, value=category.label(turn.content.chain(lang))),
              t(txt.LINE_PLACE, value=point.display(lang)),

@@ -20,14 +20,13 @@ from bot.features.committees import alerts
 from bot.features.committees import texts as txt
 from bot.features.committees.models import SosEvent
 from bot.features.committees.parser import find_place
-from handlers.report_filing import vocabulary
 
 log = logging.getLogger(__name__)
 
 
 def run_sos(turn: Turn, rest: str) -> None:
     """Send the emergency numbers for the person's point, and alert the duty team."""
-    point_id = find_place(rest, vocabulary(turn)) if rest.strip() else None
+    point_id = find_place(rest, turn.content.vocabulary) if rest.strip() else None
     point_id = point_id or turn.contact.point_id
     point = turn.content.points.get(point_id or "")
     told = _alert_once(turn, point_id)

@@ -244,7 +244,7 @@ def test_a_count_no_report_gave_reads_unknown_not_zero(store, settings):
     from bot.core.content import load_content
     from bot.features.dashboard.indicators import Period
     from bot.features.digests.digest import build_digest
-    from bot.features.digests.render import Counts, DigestRenderer, category_labels
+    from bot.features.digests.render import Counts, DigestRenderer
 
     vault = Vault(settings.secret_key_or_dev())
     with store.session() as session:
@@ -261,8 +261,7 @@ def test_a_count_no_report_gave_reads_unknown_not_zero(store, settings):
     with store.session() as session:
         digest = build_digest(session, content, "daily", Period(yesterday, yesterday), TZ,
                               vault=vault)
-    renderer = DigestRenderer(content, 5, settings.chart_dir, 3,
-                              category_labels(settings.content_dir))
+    renderer = DigestRenderer(content, 5, settings.chart_dir, 3)
     text = renderer.reports(digest, content.translator("fr"), Counts(5, exact=True))
     assert "Expulsion : 1 rapport, nombre de personnes non précisé" in text
     assert "2 rapports, au moins 30 personnes (tous les rapports n'ont pas donné de nombre)" \

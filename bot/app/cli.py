@@ -6,7 +6,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from pydantic import ValidationError
@@ -38,9 +38,26 @@ def _cli_users() -> ModuleType:
     return cli
 
 
+def _cli_digests() -> ModuleType:
+    from bot.features.digests import cli
+    return cli
+
+
+def _cli_ideas() -> ModuleType:
+    from bot.features.ideas import cli
+    return cli
+
+
 def _cli_digest() -> ModuleType:
     from bot.app import cli_digest
     return cli_digest
+
+
+def _command_line() -> object:
+    """What a feature's commands run on (``bot.core.command_line.CommandLine``: a runtime, the
+    terminal, the audit log's writer), handed to them untouched."""
+    from bot.app import cli_digest
+    return cli_digest.COMMAND_LINE
 
 
 def _cli_dead_letters() -> ModuleType:
@@ -53,39 +70,53 @@ def _cli_ops() -> ModuleType:
     return cli_ops
 
 
-LAZY: dict[str, tuple[Callable[[], ModuleType], str, str]] = {
-    "content": (_cli_content, "content_app",
-                "Content editors' tools: check, coverage, review dates."),
-    "committee": (_cli_committee, "app", "Watch committees: create, invite, members, revoke."),
-    "user": (_cli_users, "app", "Dashboard accounts (identifier + access code) and API tokens."),
-    "digest": (_cli_digest, "digest_app",
-               "Digests to the SP/CCM: recipients, run now, schedule."),
-    "idea": (_cli_digest, "idea_app", "The idea box: answer and read submissions."),
-    "outbox": (_cli_digest, "outbox_app", "The outbound queue."),
-    "intake": (_cli_digest, "intake_app", "Received messages waiting to be handled."),
-    "dead-letters": (_cli_dead_letters, "app",
-                     "Inbound messages that failed for good: list, replay, drop."),
-    "keys": (_cli_ops, "keys_app", "Secret keys."),
-    "retention": (_cli_ops, "retention_app", "Data retention."),
-    "backup": (_cli_ops, "backup",
-               "Back up the whole store (SQLite online backup, PostgreSQL pg_dump) and prune "
-               "old ones."),
-    "restore": (_cli_ops, "restore", "Replace the whole store by a backup. Stop the service "
-                                     "first."),
-    "doctor": (_cli_ops, "doctor", "Is this a safe production set-up? A line each, with its "
-                                   "fix; exit 1 on any error."),
+class Group(NamedTuple):
+    """A command group (or command) of ``hanya``, imported when one of its commands runs."""
+
+    load: Callable[[], ModuleType]
+    attribute: str
+    help: str
+    # A feature's group: its commands get the app's ``CommandLine`` as click's ``ctx.obj``.
+    wired: bool = False
+
+
+LAZY: dict[str, Group] = {
+    "content": Group(_cli_content, "content_app",
+                     "Content editors' tools: check, coverage, review dates."),
+    "committee": Group(_cli_committee, "app",
+                       "Watch committees: create, invite, members, revoke."),
+    "user": Group(_cli_users, "app",
+                  "Dashboard accounts (identifier + access code) and API tokens."),
+    "digest": Group(_cli_digests, "app", "Digests to the SP/CCM: recipients, run now, schedule.",
+                    wired=True),
+    "idea": Group(_cli_ideas, "app", "The idea box: answer and read submissions.", wired=True),
+    "outbox": Group(_cli_digest, "outbox_app", "The outbound queue."),
+    "intake": Group(_cli_digest, "intake_app", "Received messages waiting to be handled."),
+    "dead-letters": Group(_cli_dead_letters, "app",
+                          "Inbound messages that failed for good: list, replay, drop."),
+    "keys": Group(_cli_ops, "keys_app", "Secret keys."),
+    "retention": Group(_cli_ops, "retention_app", "Data retention."),
+    "backup": Group(_cli_ops, "backup",
+                    "Back up the whole store (SQLite online backup, PostgreSQL pg_dump) and prune "
+                    "old ones."),
+    "restore": Group(_cli_ops, "restore",
+                     "Replace the whole store by a backup. Stop the service first."),
+    "doctor": Group(_cli_ops, "doctor",
+                    "Is this a safe production set-up? A line each, with its fix; exit 1 on any "
+                    "error."),
 }
 
 
 def lazy_command(name: str) -> Any:
     """The click command of a group or command in LAZY, importing its module; built as
     `app.add_typer` / `app.command` would have built it under the root."""
-    load, attribute, _ = LAZY[name]
-    found: Any = getattr(load(), attribute)
+    entry = LAZY[name]
+    found: Any = getattr(entry.load(), entry.attribute)
     wrapper = typer.Typer()
     wrapper.callback()(lambda: None)  # a group, so its members are built as members
     if isinstance(found, typer.Typer):
-        wrapper.add_typer(found, name=name)
+        obj = {"obj": _command_line()} if entry.wired else None
+        wrapper.add_typer(found, name=name, context_settings=obj)
     else:
         wrapper.command(name)(found)
     group: Any = typer.main.get_command(wrapper)
@@ -105,7 +136,7 @@ class _LazyGroup(TyperGroup):
         if cmd_name not in LAZY:
             return super().get_command(ctx, cmd_name)
         if self._listing:  # the help's list: a name and a line, nothing imported
-            return TyperCommand(cmd_name, help=LAZY[cmd_name][2])
+            return TyperCommand(cmd_name, help=LAZY[cmd_name].help)
         return lazy_command(cmd_name)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:

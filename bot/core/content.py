@@ -1,4 +1,5 @@
-"""Content under ``content/``: languages, points, services, keywords, menu and topics.
+"""Content under ``content/``: languages, points, services, keywords, menu, topics and report
+categories.
 
 Loaded once into an immutable ``Content`` bundle (with the gettext catalogs); the running
 service swaps the whole bundle when an editor's change passes the checks.
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.core import texts
+from bot.core import categories, texts
 from bot.core.audio import Recording, load_recordings, source_text
 from bot.core.errors import ContentError
 from bot.core.i18n import Catalogs, Language, Translator, parse_languages, preferring
@@ -82,6 +83,8 @@ class Content:
     keywords: KeywordIndex
     keyword_entries: dict[str, dict[str, dict[str, Any]]]
     catalogs: Catalogs
+    # report categories and the words of the report SMS (content/categories.yaml)
+    vocabulary: categories.Vocabulary
     # language -> the language whose text stands in for it until it has its own (kr -> ha)
     texts_from: dict[str, str] = field(default_factory=dict)
     # language -> key (topic or "menu") -> its recording (content/<lang>/audio/, issue 24)
@@ -291,8 +294,19 @@ def load_content(content_dir: Path, locales_dir: Path) -> Content:
         return source_text(topics, chain, menu, key)
 
     recordings = load_recordings(content_dir, list(languages), read_yaml, text_for)
+    vocabulary = _vocabulary(content_dir / categories.FILE, points)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
-                   keyword_entries, catalogs, texts_from, recordings)
+                   keyword_entries, catalogs, vocabulary, texts_from, recordings)
+
+
+def _vocabulary(path: Path, points: dict[str, Point]) -> categories.Vocabulary:
+    """The report categories and SMS words; a word with two meanings or a malformed entry
+    refuses the whole content, as any other defect does."""
+    data = read_yaml(path) or {}
+    try:
+        return categories.build_vocabulary(points.values(), data)
+    except (categories.VocabularyError, AttributeError, TypeError, ValueError) as exc:
+        raise ContentError(f"report categories: {exc}", file=str(path)) from exc
 
 
 def _check_phone_refs(topics: dict[str, dict[str, dict[str, Any]]], known: set[str],

@@ -16,7 +16,7 @@ import phonenumbers
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.core.content import read_yaml
+from bot.core.content import Content
 from bot.core.crypto import Vault
 from bot.core.keywords import clean_text
 from bot.core.models import utcnow
@@ -142,15 +142,10 @@ def decide(session: Session, actor: auth.Actor, report: Report, action: str,
                object_id=report.reference, detail=detail)
 
 
-def category_labels(settings: Settings, lang: str) -> dict[str, str]:
+def category_labels(settings: Settings, content: Content, lang: str) -> dict[str, str]:
     """Category id → label in ``lang`` (French, then the id, when missing)."""
-    path = settings.content_dir / "categories.yaml"
-    if not path.exists():
-        return {}
-    entries = (read_yaml(path) or {}).get("categories") or []
     # "Nothing to report" (RAS) is a category the grammar keeps apart from categories.yaml.
     labels = {NOTHING: catalog(settings.locales_dir, lang).gettext(NOTHING)}
-    for entry in entries:
-        names = {code: (entry.get(code) or {}).get("label") for code in (lang, "fr")}
-        labels[str(entry["id"])] = names[lang] or names["fr"] or str(entry["id"])
+    for category in content.vocabulary.categories.values():
+        labels[category.id] = category.label([lang, "fr"])
     return labels

@@ -47,7 +47,7 @@ def report_list(request: Request, viewer: CanReadReports) -> Response:
     content = rt.content.current
     return render(request, "reports.html", viewer, period=period, rows=rows, total=total,
                   filters=flt.values, committees=committee_options, statuses=rq.STATUSES,
-                  categories=rq.category_labels(rt.settings, language(request)),
+                  categories=rq.category_labels(rt.settings, content, language(request)),
                   regions=ind.region_names(content), points=content.points,
                   query=request.url.query)
 
@@ -73,7 +73,7 @@ def report_detail(request: Request, reference: str, viewer: CanReadReports,
     return render(request, "report.html", viewer, report=report, committee=committee,
                   links=links, texts=texts, show_text=text, error=error, reporter=reporter,
                   show_media=media,
-                  categories=rq.category_labels(rt.settings, language(request)),
+                  categories=rq.category_labels(rt.settings, content, language(request)),
                   regions=ind.region_names(content), points=content.points)
 
 

@@ -3,11 +3,12 @@
     <REPORT> <place> <category> <total> [F25] [E15] [date] [free text]
 
 The words come from ``content/points.yaml`` and ``content/categories.yaml``, in every
-language at once; case, accents and apostrophes are ignored and a longer word may carry a small
-typo. The *head* of the message (place, category, total, counts, date, in any order) runs until
-the first word it cannot read; the rest is the description, where only unmistakable parts
-(F25, E15, 14/03, a reference R-2026-00123) are still picked up. What is not understood is never
-guessed: the result is then a ``ParseError`` that says what was missing.
+language at once (``Content.vocabulary``, built with the content); case, accents and apostrophes
+are ignored and a longer word may carry a small typo. The *head* of the message (place,
+category, total, counts, date, in any order) runs until the first word it cannot read; the rest
+is the description, where only unmistakable parts (F25, E15, 14/03, a reference R-2026-00123)
+are still picked up. What is not understood is never guessed: the result is then a
+``ParseError`` that says what was missing.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.keywords import near, normalise
-from bot.features.committees.vocabulary import (  # noqa: F401 - the grammar's words, re-exported
+from bot.core.categories import (  # noqa: F401 - the grammar's words, re-exported
     Category,
     Vocabulary,
     VocabularyError,
     build_vocabulary,
-    example,
     fold,
 )
+from bot.core.keywords import near, normalise
+from bot.features.committees.vocabulary import example  # noqa: F401 - re-exported
 
 MAX_COUNT = 100_000  # more people than this in one report is a typo, not a count
 MAX_PHRASE_WORDS = 3

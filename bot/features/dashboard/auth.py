@@ -8,7 +8,6 @@ tests can drive them without HTTP.
 from __future__ import annotations
 
 import functools
-import getpass
 import hashlib
 import hmac
 import logging
@@ -23,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.core.audit import terminal_actor  # noqa: F401 - the CLIs' actor, re-exported
 from bot.core.models import utcnow
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -299,19 +299,12 @@ class Actor(Protocol):
     def identifier(self) -> str: ...
 
 
-def terminal_actor() -> str:
-    """Who acts at the terminal (``hanya`` commands), as the audit log names them."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name (a container's anonymous uid)
-        return "cli"
-
-
 def audit(session: Session, user: Actor | str | None, action: str, *,
           object_type: str | None = None, object_id: str | int | None = None,
           detail: str | None = None) -> None:
     """Record who did what to which object, in the caller's transaction. ``user`` is a
-    dashboard user, or the name of one acting elsewhere (``cli:<login>`` at the terminal)."""
+    dashboard user, or the name of one acting elsewhere (``cli:<login>`` at the terminal): the
+    ``bot.core.audit.Audit`` handed to features that cannot import this module."""
     if isinstance(user, str):
         user_id, identifier = None, user
     else:

@@ -8,13 +8,12 @@ report references, no idea texts, no internal failures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core import channel_registry
-from bot.core.content import Content, read_yaml
-from bot.core.errors import ContentError
+from bot.core.content import Content
 from bot.core.i18n import Translator
 from bot.core.messages import Outgoing
 from bot.core.recipients import Recipient
@@ -49,29 +48,17 @@ class Counts:
         return self.threshold if self.hidden(value) else value
 
 
-def category_labels(content_dir: Path) -> dict[str, dict[str, str]]:
-    """Report categories' labels by language (``content/categories.yaml``); none if unreadable,
-    and the digest shows the category codes instead."""
-    try:
-        entries = (read_yaml(content_dir / "categories.yaml") or {}).get("categories") or []
-    except (OSError, ContentError):
-        return {}
-    return {str(e["id"]): {lang: str(v.get("label") or "") for lang, v in e.items()
-                           if isinstance(v, dict)} for e in entries if "id" in e}
-
-
 @dataclass(frozen=True)
 class DigestRenderer:
     content: Content
     threshold: int
     chart_dir: Path
     sms_segments: int
-    categories: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def category(self, t: Translator, key: str) -> str:
-        labels = self.categories.get(key, {})
-        chain = self.content.chain(t.language.code)
-        return next((labels[c] for c in chain if labels.get(c)), key.replace("_", " "))
+        """A report category's label (``content/categories.yaml``), else its code."""
+        return (self.content.vocabulary.label(key, self.content.chain(t.language.code))
+                or key.replace("_", " "))
 
     def __call__(self, digest: Digest, recipient: Recipient) -> list[Outgoing]:
         """The messages that carry ``digest`` to ``recipient``."""

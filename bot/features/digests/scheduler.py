@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.core.command_line import Running
 from bot.core.models import utcnow
 from bot.features.digests import kinds
 from bot.features.digests.digest import send_digest
-from bot.features.digests.render import DigestRenderer, category_labels
+from bot.features.digests.render import DigestRenderer
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def latest_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
 class DigestJobs:
     """The work done at each fire, with the clock injectable for tests."""
 
-    def __init__(self, runtime: Any, wake: Callable[[], None] = lambda: None, *,
+    def __init__(self, runtime: Running, wake: Callable[[], None] = lambda: None, *,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.runtime, self.wake, self.clock = runtime, wake, clock
         settings = runtime.settings
@@ -71,8 +71,7 @@ class DigestJobs:
         settings, source = self.runtime.settings, self.runtime.content
         content = source.current
         renderer = DigestRenderer(content, settings.digest_small_cell, settings.chart_dir,
-                                  settings.sms_max_segments,
-                                  category_labels(settings.content_dir))
+                                  settings.sms_max_segments)
         queued = send_digest(self.runtime.store, self.runtime.vault, content, kind,
                              fired.astimezone(self.tz).date(), self.tz, renderer,
                              silent_days=settings.digest_silent_days,
@@ -116,7 +115,7 @@ class DigestScheduler:
             self.scheduler.shutdown(wait=True)
 
 
-def start_scheduler(runtime: Any, wake: Callable[[], None]) -> DigestScheduler:
+def start_scheduler(runtime: Running, wake: Callable[[], None]) -> DigestScheduler:
     """Start the digest scheduler for a running service (see ``webhooks/app.py``)."""
     scheduler = DigestScheduler(DigestJobs(runtime, wake))
     scheduler.start()
