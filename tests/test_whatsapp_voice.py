@@ -205,3 +205,25 @@ def test_without_a_public_url_whatsapp_stays_text_only_and_the_check_says_why(
     assert any(f.level == "warning" and "HANYA_PUBLIC_URL" in f.text for f in lines)
     reachable = [f for f in check(voiced) if f.check == "whatsapp"]
     assert not any("HANYA_PUBLIC_URL" in f.text for f in reachable if f.level != "ok")
+
+
+def test_a_listener_hears_the_menu_then_gets_the_editors_list(voiced, store, twilio_api):
+    from bot.core.provider_templates import FILE
+
+    menu_fr = "HX" + "d" * 32
+    (voiced.content_dir / FILE).write_text(
+        f"templates:\n  menu:\n    fr: {{sid: {menu_fr}, variables: [text, options], "
+        "items: 9}\n", encoding="utf-8")
+    for server in serve(voiced):
+        twilio_api.media_hosts = {PUBLIC_URL: server}
+        person = Person(server, twilio_api, store)
+        person.say("salut")
+        person.say(FRENCH)
+        [listed] = person.say("agadez")
+        assert listed.params["ContentSid"] == menu_fr  # the list, not the numbered text
+        [topic] = person.say("9")  # the ninth item: Urgence (a tap's ListId reads the same)
+        person.say(number_of(topic.body, "Toujours écouter"))
+        voice, menu = person.say("menu")
+        assert voice.media_url and not voice.params.get("ContentSid")  # heard first
+        assert menu.params["ContentSid"] == menu_fr and not menu.media_url  # then the list
+        assert twilio_api.wait_fetched(2)[-1].status == 200
