@@ -166,7 +166,7 @@ class WhatsAppSender(twilio_sms.TwilioSender):
 
     def _menu(self, message: Outgoing) -> provider_templates.Template | None:
         """The editors' list picker for this menu in the person's own language (never a
-        fallback's: its fixed words would be another language), if it lists as many options."""
+        fallback's: its fixed words would be another language), if the menu fills its items."""
         if not message.menu_options or message.kind is not None:
             return None
         template = self.templates().pick("menu", message.language, ())
