@@ -227,3 +227,28 @@ def test_a_listener_hears_the_menu_then_gets_the_editors_list(voiced, store, twi
         assert voice.media_url and not voice.params.get("ContentSid")  # heard first
         assert menu.params["ContentSid"] == menu_fr and not menu.media_url  # then the list
         assert twilio_api.wait_fetched(2)[-1].status == 200
+
+
+def test_a_recording_gone_stale_in_the_outbox_is_not_sent(voiced, twilio_api):
+    import asyncio
+    from types import SimpleNamespace
+
+    from bot.core.content import load_content
+    from bot.core.errors import PermanentSendError
+    from bot.core.messages import Outgoing
+    from webhooks.twilio_whatsapp import sender_from
+
+    recording = load_content(voiced.content_dir, voiced.locales_dir).recording("fr",
+                                                                               "emergency")
+    sender = sender_from(voiced)
+    set_fr_emergency_text(voiced.content_dir, "Un texte changé après la mise en file.")
+    sender.content = SimpleNamespace(current=load_content(voiced.content_dir,
+                                                          voiced.locales_dir))
+    twilio_api.whatsapp_inbound(PERSON)
+    alone = Outgoing(text="", voice_path=str(recording.path), voice_digest=recording.digest)
+    with pytest.raises(PermanentSendError):
+        asyncio.run(sender.send(PERSON, alone))
+    asyncio.run(sender.send(PERSON, Outgoing(text="Urgence", voice_path=str(recording.path),
+                                             voice_digest=recording.digest)))
+    [sent] = twilio_api.sent(PERSON)
+    assert sent.body == "Urgence" and sent.media_url == ()  # its text, never the old voice
