@@ -188,7 +188,7 @@ def menu_reply(content: Content, language: str, point: Point | None,
                        _sms_form(t, texts.CHANGE_LANGUAGE_SMS)),
                 Option(NAV_POINT, t(texts.CHANGE_POINT))]
     title = t(texts.MENU_TITLE, point=point.display(language) if point else "")
-    return Reply(title, options=options)
+    return Reply(title, options=options, template="menu")
 
 
 def answer_menu(turn: Turn) -> Next:

@@ -3,7 +3,9 @@
 A person chooses under a recorded topic: "Listen" (this topic, now) or "Always listen" (kept on
 the contact, ``Contact.listen``: every answer that has a recording comes as a voice note with
 its text, across sessions, until "Text only"). Only channels that play voice notes
-(``ChannelTraits.voice``: Telegram) offer or send them; SMS and WhatsApp get the text as before.
+(``ChannelTraits.voice``: Telegram, and WhatsApp when Twilio can fetch a recording from
+HANYA_PUBLIC_URL) offer or send them; SMS gets the text as before. Without buttons (WhatsApp)
+the choices are numbered lines after the menu's numbers ("10 Listen"), read back by the engine.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def sent_voice_note(turn: Turn) -> bool:
 
 
 def payload(turn: Turn) -> str | None:
-    """A "listen" button's payload (any earlier topic's: they are not the step's options)."""
-    choice = turn.msg.choice if turn.msg.kind == "choice" else None
+    """A "listen" button's payload (any earlier topic's: they are not the step's options),
+    or the numbered line's that the person typed."""
+    choice = turn.msg.choice if turn.msg.kind == "choice" else turn.choice
     return choice if choice and choice.startswith("listen:") else None
 
 

@@ -52,6 +52,7 @@ def test_every_long_running_unit_runs_a_real_hanya_command() -> None:
 
 # One real path under each pattern the proxy passes: none of them may be a 404 here.
 EXAMPLES = {"/webhooks/*": "/webhooks/twilio/sms", "/dashboard": "/dashboard",
+            "/media/recordings/*": "/media/recordings/x.ogg",
             "/dashboard/*": "/dashboard/sign-in", "/api/*": "/api/v1/reports",
             "/static/*": "/static/dashboard.css", "/healthz": "/healthz", "/readyz": "/readyz"}
 

@@ -33,7 +33,15 @@ from bot.core.reroute import reroute_by_provider_id
 from bot.core.settings import Settings, get_settings
 from bot.core.spool import Ingest
 from bot.features.digests.scheduler import start_scheduler
-from webhooks import android_sms, dashboard, preview, telegram, twilio_sms, twilio_whatsapp
+from webhooks import (
+    android_sms,
+    dashboard,
+    preview,
+    recording_links,
+    telegram,
+    twilio_sms,
+    twilio_whatsapp,
+)
 from webhooks import metrics as metrics_page
 from webhooks.channels import channel_traits, senders
 from webhooks.inbound import (
@@ -262,6 +270,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                  "/webhooks/twilio/sms": twilio_sms_webhook})
     android_sms.install(app, settings)  # POST /webhooks/android-sms, on the direct path too
     twilio_whatsapp.install(app, settings)  # POST /webhooks/twilio/whatsapp, likewise
+    recording_links.install(app, settings)  # GET /media/recordings/...: signed, for Twilio
     # After the webhooks: routes are matched in order, and matching the dashboard's many
     # routes first was a quarter of a webhook's CPU under load.
     dashboard.install(app)  # /dashboard pages, /api/v1, /static

@@ -7,10 +7,12 @@ A sample update as the Bot API posts it (tests/fixtures/telegram/message_text.js
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import json
 import logging
 import os
+import tempfile
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -208,32 +210,66 @@ class VoiceFileIds:
     """Telegram's ``file_id`` of each recording this bot has uploaded (issue 24): a recording
     is uploaded once per bot, then sent by its id. A file id is only valid for the bot that got
     it, so ids are kept per bot (its numeric id, the token's public part), on disk as JSON so
-    that a restart does not upload again. Not personal data: ids of our own recordings."""
+    that a restart does not upload again. Not personal data: ids of our own recordings.
+
+    Two processes may send at once (the web process's sender and ``hanya outbox run``): each
+    change is made under an exclusive lock on ``<file>.lock``, to what is on disk then (read
+    again, so neither loses the other's ids), written to a temporary file of its own and
+    renamed over the file (a reader sees the old file or the new one, never half of one);
+    ``get`` reads the file again when another process changed it.
+    """
 
     def __init__(self, path: Path | None, bot: str) -> None:
         self.path, self.bot = path, bot
         self.ids: dict[str, dict[str, str]] = {}
-        if path is not None and path.exists():
-            try:
-                self.ids = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):  # a damaged file costs one upload per recording
-                log.warning("telegram voice file ids unreadable: recordings will be uploaded "
-                            "again")
+        self._stamp: tuple[int, int] | None = None  # (inode, mtime): each rename a new inode
+        self._reload()
+
+    def _reload(self) -> None:
+        if self.path is None:
+            return
+        try:
+            found = self.path.stat()
+        except OSError:
+            return
+        stamp = (found.st_ino, found.st_mtime_ns)
+        if stamp == self._stamp:
+            return
+        try:
+            self.ids, self._stamp = json.loads(self.path.read_text("utf-8")), stamp
+        except (OSError, ValueError):  # a damaged file costs one upload per recording
+            log.warning("telegram voice file ids unreadable: recordings will be uploaded "
+                        "again")
+            self._stamp = stamp
 
     def get(self, digest: str) -> str | None:
+        self._reload()
         return self.ids.get(self.bot, {}).get(digest)
 
     def put(self, digest: str, file_id: str | None) -> None:
-        mine = self.ids.setdefault(self.bot, {})
+        if self.path is None:
+            self._change(self.ids, digest, file_id)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            self._stamp = None
+            self._reload()  # what the other process wrote meanwhile
+            self._change(self.ids, digest, file_id)
+            partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed, not closed, below
+                "w", encoding="utf-8", dir=self.path.parent, prefix=self.path.name,
+                suffix=".tmp", delete=False)
+            with partial:
+                json.dump(self.ids, partial, indent=1)
+            os.replace(partial.name, self.path)
+            self._stamp = None  # read again at the next get: cheap, and never stale
+
+    def _change(self, ids: dict[str, dict[str, str]], digest: str, file_id: str | None) -> None:
+        mine = ids.setdefault(self.bot, {})
         if file_id is None:
             mine.pop(digest, None)
         else:
             mine[digest] = file_id
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(".tmp")
-            partial.write_text(json.dumps(self.ids, indent=1), "utf-8")
-            partial.replace(self.path)
 
 
 class TelegramSender:

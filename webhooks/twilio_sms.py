@@ -144,7 +144,11 @@ def _whatsapp(form: Mapping[str, str], sid: str, sender: str) -> MsgIn:
     if kind and form.get("MediaUrl0"):
         return MsgIn(WHATSAPP, sender, sid, kind="media", media=(kind, form["MediaUrl0"]),
                      text=form.get("Body", ""))
-    return MsgIn(WHATSAPP, sender, sid, text=form.get("Body", ""))
+    # A tap on a list picker's item (ListId) or a quick reply (ButtonPayload): its id, the
+    # option's number in our menu templates (bot/core/provider_templates.py), is read as the
+    # number typed; Body holds the label the person saw, in their language.
+    tapped = (form.get("ListId") or form.get("ButtonPayload") or "").strip()
+    return MsgIn(WHATSAPP, sender, sid, text=tapped or form.get("Body", ""))
 
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -168,8 +172,9 @@ class TwilioSender:
         # twilio's Client is synchronous; keep the event loop free.
         return await asyncio.to_thread(self._send, to, message.text)
 
-    def _send(self, to: str, body: str, **content: str) -> str | None:
-        """One message: ``body``, or a template (``content_sid``, ``content_variables``)."""
+    def _send(self, to: str, body: str, **content: Any) -> str | None:
+        """One message: ``body``, or a template (``content_sid``, ``content_variables``), or
+        media (``media_url``)."""
         kwargs = {"to": to, "from_": self.number, **(content or {"body": body})}
         if self.status_callback:
             kwargs["status_callback"] = self.status_callback

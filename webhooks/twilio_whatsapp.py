@@ -1,7 +1,13 @@
 """WhatsApp through Twilio: Twilio SMS's module with a ``whatsapp:`` address (one parameterised
 parser, webhooks/twilio_sms.py, as courier serves both with one handler), signed the same way,
 answered from ``HANYA_TWILIO_WHATSAPP_NUMBER`` through Twilio's Messages API. Menus are
-numbered text (render: a chat without buttons).
+numbered text (render: a chat without buttons), and the main menu the editors' list picker
+where ``content/whatsapp_templates.yaml`` names one for the person's language (``menu``: its
+title and options fill the template's variables; a tap comes back as the option's number).
+
+Recordings (issue 24) go as voice notes when Twilio can reach HANYA_PUBLIC_URL: ``MediaUrl``
+is a signed address of the file that expires in an hour (webhooks/recording_links.py), the
+text just after (WhatsApp plays audio without a caption). Otherwise WhatsApp stays text only.
 
 A sample inbound form (Twilio's WhatsApp webhook):
     MessageSid=SM...&From=whatsapp%3A%2B22790000000&To=whatsapp%3A%2B14155238886&Body=INFO
@@ -34,18 +40,27 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bot.core import channel_registry, provider_templates
+from bot.core.crypto import Vault, vault_from_settings
 from bot.core.engine import ChannelTraits
-from bot.core.errors import InboundError, OutOfReach, StoreUnavailable
+from bot.core.errors import InboundError, OutOfReach, PermanentSendError, StoreUnavailable
 from bot.core.messages import Outgoing
 from bot.core.models import Contact
 from bot.core.outbox import Limits, Rule
-from webhooks import twilio_sms
+from webhooks import recording_links, twilio_sms
 from webhooks.inbound import _dead_letter, _form, _inbound_error, _twiml, _verify_twilio
 
 CHANNEL = twilio_sms.WHATSAPP
 PATH = "/webhooks/twilio/whatsapp"
 # Twilio cuts a WhatsApp body at 1600 characters.
 TRAITS = ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=None, max_text=1600)
+
+
+def traits(settings: Any) -> ChannelTraits:
+    """Voice notes only when Twilio can fetch a recording from HANYA_PUBLIC_URL; never with a
+    caption (WhatsApp shows none under audio: the text goes just after)."""
+    if recording_links.public_base(settings) is None:
+        return TRAITS
+    return replace(TRAITS, voice=True, voice_caption=0)
 
 
 def install(app: Any, settings: Any) -> None:
@@ -98,15 +113,20 @@ class WhatsAppSender(twilio_sms.TwilioSender):
     """Twilio's Messages API from the WhatsApp number, keeping WhatsApp's 24-hour rule."""
 
     def __init__(self, *args: Any, content_dir: Path, fallback_languages: tuple[str, ...] = ("fr",),
-                 last_seen: LastSeen | None = None, **kwargs: Any) -> None:
+                 last_seen: LastSeen | None = None, media_base: str | None = None,
+                 vault: Vault | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.content_dir, self.fallback_languages = content_dir, fallback_languages
         self.last_seen = last_seen  # set by attach(); without it the window is unknown
         self._templates: tuple[float, provider_templates.Templates] | None = None
+        self.media_base, self.vault = media_base, vault  # recordings' signed addresses
+        self.content: Any = None  # the content served (attach()): no stale recording sent
 
     def attach(self, runtime: Any) -> None:
-        """Read each person's last message from the store (``Contact.last_seen_at``)."""
+        """Read each person's last message from the store (``Contact.last_seen_at``), and
+        which recordings the content serves now."""
         self.last_seen = store_last_seen(runtime.store, runtime.vault)
+        self.vault, self.content = runtime.vault, runtime.content
 
     def templates(self) -> provider_templates.Templates:
         """The editors' file, read again when it changed (content is reloaded live)."""
@@ -132,9 +152,40 @@ class WhatsAppSender(twilio_sms.TwilioSender):
                 self.window_open, address) is False):
             return await asyncio.to_thread(self._template, address, message)
         try:
+            if message.voice_path:
+                return await asyncio.to_thread(self._voice, address, message)
+            menu = self._menu(message)
+            if menu is not None:
+                return await asyncio.to_thread(self._send, address, "", content_sid=menu.sid,
+                                               content_variables=menu.menu_variables(
+                                                   message.menu_title or "",
+                                                   message.menu_options or []))
             return await asyncio.to_thread(self._send, address, message.text)
         except OutOfReach:  # Twilio says the window is closed: the template, else the fallback
             return await asyncio.to_thread(self._template, address, message)
+
+    def _menu(self, message: Outgoing) -> provider_templates.Template | None:
+        """The editors' list picker for this menu in the person's own language (never a
+        fallback's: its fixed words would be another language), if the menu fills its items."""
+        if not message.menu_options or message.kind is not None:
+            return None
+        template = self.templates().pick("menu", message.language, ())
+        return template if template is not None and template.fits_menu(
+            message.menu_options) else None
+
+    def _voice(self, address: str, message: Outgoing) -> str | None:
+        """The recording at its signed address, which Twilio fetches; never one the content no
+        longer serves (stale or withdrawn since the reply was queued)."""
+        digest = message.voice_digest or ""
+        content = self.content.current if self.content is not None else None
+        if (self.media_base is None or self.vault is None or not digest
+                or (content is not None and recording_links.served(content, digest) is None)):
+            if message.text:
+                return self._send(address, message.text)
+            raise PermanentSendError("recording no longer served (stale or withdrawn): not sent")
+        url = recording_links.recording_url(self.media_base, self.vault, digest)
+        body = {"body": message.text} if message.text else {}
+        return self._send(address, "", media_url=[url], **body)
 
     def _template(self, address: str, message: Outgoing) -> str | None:
         template = self.templates().pick(message.kind, message.language,
@@ -163,7 +214,8 @@ def sender_from(settings: Any) -> WhatsAppSender | None:
         settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
         settings.twilio_whatsapp_number, settings.twilio_api_url,
         status_callback=f"{settings.public_url}/webhooks/twilio/status",
-        content_dir=settings.content_dir)
+        content_dir=settings.content_dir, media_base=recording_links.public_base(settings),
+        vault=vault_from_settings(settings))
 
 
 def fallback(address: str, message: Outgoing, code: str) -> list[tuple[str, Outgoing]]:
@@ -174,13 +226,15 @@ def fallback(address: str, message: Outgoing, code: str) -> list[tuple[str, Outg
     if (code in REFUSED_CODES and message.kind is not None
             and not message.template_only):
         found.append((address, replace(message, template_only=True)))
-    found.append(("tel:" + address.removeprefix(twilio_sms.WHATSAPP_PREFIX),
-                  replace(message, template_only=False)))
+    if message.text:  # a voice note alone: its text is a message of its own
+        found.append(("tel:" + address.removeprefix(twilio_sms.WHATSAPP_PREFIX),
+                      replace(message, template_only=False, voice_path=None, voice_digest=None,
+                              menu_title=None, menu_options=None)))
     return found
 
 
 channel_registry.register(channel_registry.Channel(
-    CHANNEL, scheme=twilio_sms.WHATSAPP_PREFIX, sms_like=False, traits=lambda settings: TRAITS,
+    CHANNEL, scheme=twilio_sms.WHATSAPP_PREFIX, sms_like=False, traits=traits,
     rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number, sender=sender_from,
     terminal_address="whatsapp:+22799999999", media=True, rank=3, fallback=fallback,
     refused_codes=REFUSED_CODES))

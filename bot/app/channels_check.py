@@ -7,7 +7,8 @@ reuses for Telegram and Twilio SMS).
   account's, its SMS webhook ours);
 * whatsapp (Twilio): the account, the sender (Twilio's Messaging API ``GET
   /v2/Channels/Senders``: ``HANYA_TWILIO_WHATSAPP_NUMBER`` online, its webhook ours; the
-  sandbox's shared number is only a warning) and the editors' templates file;
+  sandbox's shared number is only a warning), the editors' templates file, and whether
+  Twilio can fetch recordings (HANYA_PUBLIC_URL not this machine; else text only);
 * android-sms: each gateway phone's ``GET /health`` (pass, warn, fail) and ``GET /webhooks``
   (``sms:received`` and the delivery reports posted to ours), as the app documents them.
 
@@ -28,6 +29,7 @@ from bot.core import channel_registry, provider_templates
 from bot.core.settings import Settings
 from bot.core.texts import N_
 from webhooks import channels as _installed  # noqa: F401 - each channel registers itself
+from webhooks import recording_links
 
 __all__ = ["check", "CHECKS"]
 
@@ -119,6 +121,13 @@ def _whatsapp(settings: Settings, client: httpx.Client, now: datetime) -> Iterat
         yield error("WhatsApp", N_("templates file: {problem}"), problem=problem)
     if not problems:
         yield ok("WhatsApp", N_("templates file readable"))
+    if recording_links.public_base(settings) is None:
+        yield warning("WhatsApp", N_("HANYA_PUBLIC_URL is {url}, which Twilio cannot reach: "
+                                     "recordings are not sent on WhatsApp, answers go as text "
+                                     "only"), url=settings.public_url)
+    else:
+        yield ok("WhatsApp", N_("recordings go as voice notes from {url}/media/recordings/ "
+                                "(signed, an hour)"), url=settings.public_url)
     if number == SANDBOX:
         yield warning("WhatsApp", N_("Twilio's shared sandbox number: for trying only, people "
                                      "must join it first"))

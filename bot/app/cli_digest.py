@@ -60,6 +60,8 @@ def outbox_run(seconds: Annotated[float | None, typer.Option(help="stop after th
             for channel in channels.values():
                 if hasattr(channel, "start"):
                     await channel.start()
+                if hasattr(channel, "attach"):  # WhatsApp: each person's window, recordings
+                    channel.attach(runtime)
             sender = Sender.from_settings(runtime.store, runtime.vault, channels, runtime.settings)
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, sender.stop)

@@ -35,6 +35,7 @@ class Vault:
                    for s in (secret, *old_secrets)]
         self._fernet = MultiFernet(fernets)
         self._aeads = [AESGCM(_derive(s, b"seal")) for s in (secret, *old_secrets)]
+        self._link_keys = [_derive(s, b"link") for s in (secret, *old_secrets)]
 
     def pseudonym(self, address: str) -> str:
         """Keyed hash of an address under the current key (hex, 64 chars)."""
@@ -47,6 +48,18 @@ class Vault:
     @staticmethod
     def _pseudonym_with(key: bytes, address: str) -> str:
         return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, message: str) -> str:
+        """A link's proof (HMAC-SHA256 under a key of its own, hex): a recording's address
+        that a provider fetches (webhooks/recording_links.py)."""
+        return hmac.new(self._link_keys[0], message.encode(), hashlib.sha256).hexdigest()
+
+    def signed(self, message: str, signature: str) -> bool:
+        """Whether ``signature`` is ``sign(message)`` under the current key or a rotated one."""
+        given = signature.encode("ascii", "replace")
+        return any(hmac.compare_digest(
+            hmac.new(key, message.encode(), hashlib.sha256).hexdigest().encode(), given)
+            for key in self._link_keys)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

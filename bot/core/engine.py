@@ -47,7 +47,10 @@ class ChannelTraits:
     location: bool  # can share a location
     max_segments: int | None = None  # SMS budget per reply; None when not SMS
     max_text: int = 4096
-    voice: bool = False  # plays a recording sent as a voice note (Telegram)
+    voice: bool = False  # plays a recording sent as a voice note (Telegram; WhatsApp by URL)
+    # The longest text a voice note carries as its caption (UTF-16 units; Telegram's sendVoice
+    # 1024); 0: none (WhatsApp plays audio without a caption), the text goes just after.
+    voice_caption: int = 1024
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,14 @@ class Turn:
     def say(self, reply: Reply) -> None:
         self.replies.append(reply)
         if reply.options:
-            self.contact.state_data = {**self.data, "options": [o.key for o in reply.options]}
+            self.contact.state_data = {**{k: v for k, v in self.data.items() if k != "extras"},
+                                       "options": [o.key for o in reply.options]}
+        if reply.extra_buttons and not self.channel.buttons:
+            # No buttons (WhatsApp): numbered after the options in play ("10 Listen"), so
+            # that the menu's numbers keep their meaning; ``_choice`` reads them back.
+            reply.first_extra = len(self.data.get("options") or []) + 1
+            self.contact.state_data = {**self.data,
+                                       "extras": [o.key for o in reply.extra_buttons]}
 
     def say_text(self, text: str) -> None:
         self.replies.append(Reply(text))
@@ -194,7 +204,8 @@ class Engine:
 
     def goto(self, turn: Turn, place: Place) -> None:
         """A global word's move: the options offered before are forgotten, then ``_enter``."""
-        turn.contact.state_data = {k: v for k, v in turn.data.items() if k != "options"}
+        turn.contact.state_data = {k: v for k, v in turn.data.items()
+                                   if k not in ("options", "extras")}
         self._enter(turn, place)
 
     def _enter(self, turn: Turn, place: Place) -> None:
@@ -368,8 +379,11 @@ class Engine:
 
     @staticmethod
     def _choice(turn: Turn) -> str | None:
-        """The offered option this message picks: a button payload or a number typed."""
+        """The offered option this message picks: a button payload or a number typed (the
+        options', then the numbered extra buttons' of a chat without buttons)."""
         offered: list[str] = list(turn.data.get("options") or [])
+        if turn.msg.kind == "text":
+            offered += list(turn.data.get("extras") or [])
         msg = turn.msg
         if msg.kind == "choice":
             return msg.choice if msg.choice in offered else None

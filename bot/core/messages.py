@@ -63,6 +63,12 @@ class Reply:
     # Buttons after the options on channels with buttons, not options of the step (a topic's
     # "listen" buttons: the menu's options stay the ones offered).
     extra_buttons: list[Option] = field(default_factory=list)
+    # On a chat without buttons the extra buttons are numbered lines from this number on
+    # (after the options in play; set by ``Turn.say``).
+    first_extra: int | None = None
+    # What the reply is, for a channel that may send it as a provider's template ("menu":
+    # the main menu, as WhatsApp's list picker where editors configured one).
+    template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,11 @@ class Outgoing:
     language: str | None = None
     # Only as a pre-approved template (the free-form copy was refused outside the window).
     template_only: bool = False
+    # The main menu (``Reply.template`` "menu"): its title and its numbered options' labels in
+    # order, for a channel that can send it as an interactive template (WhatsApp's list
+    # picker); ``text`` still holds the numbered form, sent when no template fits.
+    menu_title: str | None = None
+    menu_options: list[str] | None = None
 
     def to_payload(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False)}

@@ -14,6 +14,19 @@ language::
 ``variables`` lists what fills ``{{1}}``, ``{{2}}``...: ``text`` is the message itself, on one
 line (WhatsApp refuses a variable with a line break or a tab). No template for a kind and a
 language: the message goes to the person's other channel (bot/core/reroute.py).
+
+``menu`` is the main menu within the 24-hour session, as a ``twilio/list-picker`` (up to 10
+items; a ``twilio/quick-reply`` takes only 3 buttons in session) whose body is ``{{1}}`` and
+whose items' labels are ``{{2}}``, ``{{3}}``..., each item's id its number ("1", "2"...): a tap
+comes back as that number (``ListId``, ``ButtonPayload``), read as the number typed::
+
+    menu:
+      fr: {sid: HX..., variables: [text, options], items: 9}
+
+``text`` is then the menu's title and ``options`` its options' labels, one variable each;
+``items`` says how many the template lists: the menu's first ones (a list holds ten at most;
+the options after them are numbered after the title, to be typed). A menu with fewer options
+than that (the editors changed menu.yaml) goes as numbered text, as it does with no template.
 ``hanya content check`` checks the file with :func:`problems`.
 """
 
@@ -31,26 +44,49 @@ __all__ = ["FILE", "KINDS", "Template", "Templates", "load", "problems"]
 
 FILE = "whatsapp_templates.yaml"
 KINDS = ("alert", "digest", "idea", "menu")
-VARIABLES = ("text",)
+VARIABLES = ("text", "options")
 CONTENT_SID = re.compile(r"HX[0-9a-f]{32}")
 # Meta's limit for one variable's text; longer is cut with an ellipsis.
 MAX_VARIABLE = 1024
+MAX_ITEMS, MAX_ITEM = 10, 24  # a list picker's items, and the characters of an item's label
+
+
+def _one_line(text: str, limit: int = MAX_VARIABLE) -> str:
+    one_line = " · ".join(part.strip() for part in text.splitlines() if part.strip())
+    one_line = re.sub(r"\s{4,}", "   ", one_line.replace("\t", " "))
+    return one_line if len(one_line) <= limit else one_line[:limit - 1] + "…"
 
 
 @dataclass(frozen=True)
 class Template:
     sid: str
     variables: tuple[str, ...]
+    items: int | None = None  # a menu template: how many options it lists
 
-    def content_variables(self, text: str) -> str:
-        """``ContentVariables``: the JSON Twilio takes, ``{"1": ...}`` in the template's order."""
-        one_line = " · ".join(part.strip() for part in text.splitlines() if part.strip())
-        one_line = re.sub(r"\s{4,}", "   ", one_line.replace("\t", " "))
-        if len(one_line) > MAX_VARIABLE:
-            one_line = one_line[:MAX_VARIABLE - 1] + "…"
-        values = {"text": one_line}
-        return json.dumps({str(i): values[name] for i, name in enumerate(self.variables, 1)},
+    def content_variables(self, text: str, options: list[str] | None = None) -> str:
+        """``ContentVariables``: the JSON Twilio takes, ``{"1": ...}`` in the template's order
+        (``options``, when the template has them, fill one variable each)."""
+        values: list[str] = []
+        for name in self.variables:
+            if name == "options":
+                values += [_one_line(label, MAX_ITEM) for label in options or []]
+            else:
+                values.append(_one_line(text))
+        return json.dumps({str(i): value for i, value in enumerate(values, 1)},
                           ensure_ascii=False)
+
+    def fits_menu(self, options: list[str]) -> bool:
+        """Whether this menu template can carry these options (it lists no more than them)."""
+        return "options" in self.variables and self.items is not None and (
+            1 <= self.items <= len(options))
+
+    def menu_variables(self, title: str, options: list[str]) -> str:
+        """A menu's ``ContentVariables``: its first ``items`` options in the list, any after
+        them numbered after the title (to be typed: a list holds ten at most)."""
+        listed, rest = options[:self.items], options[self.items:]
+        body = " · ".join([title, *(f"{i} {label}" for i, label
+                                    in enumerate(rest, len(listed) + 1))])
+        return self.content_variables(body, listed)
 
 
 @dataclass(frozen=True)
@@ -104,6 +140,13 @@ def problems(path: Path, languages: set[str]) -> list[str]:
             if unknown:
                 found.append(f"{where}: unknown variable(s) {unknown} (known: "
                              f"{', '.join(VARIABLES)})")
+            items = entry.get("items")
+            if kind == "menu" and (not isinstance(items, int) or not 1 <= items <= MAX_ITEMS
+                                   or "options" not in (entry.get("variables") or [])):
+                found.append(f"{where}: a menu template needs variables [text, options] and "
+                             f"items: how many options it lists (1 to {MAX_ITEMS})")
+            elif kind != "menu" and "options" in (entry.get("variables") or []):
+                found.append(f"{where}: only a menu template has options")
     return found
 
 
@@ -115,6 +158,7 @@ def load(content_dir: Path) -> Templates:
     if not isinstance(table, dict):
         raise ValueError(f"{FILE}: no 'templates' mapping")
     return Templates({kind: {code: Template(str(entry["sid"]),
-                                            tuple(entry.get("variables") or ()))
+                                            tuple(entry.get("variables") or ()),
+                                            entry.get("items"))
                              for code, entry in (per_language or {}).items()}
                       for kind, per_language in table.items()})

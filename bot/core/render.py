@@ -28,14 +28,19 @@ def render(replies: list[Reply], traits: ChannelTraits, language: Language,
         return Rendered([])
     if traits.max_segments is not None:
         return _render_sms(replies, traits.max_segments, language, t)
-    return Rendered([m for reply in replies for m in _render_chat(reply, traits, t)])
+    return Rendered([m for reply in replies
+                     for m in _render_chat(reply, traits, t, language.code)])
 
 
-def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator) -> list[Outgoing]:
+def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator,
+                 language: str | None = None) -> list[Outgoing]:
     text = reply.text
     if reply.options and reply.numbered_hint and not traits.buttons:  # WhatsApp: numbers
         lines = [f"{i} {o.label}" for i, o in enumerate(reply.options, 1)]
         text = "\n".join([text, *lines, t(texts.SMS_MENU_HINT)])
+    if reply.extra_buttons and reply.first_extra and not traits.buttons:  # "10 Listen"
+        lines = [f"{i} {o.label}" for i, o in enumerate(reply.extra_buttons, reply.first_extra)]
+        text = "\n\n".join([text.rstrip(), "\n".join(lines)])
     chunks = split_text(text, traits.max_text)
     buttons = None
     if reply.options and traits.buttons:
@@ -48,10 +53,16 @@ def _render_chat(reply: Reply, traits: ChannelTraits, t: Translator) -> list[Out
     if reply.menu_button and traits.buttons:
         buttons = (buttons or []) + [[{"text": t(texts.BACK_TO_MENU), "data": "nav:menu"}]]
     messages = [Outgoing(text=chunk) for chunk in chunks[:-1]]
-    messages.append(Outgoing(text=chunks[-1], buttons=buttons))
+    # The main menu in one message: a channel may send it as an interactive template.
+    menu = reply.template == "menu" and bool(reply.options) and not traits.buttons and len(
+        chunks) == 1
+    messages.append(Outgoing(
+        text=chunks[-1], buttons=buttons, menu_title=reply.text if menu else None,
+        menu_options=[o.label for o in reply.options] if menu else None,
+        language=language if menu else None))
     if reply.voice and traits.voice:
         path, digest = reply.voice
-        caption = len(text.encode("utf-16-le")) // 2 <= VOICE_CAPTION
+        caption = len(text.encode("utf-16-le")) // 2 <= min(VOICE_CAPTION, traits.voice_caption)
         if len(messages) == 1 and caption:  # the text as its caption, buttons under it
             messages = [replace(messages[0], voice_path=path, voice_digest=digest)]
         else:  # too long for a caption: the voice note, then the text just after

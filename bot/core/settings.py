@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     # Keys HMAC pseudonyms and encrypts addresses. No default on purpose: unset means a
     # throw-away development key (see ``secret_key_or_dev``).
     secret_key: SecretStr | None = None
-    # The public https base URL: Twilio signs it, Telegram's webhook is registered on it.
+    # The public https base URL: Twilio signs it, Telegram's webhook is registered on it, Twilio
+    # fetches WhatsApp recordings from it (one on this machine: WhatsApp stays text only).
     public_url: str = "http://127.0.0.1:8000"
     # Where people read times (digests, alerts, the dashboard); the store keeps UTC.
     timezone: str = "Africa/Niamey"

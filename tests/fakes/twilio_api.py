@@ -58,6 +58,12 @@ Behaviour:
   ``window_failure = "response"`` the create itself answers 400/63016. A template
   (``ContentSid`` HX + 32 hex, ``ContentVariables`` a JSON object of strings, else 400/21656)
   goes at any time. ``enforce_whatsapp_window = False`` turns the rule off.
+* Media, as Twilio sends it: each ``MediaUrl`` is fetched (after the 201, from a thread)
+  and what came back recorded in ``media_fetches`` (``wait_fetched(n)``): status, headers,
+  bytes. ``media_hosts`` maps a public base (``https://hanya.example.org``) to the local
+  server that answers for it (DNS and the TLS proxy, in short); any other host is not
+  reached (status 0). Anything but a 200 of a WhatsApp audio type fails the message with
+  11200, as Twilio's status callback would say.
 * ``GET .../Messages/{Sid}.json`` returns a stored message; ``fake.set_status(sid, ...)``
   changes what it reports.
 * ``GET /2010-04-01/Accounts/{Sid}.json``: the account (``status`` from ``account_status``,
@@ -80,7 +86,10 @@ import json
 import math
 import re
 import secrets
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,7 +105,8 @@ from tests.fakes._server import (
     truncate,
 )
 
-__all__ = ["FakeTwilio", "SentSms", "TwilioCall", "TEST_ACCOUNT_SID", "TEST_AUTH_TOKEN"]
+__all__ = ["FakeTwilio", "MediaFetch", "SentSms", "TwilioCall", "TEST_ACCOUNT_SID",
+           "TEST_AUTH_TOKEN"]
 
 TEST_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 TEST_AUTH_TOKEN = "f" * 32
@@ -167,6 +177,22 @@ class SentSms:
     num_segments: int
     media_url: tuple[str, ...] = ()
     params: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFetch:
+    """One ``MediaUrl`` the fake fetched for a message, and what it got."""
+
+    sid: str
+    url: str
+    status: int  # 0: not reached
+    content_type: str | None
+    cache_control: str | None
+    body: bytes
+
+
+# What Twilio takes as WhatsApp audio (its media guidance: OGG, AMR, 3GP, AAC, MPEG).
+WHATSAPP_AUDIO = ("audio/ogg", "audio/amr", "audio/3gpp", "audio/aac", "audio/mpeg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +280,8 @@ class FakeTwilio(FakeServerBase):
         self._wa_senders: list[dict[str, Any]] = []
         self.account_status = "active"
         self._window_refused: list[SentSms] = []
+        self._media_fetches: list[MediaFetch] = []
+        self.media_hosts: dict[str, str] = {}
 
     # -- inspection ---------------------------------------------------------------------------
     @property
@@ -300,6 +328,48 @@ class FakeTwilio(FakeServerBase):
 
         what = f"{n} SMS" + (f" to {to}" if to else "")
         return self._wait(probe, timeout, self.dump, what)
+
+    @property
+    def media_fetches(self) -> list[MediaFetch]:
+        with self._lock:
+            return list(self._media_fetches)
+
+    def wait_fetched(self, n: int = 1, timeout: float = 5.0) -> list[MediaFetch]:
+        """Block until ``n`` media URLs were fetched (or failed to be); return them all."""
+
+        def probe() -> list[MediaFetch] | None:
+            return list(self._media_fetches) if len(self._media_fetches) >= n else None
+
+        return self._wait(probe, timeout, self.dump, f"{n} media fetch(es)")
+
+    def _fetch_media(self, sid: str, url: str) -> None:
+        """Fetch ``url`` as Twilio does before delivering a media message."""
+        target = url
+        for public, local in self.media_hosts.items():
+            if url.startswith(public.rstrip("/") + "/"):
+                target = local.rstrip("/") + url[len(public.rstrip("/")):]
+        status, headers, body = 0, None, b""
+        if urlsplit(target).hostname in ("127.0.0.1", "localhost", "::1"):
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            try:
+                with opener.open(target, timeout=5) as answer:
+                    status, headers, body = answer.status, answer.headers, answer.read()
+            except urllib.error.HTTPError as refused:
+                status, headers, body = refused.code, refused.headers, refused.read()
+            except OSError:
+                status = 0
+        content_type = headers.get("Content-Type") if headers is not None else None
+        fetched = MediaFetch(sid, url, status, content_type,
+                             headers.get("Cache-Control") if headers is not None else None, body)
+        with self._lock:
+            self._media_fetches.append(fetched)
+            kind = (content_type or "").split(";", 1)[0].strip().lower()
+            if status != 200 or (sid in self._resources and self._resources[sid]["to"]
+                                 .startswith("whatsapp:") and kind not in WHATSAPP_AUDIO
+                                 and not kind.startswith("image/")):
+                self._resources[sid].update(status="failed", error_code=11200,
+                                            error_message="HTTP retrieval failure")
+            self._notify()
 
     def dump(self, last: int = 25) -> str:
         with self._lock:
@@ -591,6 +661,8 @@ class FakeTwilio(FakeServerBase):
         self._messages.append(sms)
         self._by_to.setdefault(to, []).append(sms)
         answer = dict(resource)
+        for url in media_urls:  # after the answer, as Twilio fetches media
+            threading.Thread(target=self._fetch_media, args=(sid, url), daemon=True).start()
         if outside:  # accepted, then failed: what the status callback will say
             resource.update(status="failed", error_code=63016, error_message=ERROR_MESSAGES[63016])
             self._window_refused.append(sms)
