@@ -337,7 +337,8 @@ class Sender:
                        gate: asyncio.Semaphore) -> int:
         """Take the channel's next overall slot and send, within the gate.
 
-        Slots are booked only by the gate's holders, so at most ``concurrency`` are booked
+        Overall slots are booked only by the gate's holders (a row's own slot, a chat's or a
+        phone's, was booked before: ``_send_queue``), so at most ``concurrency`` are booked
         ahead and each send leaves at its slot (booking first and queueing for the gate
         after would let a freed gate release several sends at once into one provider
         window). The gate is freed when the provider answers; a place among ``unrecorded``
