@@ -50,6 +50,8 @@ def main() -> None:
     if "outbound" not in args.skip:
         rows += outbound_section(args, notes)
         rows += claim_section(kinds)
+    if "pacing" not in args.skip:
+        rows += channel_pacing_section(args, notes)
     if "digests" not in args.skip:
         rows += digest_section(args, kinds, notes)
     if "journeys" not in args.skip:
@@ -107,9 +109,17 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--sms-rate", type=float, default=100.0, help="fake Twilio, per number")
     parser.add_argument("--deadline", type=float, default=60.0,
                         help="outbound Telegram run's time limit (the ideal is messages/300)")
+    parser.add_argument("--pacing-messages", type=int, default=100,
+                        help="WhatsApp's pacing run (section 3), at --pacing-whatsapp-rate")
+    parser.add_argument("--pacing-whatsapp-rate", type=float, default=10.0,
+                        help="the WhatsApp number's configured pace (msg/s)")
+    parser.add_argument("--pacing-gateway-messages", type=int, default=40,
+                        help="the gateway's pacing run (section 3): two phones at 1/s each, "
+                             "so 20 s; 19 gaps a phone read the ratio within ±0.01")
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=[
-        "inbound", "outbound", "digests", "profile", "journeys", "cli", "e2e", "burst", "small"])
+        "inbound", "outbound", "pacing", "digests", "profile", "journeys", "cli", "e2e", "burst",
+        "small"], help="sections to leave out (pacing: the WhatsApp and gateway rows of 3)")
     parser.add_argument("--cli-runs", type=int, default=5, help="runs of each command (U4)")
     parser.add_argument("--e2e-seconds", type=float, default=60.0,
                         help="U1's sustained run (the issue's full run: 600)")
@@ -446,6 +456,34 @@ def outbound_section(args: argparse.Namespace, notes: list[str]) -> list[Row]:
     return rows
 
 
+def channel_pacing_section(args: argparse.Namespace, notes: list[str]) -> list[Row]:
+    """The new channels' pacing (issue 19), as row 3: one drain per channel and repetition."""
+    from bench import channel_pacing
+
+    results = []
+    # The gateway's runs last messages / 2 s each at 1/s a phone: one repetition in quick.
+    reps = 1 if args.quick else args.reps
+    for rep in range(reps):
+        _log(f"channel pacing repetition {rep + 1}/{reps}: WhatsApp, the gateway phones")
+        with fresh_database("sqlite") as url:
+            results.append(channel_pacing.measure(
+                url, "whatsapp", messages=args.pacing_messages,
+                recipients=max(args.pacing_messages // 5, 4), pace=args.pacing_whatsapp_rate))
+        with fresh_database("sqlite") as url:
+            results.append(channel_pacing.measure(
+                url, "android-sms", messages=args.pacing_gateway_messages,
+                recipients=max(args.pacing_gateway_messages // 2, 4), pace=1.0, phones=2))
+    notes.append("New channels' pacing (3; bench/channel_pacing.py): rows queued on SQLite, "
+                 "drained by the real sender through the channel's real sender against its "
+                 "local fake (tests/fakes/: Twilio keeping WhatsApp's 24-hour window, the "
+                 "gateway phones' API), in this process. Rate: distinct messages taken over "
+                 "the time from the first acceptance to the last, counted per sender "
+                 "(n - 1 gaps for the WhatsApp number, n - 2 for two phones sending side by "
+                 "side); reference: the configured pace (HANYA_TWILIO_RATE_PER_NUMBER; "
+                 "HANYA_ANDROID_SMS_PER_MINUTE × phones).")
+    return [Row(**fields) for fields in channel_pacing.rows(results)]
+
+
 def claim_section(kinds: list[str], small: int = 1_000, large: int = 100_000) -> list[Row]:
     """The sender's claim as the queue grows (ours: not in the issue's list)."""
     rows = []
@@ -566,30 +604,44 @@ def e2e_section(args: argparse.Namespace, kinds: list[str], notes: list[str]) ->
         "End to end (U1, U2; bench/e2e.py): `hanya serve`'s layout (web process and its handling "
         "process) with its sender on, against the fake providers in their own process at "
         f"{e2e.TELEGRAM_RATE:g}/s overall and {e2e.PER_CHAT:g}/s a chat (Telegram) and "
-        f"{e2e.SMS_RATE:g}/s (Twilio), the server set to the same limits. 80 % of the requests "
-        "are Telegram, 20 % SMS; people in every language of the content walk hello → "
-        "language → place → topics; one Telegram person in 50 ends with SOS and one in 20 "
+        f"{e2e.SMS_RATE:g}/s (Twilio, SMS and WhatsApp numbers each), {e2e.GATEWAY_PHONES} "
+        f"gateway phones at {e2e.GATEWAY_RATE:g}/s each, the server set to the same limits. "
+        + ", ".join(f"{share:.0%} {channel}" for channel, share in e2e.SHARES.items())
+        + " of the requests (the gateway's share what its phones can answer; its fake phones "
+        "take every send, as the app queues what Android holds back, and count those faster "
+        "than the pace); people in every language of the content walk hello → "
+        "language → place → topics (numbered menus on SMS, WhatsApp and the gateway; "
+        "WhatsApp people inside their 24-hour window); one Telegram person in 50 ends with "
+        "SOS and one in 20 "
         "with an idea; one SMS person in 4 (up to 20) is a committee member who joins with a "
         "one-time code and sends the engine's example report; `hanya digest run daily --send` "
         "mid-run (the duty chat receives it, and the SOS alerts). Latency: from the request's "
         "scheduled send to the provider accepting the first message of its reply, per person "
-        "in order (bench/e2e.py account). Not driven yet: the android-sms and whatsapp "
-        "webhooks, and the guided Telegram report.")
+        "in order (bench/e2e.py account). Not driven yet: the guided Telegram report.")
     return rows
 
 
 def e2e_rows(r: Any, kind: str) -> list[Row]:
     a = r.accounting
     rows = []
-    for channel in ("telegram", "sms"):
+    from bench import e2e
+
+    slots = {"telegram": "a reply's slot: 1/s a chat",
+             "sms": f"the number's pace: {e2e.SMS_RATE:g}/s",
+             "whatsapp": f"the WhatsApp number's pace: {e2e.SMS_RATE:g}/s",
+             "android-sms": f"{e2e.GATEWAY_PHONES} phones at {e2e.GATEWAY_RATE:g}/s each"}
+    for channel in slots:
         if channel not in a.latencies:
             continue
         p50, p99 = a.pct(channel, 50), a.pct(channel, 99)
+        more = (f"; {r.gateway_too_fast} sends faster than a phone's pace"
+                if channel == "android-sms" else "")
         rows.append(Row("U1", f"{channel} on {kind}, {r.rate:g} msg/s for {r.seconds:g} s: "
                               "webhook → provider accepts the reply, p50 / p99 / max (s)",
                         f"{p50:.2f} / {p99:.2f} / {max(a.latencies[channel]):.2f}",
-                        "a reply's slot: 1/s a chat", "", "p99 ≤ 2 s", verdict(p99 <= 2.0),
-                        f"{len(a.latencies[channel])} requests answered"))
+                        slots[channel], "", "p99 ≤ 2 s", verdict(p99 <= 2.0),
+                        f"{len(a.latencies[channel])} of {r.by_channel.get(channel, 0)} "
+                        f"requests answered{more}"))
     web, handling = r.memory["web"], r.memory["handling"]
     growth = max(web[-1] / web[0], handling[-1] / handling[0]) - 1
     rows.append(Row("U1", f"{kind}: lost / doubled; backlog left; memory start/middle/end (MB)",

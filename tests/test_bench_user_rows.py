@@ -117,7 +117,11 @@ def test_a_tiny_end_to_end_run_answers_everyone_once(tmp_path):
     assert 30 <= result.requests <= 40 and result.answered == result.requests
     assert (result.lost, result.doubled, result.backlog_left) == (0, 0, 0)
     assert result.accounting.sos and result.store["handled"] == result.requests
-    assert set(result.accounting.latencies) == {"telegram", "sms"}
+    # Every channel's people were answered: WhatsApp (signed as Twilio signs it) and the
+    # gateway phones (signed as the app signs it) too, none faster than its pace
+    assert set(result.accounting.latencies) == {"telegram", "sms", "whatsapp", "android-sms"}
+    assert all(result.by_channel[channel] for channel in result.accounting.latencies)
+    assert result.gateway_too_fast == 0
 
 
 def test_a_pinned_server_runs_on_the_one_cpu_it_is_given():

@@ -47,3 +47,20 @@ def test_a_tiny_drain_keeps_the_pace_and_loses_nothing(database_url, store, chan
                       "value": "0 / 0", "target": "0 / 0", "verdict": "met"}
     configured = pace * (phones if channel == "android-sms" else 1)  # all phones together
     assert speed["reference"] == f"{configured:g}/s configured"
+
+
+def test_make_bench_reports_both_new_channels_in_section_3_unless_skipped(monkeypatch):
+    from argparse import Namespace
+
+    from bench.__main__ import _arguments, channel_pacing_section
+
+    notes: list[str] = []
+    args = Namespace(quick=True, reps=1, pacing_messages=12, pacing_whatsapp_rate=8.0,
+                     pacing_gateway_messages=8)
+    found = channel_pacing_section(args, notes)
+    assert [(r.section, r.figure.split(":")[0]) for r in found] == [
+        ("3", "12 WhatsApp messages to Twilio"), ("3", "whatsapp"),
+        ("3", "8 SMS through the gateway phones"), ("3", "android-sms")]
+    assert [r.verdict for r in found] == ["met"] * 4 and "configured pace" in notes[0]
+    monkeypatch.setattr("sys.argv", ["bench", "--skip", "pacing"])
+    assert "pacing" in _arguments().skip
