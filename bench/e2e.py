@@ -361,16 +361,16 @@ def run(url: str, *, rate: float, seconds: float, shares: dict[str, float] | Non
     count = int(rate * seconds)
     share = {**SHARES, **(shares or {})}
     # Enough walks for ``count`` requests: 5 steps a Telegram person, 4 the others.
-    people = {channel: (1 if part else 0)
-              + int(count * part / (5 if channel == "telegram" else 4))
-              for channel, part in share.items()}
+    walkers = {channel: (1 if part else 0)
+               + int(count * part / (5 if channel == "telegram" else 4))
+               for channel, part in share.items()}
     languages, words, reports = content_words()
     codes = prepare_store(url, members)
-    requests, sent = build_mixed_stream(people["telegram"], people["sms"], languages=languages,
-                                        keywords=words, codes=codes, report_text=reports,
-                                        first_chat=400_000_000,
-                                        whatsapp_users=people["whatsapp"],
-                                        android_users=people["android-sms"])
+    requests, sent = build_mixed_stream(walkers["telegram"], walkers["sms"],
+                                        languages=languages, keywords=words, codes=codes,
+                                        report_text=reports, first_chat=400_000_000,
+                                        whatsapp_users=walkers["whatsapp"],
+                                        android_users=walkers["android-sms"])
     if sos_at is not None:  # one SOS from a new number, at that share of the run
         from tests.fakes.twilio_api import TEST_AUTH_TOKEN
         from tests.fakes.twilio_signing import form_body, signed_sms_form
