@@ -10,15 +10,8 @@ nothing lost, nothing sent twice.
   ``HANYA_ANDROID_SMS_PER_MINUTE``; the configured pace is that times the phones, the
   recipients split between the phones' operators.
 
-The hook for ``bench/__main__.py`` (which this module does not edit)::
-
-    from bench import channel_pacing
-    with fresh_database("sqlite") as url:
-        results = [channel_pacing.measure(url, "whatsapp", messages=300, recipients=60, pace=10)]
-    with fresh_database("sqlite") as url:
-        results.append(channel_pacing.measure(url, "android-sms", messages=120,
-                                              recipients=40, pace=1.0, phones=2))
-    rows += [Row(**fields) for fields in channel_pacing.rows(results)]
+``make bench`` runs it in section 3 (``bench/__main__.py``: ``channel_pacing_section``,
+``--skip pacing`` leaves it out).
 
 ``rows()`` gives ``bench.report.Row``'s fields as a dict (section "3"), two rows per channel
 like row 3's: the achieved rate against the pace, and lost / sent twice.
