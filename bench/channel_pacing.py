@@ -10,15 +10,8 @@ nothing lost, nothing sent twice.
   ``HANYA_ANDROID_SMS_PER_MINUTE``; the configured pace is that times the phones, the
   recipients split between the phones' operators.
 
-The hook for ``bench/__main__.py`` (which this module does not edit)::
-
-    from bench import channel_pacing
-    with fresh_database("sqlite") as url:
-        results = [channel_pacing.measure(url, "whatsapp", messages=300, recipients=60, pace=10)]
-    with fresh_database("sqlite") as url:
-        results.append(channel_pacing.measure(url, "android-sms", messages=120,
-                                              recipients=40, pace=1.0, phones=2))
-    rows += [Row(**fields) for fields in channel_pacing.rows(results)]
+``make bench`` runs it in section 3 (``bench/__main__.py``: ``channel_pacing_section``,
+``--skip pacing`` leaves it out).
 
 ``rows()`` gives ``bench.report.Row``'s fields as a dict (section "3"), two rows per channel
 like row 3's: the achieved rate against the pace, and lost / sent twice.
@@ -64,11 +57,15 @@ class PacingResult:
     waiting: int  # still queued at the deadline (not lost)
     seconds: float  # from the first acceptance to the last
     pace: float  # configured, messages per second (all phones together)
+    senders: int = 1  # sending side by side (the gateway phones), each from its first send
 
     @property
     def rate(self) -> float:
-        """Messages per second between the first acceptance and the last (n-1 gaps)."""
-        return (self.delivered - 1) / self.seconds if self.seconds > 0 else 0.0
+        """Messages per second between the first acceptance and the last: n-1 gaps for one
+        sender, n-k for k senders starting together (each one's first send opens its pace;
+        counted as n-1, two phones read 1.02 of their pace)."""
+        gaps = self.delivered - max(1, self.senders)
+        return gaps / self.seconds if self.seconds > 0 and gaps > 0 else 0.0
 
     @property
     def ratio(self) -> float:
@@ -76,7 +73,7 @@ class PacingResult:
 
 
 def tally(channel: str, queued: int, texts: Sequence[str], times: Sequence[float],
-          failed: int, waiting: int, pace: float) -> PacingResult:
+          failed: int, waiting: int, pace: float, senders: int = 1) -> PacingResult:
     """The accounting: what the fake took (``texts``, ``times``) against what was queued."""
     counts = Counter(texts)
     distinct = len(counts)
@@ -84,7 +81,8 @@ def tally(channel: str, queued: int, texts: Sequence[str], times: Sequence[float
     # A row failed and yet taken (the provider answered late) was not lost.
     lost = max(0, min(failed, queued - distinct))
     seconds = max(times) - min(times) if len(times) > 1 else 0.0
-    return PacingResult(channel, queued, distinct, duplicates, lost, waiting, seconds, pace)
+    return PacingResult(channel, queued, distinct, duplicates, lost, waiting, seconds, pace,
+                        senders)
 
 
 def measure(url: str, channel: str, *, messages: int, recipients: int, pace: float,
@@ -105,8 +103,8 @@ def measure(url: str, channel: str, *, messages: int, recipients: int, pace: flo
         finally:
             store.dispose()
         texts, times = fake_sent()
-    configured = pace * (phones if channel == "android-sms" else 1)
-    return tally(channel, messages, texts, times, failed, waiting, configured)
+    senders = phones if channel == "android-sms" else 1
+    return tally(channel, messages, texts, times, failed, waiting, pace * senders, senders)
 
 
 def rows(results: Sequence[PacingResult]) -> list[dict[str, str]]:

@@ -186,7 +186,12 @@ def time_digest(store: Store, kind: str, day: date, settings: Any, content: Any)
     """Seconds to build the ``kind`` digest sent on ``day`` (its data, not its rendering)."""
     module = importlib.import_module("bot.features.digests.digest")
     fn = _find(module, DAILY_NAMES if kind == "daily" else WEEKLY_NAMES)
+    from bench.procs import SECRET_KEY
+    from bot.core.crypto import Vault
+
+    # The vault opens the period's ideas (none seeded: the bench times the counts).
     offer: dict[str, Any] = {"settings": settings, "content": content, "day": day,
+                             "vault": Vault(SECRET_KEY.encode()),
                              "sent_on": day, "tz": ZoneInfo(settings.timezone),
                              "now": datetime.combine(day, datetime.min.time(), UTC)}
     if fn is None:

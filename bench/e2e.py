@@ -2,9 +2,11 @@
 fake providers (their own process) that enforce the providers' limits; from each webhook's
 arrival to the provider accepting its reply.
 
-Traffic (built and signed before the clock starts): Telegram people and SMS people in all the
-content's languages walking the information point, SOS now and then, ideas, committee members
-(enrolled by a JOIN in the stream with codes issued before the start) sending one-SMS reports;
+Traffic (built and signed before the clock starts): Telegram, Twilio SMS, WhatsApp (signed as
+Twilio signs it) and Android gateway (signed as the app signs it, stamped with the time it
+will be sent) people in all the content's languages walking the information point, SOS now
+and then, ideas, committee members (enrolled by a JOIN in the stream with codes issued before
+the start) sending one-SMS reports;
 a daily digest queued mid-run by `hanya digest run daily --send`.
 
 Attribution: a person's requests leave at known times (the open loop's schedule), spaced by a
@@ -31,6 +33,14 @@ from bench.procs import PUBLIC_URL, ROOT, SERVICE_NUMBER, WEBHOOK_SECRET, FakesP
 from bench.traffic import POINTS, TOPICS, Request
 
 TELEGRAM_RATE, PER_CHAT, SMS_RATE = 300.0, 1.0, 100.0  # the bench's providers (paid tiers)
+WHATSAPP_NUMBER = "whatsapp:+14155238886"  # paced as a Twilio number, at SMS_RATE
+GATEWAY_PREFIX_1 = "+22796"  # phone-1's operator (bench/fakes_proc.py: GATEWAY_PREFIXES)
+# Two gateway phones at one SMS a second each: far above Android's default for an app, as a
+# phone set up for the gateway is (docs/CHANNELS.md); the people writing to them are few.
+GATEWAY_PHONES, GATEWAY_RATE = 2, 1.0
+# Shares of the requests: WhatsApp as Twilio SMS, the gateway what its two phones can answer
+# (~1.5 replies a request at 2/s in all).
+SHARES = {"telegram": 0.70, "sms": 0.19, "whatsapp": 0.10, "android-sms": 0.01}
 BLOCK = 500  # a person's steps ~6 s apart at 100/s: they read, and replies never overlap
 DUTY_CHAT = 990_000_001  # the SP/CCM duty chat: digests and SOS alerts (not a person here)
 
@@ -39,8 +49,8 @@ DUTY_CHAT = 990_000_001  # the SP/CCM duty chat: digests and SOS alerts (not a p
 class Sent:
     """One request of the stream: who sent it (as the provider addresses them back)."""
 
-    channel: str  # "telegram" or "sms"
-    address: str  # chat id or phone number
+    channel: str  # "telegram", "sms", "whatsapp" or "android-sms"
+    address: str  # as the provider addresses them back: chat id, +E.164, whatsapp:+E.164
     kind: str  # "walk", "sos", "idea", "join", "report"
 
 
@@ -125,9 +135,14 @@ def store_counts(url: str) -> dict[str, int]:
 def build_mixed_stream(telegram_users: int, sms_users: int, *, languages: list[str],
                        keywords: dict[str, dict[str, str]], codes: list[str],
                        report_text: dict[str, str], first_chat: int, seed: int = 23,
-                       sos_every: int = 50, idea_every: int = 20) -> tuple[list[Request],
-                                                                           list[Sent]]:
-    """Block by block, as bench/traffic.py: each person's steps a block apart."""
+                       sos_every: int = 50, idea_every: int = 20, whatsapp_users: int = 0,
+                       android_users: int = 0) -> tuple[list[Request], list[Sent]]:
+    """Block by block, as bench/traffic.py: each person's steps a block apart. Gateway
+    requests are left unsigned (credential ""): :func:`sign_gateway` stamps them."""
+    import json as json_
+
+    from bench.fakes_proc import GATEWAY_PREFIXES
+    from tests.fakes.android_sms_gateway import received_payload
     from tests.fakes.telegram_updates import callback_update, text_update
     from tests.fakes.twilio_api import TEST_AUTH_TOKEN
     from tests.fakes.twilio_signing import form_body, signed_sms_form
@@ -148,6 +163,23 @@ def build_mixed_stream(telegram_users: int, sms_users: int, *, languages: list[s
                                         message_sid=f"SM{first_chat:012x}{sid[0]:020x}")
         return Request("S", headers["X-Twilio-Signature"], form_body(form)), Sent("sms", number,
                                                                                   kind)
+
+    def whatsapp(address: str, text: str, kind: str) -> tuple[Request, Sent]:
+        sid[0] += 1
+        form, headers = signed_sms_form(PUBLIC_URL + "/webhooks/twilio/whatsapp",
+                                        TEST_AUTH_TOKEN, from_=address, to=WHATSAPP_NUMBER,
+                                        body=text,
+                                        message_sid=f"SM{first_chat:012x}{sid[0]:020x}")
+        return (Request("W", headers["X-Twilio-Signature"], form_body(form)),
+                Sent("whatsapp", address, kind))
+
+    def gateway(number: str, text: str, kind: str) -> tuple[Request, Sent]:
+        sid[0] += 1
+        body = {"deviceId": "bench", "event": "sms:received", "id": f"ev{sid[0]}",
+                "payload": received_payload(number, text, message_id=f"m{sid[0]:x}"),
+                "webhookId": "hanya"}
+        return (Request("A", "", json_.dumps(body, ensure_ascii=False, separators=(",", ":"))),
+                Sent("android-sms", number, kind))
 
     def next_id() -> int:
         update_id[0] += 1
@@ -183,11 +215,21 @@ def build_mixed_stream(telegram_users: int, sms_users: int, *, languages: list[s
         return [sms(number, "hello", "walk"), sms(number, number_of, "walk"),
                 sms(number, rng.choice(POINTS[:8]).title(), "walk"), sms(number, *last)]
 
+    def numbered_walk(say: Any, address: str, person: int) -> list[tuple[Request, Sent]]:
+        """WhatsApp and gateway people: numbered menus as on SMS, an SOS now and then."""
+        lang = rng.choice(languages)
+        number_of = str(languages_order.index(lang) + 1)
+        last = ("SOS", "sos") if person % sos_every == 1 else (str(rng.randint(1, 7)), "walk")
+        return [say(address, "hello", "walk"), say(address, number_of, "walk"),
+                say(address, rng.choice(POINTS[:8]).title(), "walk"), say(address, *last)]
+
     languages_order = list(keywords["_order"])
     n_blocks = max(1, -(-telegram_users // BLOCK))
     sms_per_block = -(-sms_users // n_blocks)
+    whatsapp_per_block = -(-whatsapp_users // n_blocks)
+    android_per_block = -(-android_users // n_blocks)
     out: list[tuple[Request, Sent]] = []
-    tg_done = sms_done = 0
+    tg_done = sms_done = wa_done = an_done = 0
     for _ in range(n_blocks):
         walks = []
         for _ in range(min(BLOCK, telegram_users - tg_done)):
@@ -197,6 +239,14 @@ def build_mixed_stream(telegram_users: int, sms_users: int, *, languages: list[s
             walks.append(sms_walk(f"+2279{(first_chat // 10_000_000) % 10}{sms_done:06d}",
                                   sms_done))
             sms_done += 1
+        for _ in range(min(whatsapp_per_block, whatsapp_users - wa_done)):
+            walks.append(numbered_walk(whatsapp, f"whatsapp:+22791{wa_done:06d}", wa_done))
+            wa_done += 1
+        for _ in range(min(android_per_block, android_users - an_done)):
+            # Each operator's people write to its phone; 9xxxxx: apart from the SMS people's.
+            number = f"{GATEWAY_PREFIXES[an_done % 2]}9{an_done:05d}"
+            walks.append(numbered_walk(gateway, number, an_done))
+            an_done += 1
         rng.shuffle(walks)
         for step in range(5):
             out.extend(walk[step] for walk in walks if step < len(walk))
@@ -266,6 +316,8 @@ class E2EResult:
     accepted_total: int  # every send the providers accepted (people, duty chat)
     store: dict[str, int]  # handled, outbox_<status>
     by_kind: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)  # requests per channel
+    gateway_too_fast: int = 0  # gateway sends closer than a phone's pace (the fake counts)
 
     @property
     def doubled(self) -> int:
@@ -279,20 +331,44 @@ class E2EResult:
                 + self.store.get("outbox_failed", 0) + len(self.accounting.lost))
 
 
-def run(url: str, *, rate: float, seconds: float, telegram_share: float = 0.8,
+def sign_gateway(requests: list[Request], rate: float, start: float) -> list[Request]:
+    """Sign the gateway's requests as the app does, each stamped with the time the open loop
+    will send it (``start`` + its place / ``rate``): the server refuses a stamp more than 5
+    minutes off, and the issue's full run lasts 10."""
+    from bench.fakes_proc import gateway_key
+    from tests.fakes.android_sms_gateway import sign
+
+    signed = []
+    for index, request in enumerate(requests):
+        if request.kind == "A":
+            number = json.loads(request.body)["payload"]["phoneNumber"]
+            key = gateway_key(0 if number.startswith(GATEWAY_PREFIX_1) else 1)
+            stamp = str(int(start + index / rate))
+            request = Request("A", f"{stamp}:{sign(request.body.encode(), stamp, key)}",
+                              request.body)
+        signed.append(request)
+    return signed
+
+
+def run(url: str, *, rate: float, seconds: float, shares: dict[str, float] | None = None,
         members: int = 20, digest: bool = True, sos_at: float | None = None,
         drain_limit: float = 120.0, taskset: str | None = None) -> E2EResult:
     """Offer ``rate`` requests a second for ``seconds`` to a fresh server on ``url``."""
     from bench.load import open_loop
 
     count = int(rate * seconds)
-    people_tg = 1 + int(count * telegram_share / 5)  # enough walks for ``count`` requests
-    people_sms = 1 + int(count * (1 - telegram_share) / 4)
+    share = {**SHARES, **(shares or {})}
+    # Enough walks for ``count`` requests: 5 steps a Telegram person, 4 the others.
+    walkers = {channel: (1 if part else 0)
+               + int(count * part / (5 if channel == "telegram" else 4))
+               for channel, part in share.items()}
     languages, words, reports = content_words()
     codes = prepare_store(url, members)
-    requests, sent = build_mixed_stream(people_tg, people_sms, languages=languages,
-                                        keywords=words, codes=codes, report_text=reports,
-                                        first_chat=400_000_000)
+    requests, sent = build_mixed_stream(walkers["telegram"], walkers["sms"],
+                                        languages=languages, keywords=words, codes=codes,
+                                        report_text=reports, first_chat=400_000_000,
+                                        whatsapp_users=walkers["whatsapp"],
+                                        android_users=walkers["android-sms"])
     if sos_at is not None:  # one SOS from a new number, at that share of the run
         from tests.fakes.twilio_api import TEST_AUTH_TOKEN
         from tests.fakes.twilio_signing import form_body, signed_sms_form
@@ -304,8 +380,12 @@ def run(url: str, *, rate: float, seconds: float, telegram_share: float = 0.8,
         requests.insert(at, Request("S", headers["X-Twilio-Signature"], form_body(form)))
         sent.insert(at, Sent("sms", "+22798999999", "sos"))
     requests, sent = requests[:count], sent[:count]
-    with FakesProc(global_rate=TELEGRAM_RATE, per_chat_rate=PER_CHAT, sms_rate=SMS_RATE) as fakes:
+    with FakesProc(global_rate=TELEGRAM_RATE, per_chat_rate=PER_CHAT, sms_rate=SMS_RATE,
+                   gateway_phones=GATEWAY_PHONES, gateway_rate=GATEWAY_RATE) as fakes:
         env = {**_env(url, fakes), "HANYA_RUN_SENDER": "true"}
+        # The WhatsApp people wrote: Twilio opens their 24-hour windows.
+        fakes.command("window " + json.dumps(sorted({s.address for s in sent
+                                                     if s.channel == "whatsapp"})))
         with Server("webhooks.app:create_app", env, factory=True, taskset=taskset) as server:
             memory: dict[str, list[float]] = {"web": [server.rss_mb()],
                                               "handling": [server.handling_rss_mb()]}
@@ -315,6 +395,7 @@ def run(url: str, *, rate: float, seconds: float, telegram_share: float = 0.8,
                                                                   flags))
             middle.start()
             wall0 = time.time()
+            requests = sign_gateway(requests, rate, wall0)
             loop = open_loop("127.0.0.1", server.port, requests, rate=rate, seconds=seconds)
             middle.join()
             drained, left = _drain(url, drain_limit)
@@ -322,6 +403,7 @@ def run(url: str, *, rate: float, seconds: float, telegram_share: float = 0.8,
             memory["handling"].append(server.handling_rss_mb())
             cpu = server.cpu_seconds() + server.handling_cpu_seconds() - cpu0
             accepted = _accepted(fakes)
+            too_fast = int(fakes.stats()["android-sms"]["too_fast"])
             counts = store_counts(url)
     times = [loop.started_at + i / rate for i in range(len(sent))]
     accounting = account(sent, times, accepted)
@@ -332,16 +414,18 @@ def run(url: str, *, rate: float, seconds: float, telegram_share: float = 0.8,
                      drained, left, memory, 1000 * cpu / max(1, len(sent)), len(to_people),
                      last, _bound(to_people, loop.started_at), flags.get("digest", not digest),
                      len(accepted), counts, {k: sum(1 for s in sent if s.kind == k) for k in
-                      ("walk", "sos", "idea", "join", "report")})
+                                             ("walk", "sos", "idea", "join", "report")},
+                     {c: sum(1 for s in sent if s.channel == c) for c in share}, too_fast)
 
 
 def _env(url: str, fakes: FakesProc) -> dict[str, str]:
     from bench.procs import hanya_env
 
-    return {**hanya_env(url, fakes, sender=True),
+    return {**hanya_env(url, fakes, sender=True), **fakes.new_channels_env(WHATSAPP_NUMBER),
             "HANYA_TELEGRAM_RATE_OVERALL": str(TELEGRAM_RATE),
             "HANYA_TELEGRAM_RATE_PER_CHAT": str(PER_CHAT),
-            "HANYA_TWILIO_RATE_PER_NUMBER": str(SMS_RATE)}
+            "HANYA_TWILIO_RATE_PER_NUMBER": str(SMS_RATE),
+            "HANYA_ANDROID_SMS_PER_MINUTE": str(GATEWAY_RATE * 60)}
 
 
 def _middle(server: Server, memory: dict[str, list[float]], env: dict[str, str], digest: bool,
@@ -396,7 +480,8 @@ def _bound(replies: list[Accepted], start: float) -> float:
     if not replies:
         return 0.0
     bound = 0.0
-    for channel, rate in (("telegram", TELEGRAM_RATE), ("sms", SMS_RATE)):
+    for channel, rate in (("telegram", TELEGRAM_RATE), ("sms", SMS_RATE),
+                          ("whatsapp", SMS_RATE), ("android-sms", GATEWAY_RATE * GATEWAY_PHONES)):
         mine = sorted(a.at for a in replies if a.channel == channel)
         if mine:
             bound = max(bound, mine[0] - start + len(mine) / rate)

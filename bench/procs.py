@@ -65,10 +65,12 @@ class FakesProc:
     """FakeBotApi + FakeTwilio in a child process (bench/fakes_proc.py)."""
 
     def __init__(self, *, global_rate: float | None = None, per_chat_rate: float | None = None,
-                 sms_rate: float | None = None) -> None:
+                 sms_rate: float | None = None, gateway_phones: int | None = None,
+                 gateway_rate: float | None = None) -> None:
         args = [PYTHON, "-m", "bench.fakes_proc"]
         for flag, value in (("--global-rate", global_rate), ("--per-chat-rate", per_chat_rate),
-                            ("--sms-rate", sms_rate)):
+                            ("--sms-rate", sms_rate), ("--gateway-phones", gateway_phones),
+                            ("--gateway-rate", gateway_rate)):
             if value is not None:
                 args += [flag, str(value)]
         self.proc = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.PIPE,
@@ -102,6 +104,22 @@ class FakesProc:
                 "HANYA_TWILIO_AUTH_TOKEN": self.info["twilio_token"],
                 "HANYA_TWILIO_NUMBER": SERVICE_NUMBER,
                 "HANYA_TWILIO_API_URL": self.info["twilio_url"]}
+
+    def new_channels_env(self, whatsapp_number: str) -> dict[str, str]:
+        """HANYA_ variables that also turn on WhatsApp (this fake Twilio, from
+        ``whatsapp_number``) and the gateway phones (``gateway_phones``)."""
+        env = {"HANYA_TWILIO_WHATSAPP_NUMBER": whatsapp_number}
+        phones = self.info.get("gateway") or []
+        if phones:
+            first = phones[0]
+            env.update({"HANYA_ANDROID_SMS_URL": first["url"],
+                        "HANYA_ANDROID_SMS_NAME": first["name"],
+                        "HANYA_ANDROID_SMS_USERNAME": first["username"],
+                        "HANYA_ANDROID_SMS_PASSWORD": first["password"],
+                        "HANYA_ANDROID_SMS_SIGNING_KEY": first["signing_key"],
+                        "HANYA_ANDROID_SMS_PREFIXES": json.dumps(first["prefixes"]),
+                        "HANYA_ANDROID_SMS_PHONES": json.dumps(phones[1:])})
+        return env
 
     def close(self) -> None:
         _end(self.proc)

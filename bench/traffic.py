@@ -24,6 +24,9 @@ from tests.fakes.twilio_signing import form_body, signed_sms_form
 
 TELEGRAM_PATH = "/webhooks/telegram"
 SMS_PATH = "/webhooks/twilio/sms"
+WHATSAPP_PATH = "/webhooks/twilio/whatsapp"
+ANDROID_PATH = "/webhooks/android-sms"
+PATHS = {"T": TELEGRAM_PATH, "S": SMS_PATH, "W": WHATSAPP_PATH, "A": ANDROID_PATH}
 BLOCK = 200
 LANGUAGES = ["fr"] * 6 + ["en", "ha", "dje", "ar"]  # mostly French, as on the routes
 POINTS = ["agadez", "arlit", "assamaka", "niamey", "dirkou", "zinder", "tahoua", "diffa",
@@ -35,18 +38,22 @@ SMS_LANGUAGE_NUMBERS = {"fr": "3", "en": "4", "ha": "1"}
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    kind: str  # "T" (Telegram) or "S" (SMS)
-    credential: str  # the secret-token header or the Twilio signature
+    kind: str  # "T" (Telegram), "S" (SMS), "W" (WhatsApp), "A" (the Android gateway)
+    credential: str  # the secret-token header, the Twilio signature, or (A) "stamp:signature"
     body: str
 
     @property
     def path(self) -> str:
-        return TELEGRAM_PATH if self.kind == "T" else SMS_PATH
+        return PATHS[self.kind]
 
     def headers(self) -> dict[str, str]:
         if self.kind == "T":
             return {"Content-Type": "application/json",
                     "X-Telegram-Bot-Api-Secret-Token": self.credential}
+        if self.kind == "A":
+            stamp, _, signature = self.credential.partition(":")
+            return {"Content-Type": "application/json", "X-Timestamp": stamp,
+                    "X-Signature": signature}
         return {"Content-Type": "application/x-www-form-urlencoded",
                 "X-Twilio-Signature": self.credential}
 

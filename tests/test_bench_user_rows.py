@@ -117,7 +117,11 @@ def test_a_tiny_end_to_end_run_answers_everyone_once(tmp_path):
     assert 30 <= result.requests <= 40 and result.answered == result.requests
     assert (result.lost, result.doubled, result.backlog_left) == (0, 0, 0)
     assert result.accounting.sos and result.store["handled"] == result.requests
-    assert set(result.accounting.latencies) == {"telegram", "sms"}
+    # Every channel's people were answered: WhatsApp (signed as Twilio signs it) and the
+    # gateway phones (signed as the app signs it) too, none faster than its pace
+    assert set(result.accounting.latencies) == {"telegram", "sms", "whatsapp", "android-sms"}
+    assert all(result.by_channel[channel] for channel in result.accounting.latencies)
+    assert result.gateway_too_fast == 0
 
 
 def test_a_pinned_server_runs_on_the_one_cpu_it_is_given():
@@ -128,3 +132,17 @@ def test_a_pinned_server_runs_on_the_one_cpu_it_is_given():
     with Server("bench.bare_app:app", {}, taskset="0") as server:
         status = Path(f"/proc/{server.pids[0]}/status").read_text()
     assert "Cpus_allowed_list:\t0\n" in status
+
+
+def test_make_bench_is_sized_for_ten_minutes_and_full_gives_the_issues_sizes(monkeypatch):
+    from bench.__main__ import _arguments
+
+    monkeypatch.delenv("HANYA_BENCH_QUICK", raising=False)
+    monkeypatch.setattr("sys.argv", ["bench", "--make"])
+    short = _arguments()
+    assert (short.e2e_seconds, short.reps) == (30.0, 2)
+    assert short.burst_messages / short.burst_seconds == pytest.approx(10_000 / 60)
+    monkeypatch.setattr("sys.argv", ["bench", "--full"])
+    full = _arguments()
+    assert (full.e2e_seconds, full.burst_messages, full.burst_seconds) == (600.0, 10_000, 60.0)
+    assert (full.reps, full.messages, full.cli_runs) == (3, 10_000, 5)

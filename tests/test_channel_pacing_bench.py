@@ -22,6 +22,14 @@ def test_the_accounting_counts_duplicates_losses_and_the_rate():
     assert safety["verdict"] == "MISSED"
 
 
+def test_two_phones_sending_side_by_side_are_counted_each_from_its_first_send():
+    # Each phone at 0, 1, 2 s: 1/s each, 2/s together (4 gaps in 2 s, not 5)
+    both = tally("android-sms", queued=6, texts=list("abcdef"),
+                 times=[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], failed=0, waiting=0, pace=2.0, senders=2)
+    assert both.rate == pytest.approx(2.0) and both.ratio == pytest.approx(1.0)
+    assert rows([both])[0]["verdict"] == "met"
+
+
 @pytest.mark.parametrize(("channel", "pace", "phones"), [("whatsapp", 8.0, 1),
                                                          ("android-sms", 4.0, 2)])
 def test_a_tiny_drain_keeps_the_pace_and_loses_nothing(database_url, store, channel, pace,
@@ -31,11 +39,28 @@ def test_a_tiny_drain_keeps_the_pace_and_loses_nothing(database_url, store, chan
                      phones=phones, timeout=30)
     assert (result.delivered, result.duplicates, result.lost, result.waiting) == (
         messages, 0, 0, 0)
-    # 11 gaps at the configured pace: never faster. Slower is the bench's verdict, not this
-    # test's (the gateway phones reach 0.6-0.7 of their pace, a known shortfall: BENCHMARKS.md)
-    assert 0.5 <= result.ratio <= 1.1, result
+    # At the configured pace, never faster; the gateway's two phones side by side too (they
+    # reached 0.65 here while a far slot of one phone held the other's back: bot/core/outbox.py)
+    assert 0.9 <= result.ratio <= 1.05, result
     [speed, safety] = rows([result])
     assert safety == {"section": "3", "figure": f"{channel}: lost / sent twice",
                       "value": "0 / 0", "target": "0 / 0", "verdict": "met"}
     configured = pace * (phones if channel == "android-sms" else 1)  # all phones together
     assert speed["reference"] == f"{configured:g}/s configured"
+
+
+def test_make_bench_reports_both_new_channels_in_section_3_unless_skipped(monkeypatch):
+    from argparse import Namespace
+
+    from bench.__main__ import _arguments, channel_pacing_section
+
+    notes: list[str] = []
+    args = Namespace(quick=True, reps=1, pacing_messages=12, pacing_whatsapp_rate=8.0,
+                     pacing_gateway_messages=8)
+    found = channel_pacing_section(args, notes)
+    assert [(r.section, r.figure.split(":")[0]) for r in found] == [
+        ("3", "12 WhatsApp messages to Twilio"), ("3", "whatsapp"),
+        ("3", "8 SMS through the gateway phones"), ("3", "android-sms")]
+    assert [r.verdict for r in found] == ["met"] * 4 and "configured pace" in notes[0]
+    monkeypatch.setattr("sys.argv", ["bench", "--skip", "pacing"])
+    assert "pacing" in _arguments().skip
