@@ -41,18 +41,19 @@ DEFERRED = {
     ("bot.app.cli_content", "bot.app.content_stats"): "the engine and a store, for stats only",
     ("bot.app.cli", "bot.app.channels_check"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.app.runtime"): "start-up time of every other command",
-    ("bot.app.cli_digest", "webhooks.channels"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.features.digests.scheduler"): "APScheduler, for one command",
     ("bot.app.cli_digest", "bot.features.ideas.actions"): "start-up time of every command",
     ("bot.app.cli_digest", "bot.core.outbox"): "start-up time of every other command",
     ("bot.app.cli_digest", "bot.app.intake_process"): "start-up time of every other command",
     ("bot.app.content_stats", "bot.app.runtime"): "imported by the CLI at start; stats only",
     ("bot.app.content_stats", "bot.core.migrate"): "Alembic, for `hanya content stats` only",
-    ("bot.app.content_stats", "webhooks.channels"): "imported by the CLI at start; stats only",
     # Letters kept before the neutral format are read by their channel's parser, for `replay`
     # only: the other dead-letters commands start without the channels' SDKs.
     ("bot.app.cli_dead_letters", "webhooks.telegram"): "python-telegram-bot, for old letters",
     ("bot.app.cli_dead_letters", "webhooks.twilio_sms"): "the Twilio parser, for old letters",
+    # Issue #23: the engine names the contact's row and the session in annotations only, so the
+    # conversations (and the content check that renders their replies) load without the ORM.
+    ("bot.core.engine", "bot.core.models"): "annotations only: content check without the ORM",
     # The idea box asks whether the sender is enrolled in a committee; the committees' tables
     # are not needed to load the idea conversation.
     ("handlers.idea", "bot.features.committees.models"): "an optional look at another feature",

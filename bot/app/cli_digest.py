@@ -35,6 +35,7 @@ from bot.features.digests import kinds
 from bot.features.digests.digest import build_digest, period_for, period_key, send_digest
 from bot.features.digests.render import DigestRenderer, category_labels
 from bot.features.ideas.models import STATUSES, Idea, SensitiveFeedback, find_submission
+from webhooks.channels import channel_traits, senders
 
 digest_app = typer.Typer(help="Digests to the SP/CCM: recipients, run now, schedule.",
                          no_args_is_help=True)
@@ -50,7 +51,6 @@ console = Console()
 def _runtime() -> Iterator[Any]:
     """The service's pieces for one command; its database connections closed after."""
     from bot.app.runtime import build_runtime
-    from webhooks.channels import channel_traits
 
     settings = get_settings()
     runtime = build_runtime(settings, channel_traits(settings))
@@ -228,7 +228,6 @@ def idea_status(
 ) -> None:
     """Set an idea's status; a signed submitter is told in their language on their channel."""
     from bot.features.ideas.actions import reachable_submitter, set_status
-    from webhooks.channels import channel_traits
 
     with _runtime() as runtime:
         if answer:
@@ -357,7 +356,6 @@ def outbox_run(seconds: Annotated[float | None, typer.Option(help="stop after th
                = None) -> None:
     """Deliver the outbox from this process (beside or instead of the web process's sender)."""
     from bot.core.outbox import Sender
-    from webhooks.channels import senders
 
     with _runtime() as runtime:
         channels = senders(runtime.settings)
