@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel.messages.catalog import Catalog
 
 from bot.core import texts
 from bot.core.audio import Recording, load_recordings, source_text
@@ -274,8 +275,10 @@ def read_yaml(path: Path) -> Any:
         raise ContentError(f"YAML syntax error: {problem}", file=str(path), line=line) from exc
 
 
-def load_content(content_dir: Path, locales_dir: Path) -> Content:
-    """Load and cross-check the whole content tree; raise ContentError on the first defect."""
+def load_content(content_dir: Path, locales_dir: Path,
+                 parsed_catalogs: Mapping[Path, Catalog | None] | None = None) -> Content:
+    """Load and cross-check the whole content tree; raise ContentError on the first defect.
+    ``parsed_catalogs``: ``.po`` files the caller read already (the content check)."""
     language_entries = read_yaml(content_dir / "languages.yaml")["languages"]
     languages = parse_languages(language_entries)
     texts_from = {str(e["code"]): str(e["texts_from"]) for e in language_entries
@@ -296,7 +299,7 @@ def load_content(content_dir: Path, locales_dir: Path) -> Content:
         if path.exists():
             topics[code] = read_yaml(path) or {}
     _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
-    catalogs = Catalogs.load(locales_dir, languages)
+    catalogs = Catalogs.load(locales_dir, languages, parsed_catalogs)
 
     def text_for(code: str, key: str) -> str | None:
         chain = [code, *languages[code].fallback, "fr"]

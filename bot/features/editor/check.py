@@ -75,7 +75,8 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
 def _check_loads(tree: Tree, extra: Sequence[Callable[[Tree, Content], None]]) -> None:
     """The service's own loader is the last word: anything it refuses is an error too."""
     try:
-        content = load_content(tree.content_dir, tree.locales_dir)
+        # The catalogues this check parsed (with the service's own reader) are not read again.
+        content = load_content(tree.content_dir, tree.locales_dir, tree.catalogs)
         for step in extra:
             step(tree, content)
     except ContentError as exc:
