@@ -54,6 +54,8 @@ DEFERRED = {
     # Issue #23: the engine names the contact's row and the session in annotations only, so the
     # conversations (and the content check that renders their replies) load without the ORM.
     ("bot.core.engine", "bot.core.models"): "annotations only: content check without the ORM",
+    ("bot.core.engine", "bot.core.crypto"): "annotations only: content check without cryptography",
+    ("bot.core.messages", "bot.core.crypto"): "annotations only: rendering without cryptography",
     # The idea box asks whether the sender is enrolled in a committee; the committees' tables
     # are not needed to load the idea conversation.
     ("handlers.idea", "bot.features.committees.models"): "an optional look at another feature",

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from bot.core import texts
 from bot.core.channel_registry import ChannelTraits
 from bot.core.content import Content
-from bot.core.crypto import Vault
 from bot.core.i18n import Language, Translator
 from bot.core.keywords import KeywordIndex
 from bot.core.messages import MsgIn, Option, Reply
@@ -28,6 +27,7 @@ from bot.core.settings import Settings
 if TYPE_CHECKING:  # annotations only: the conversations load without the ORM (content check)
     from sqlalchemy.orm import Session
 
+    from bot.core.crypto import Vault
     from bot.core.models import Contact
 
 # Words that work from any state, in every language (content/keywords.yaml).

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bot.core.crypto import Vault
+if TYPE_CHECKING:  # annotations only: rendering a reply needs no cryptography (issue #23)
+    from bot.core.crypto import Vault
 
 Kind = Literal["text", "choice", "location", "media", "blocked"]
 
