@@ -10,6 +10,7 @@ letter with its combining accent or an emoji sequence.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -123,6 +124,7 @@ def _utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+@functools.cache  # a few hundred distinct characters in all the content
 def _lookalike(char: str) -> str:
     """Return a GSM-7 look-alike of char, or char itself when none is safe."""
     if _is_gsm7_char(char):
@@ -146,6 +148,8 @@ def _accent(mark: str) -> bool:
 def transliterate(text: str) -> str:
     """Replace characters outside GSM-7 by safe GSM-7 look-alikes, keeping every GSM-7 character."""
     text = unicodedata.normalize("NFC", text)  # e + U+0301 -> é, which GSM-7 has
+    if _GSM7.issuperset(text):  # nothing to replace (no guillemet either)
+        return text
     text = _GUILLEMET_CLOSE.sub("»", _GUILLEMET_OPEN.sub("«", text))  # « oui » -> "oui"
     return "".join(_lookalike(char) for char in text)
 
