@@ -24,13 +24,14 @@ from bench.procs import ROOT, SECRET_KEY
 HANYA = str(Path(sys.executable).parent / "hanya")
 # Command -> the libraries it needs: typer (and the rich it prints help with) and the settings
 # for all; the digest reads the store and renders with babel; the check reads YAML and the
-# gettext catalogues.
+# gettext catalogues, and finds and validates phone numbers (phonenumbers: every service's
+# number, and none written in a message).
 COMMANDS: dict[str, list[str]] = {
     "--help": ["typer", "typer.rich_utils", "pydantic_settings"],
     "digest run daily --dry-run": ["typer", "typer.rich_utils", "pydantic_settings",
                                    "sqlalchemy.orm", "babel.dates", "yaml"],
     "content check": ["typer", "typer.rich_utils", "pydantic_settings", "yaml",
-                      "babel.messages.pofile", "regex"],
+                      "babel.messages.pofile", "regex", "phonenumbers"],
 }
 
 
