@@ -24,6 +24,7 @@ DEFERRED = {
     ("bot.app.cli", "webhooks.app"): "start-up time of every other command",
     ("bot.app.cli", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli", "webhooks.channels"): "start-up time of every other command",
+    ("bot.app.cli", "webhooks.telegram"): "python-telegram-bot, for set-webhook only",
     # Issue #23: each command group's module (and what `serve`, `chat` and `db upgrade` use:
     # SQLAlchemy's ORM, Alembic, the checks) is imported when one of its commands runs, so
     # `hanya --help` and every other command start without them (bot/app/cli.py, LAZY).
