@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -276,28 +276,30 @@ def read_yaml(path: Path) -> Any:
 
 
 def load_content(content_dir: Path, locales_dir: Path,
-                 parsed_catalogs: Mapping[Path, Catalog | None] | None = None) -> Content:
+                 parsed_catalogs: Mapping[Path, Catalog | None] | None = None,
+                 read: Callable[[Path], Any] = read_yaml) -> Content:
     """Load and cross-check the whole content tree; raise ContentError on the first defect.
-    ``parsed_catalogs``: ``.po`` files the caller read already (the content check)."""
-    language_entries = read_yaml(content_dir / "languages.yaml")["languages"]
+    ``parsed_catalogs`` and ``read``: ``.po`` and YAML files the caller read already (the
+    content check, which parsed each of them with the same safe constructors)."""
+    language_entries = read(content_dir / "languages.yaml")["languages"]
     languages = parse_languages(language_entries)
     texts_from = {str(e["code"]): str(e["texts_from"]) for e in language_entries
                   if e.get("texts_from")}
-    points = {p.id: p for p in _points(read_yaml(content_dir / "points.yaml")["points"])}
-    services = _services(read_yaml(content_dir / "services.yaml")["services"])
+    points = {p.id: p for p in _points(read(content_dir / "points.yaml")["points"])}
+    services = _services(read(content_dir / "services.yaml")["services"])
     for service in services:
         if service.point != NATIONAL and service.point not in points:
             raise ContentError(f"service {service.id!r} names unknown point {service.point!r}",
                                file=str(content_dir / "services.yaml"))
-    menu = list(read_yaml(content_dir / "menu.yaml")["menu"])
-    keyword_entries = read_yaml(content_dir / "keywords.yaml")["keywords"]
+    menu = list(read(content_dir / "menu.yaml")["menu"])
+    keyword_entries = read(content_dir / "keywords.yaml")["keywords"]
     words = {key: {lang: (entry or {}).get("words") or [] for lang, entry in by_lang.items()}
              for key, by_lang in keyword_entries.items()}
     topics: dict[str, dict[str, dict[str, Any]]] = {}
     for code in languages:
         path = content_dir / code / "topics.yaml"
         if path.exists():
-            topics[code] = read_yaml(path) or {}
+            topics[code] = read(path) or {}
     _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
     catalogs = Catalogs.load(locales_dir, languages, parsed_catalogs)
 
@@ -305,7 +307,7 @@ def load_content(content_dir: Path, locales_dir: Path,
         chain = [code, *languages[code].fallback, "fr"]
         return source_text(topics, chain, menu, key)
 
-    recordings = load_recordings(content_dir, list(languages), read_yaml, text_for)
+    recordings = load_recordings(content_dir, list(languages), read, text_for)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
                    keyword_entries, catalogs, texts_from, recordings)
 
