@@ -107,15 +107,17 @@ def sms_cost(text: str) -> SmsCost:
     """
     outside = set(text).difference(_GSM7)
     if not outside:
-        units = len(text) + sum(text.count(char) for char in GSM7_EXTENSION.intersection(text))
+        escaped = GSM7_EXTENSION.intersection(text)
+        units = len(text) + sum(text.count(char) for char in escaped)
         segments = 1 if units <= GSM7_SINGLE else _pack(
-            [len(c) + sum(char in GSM7_EXTENSION for char in c) for c in graphemes(text)],
-            GSM7_SINGLE, GSM7_PART)
+            [len(c) + sum(char in escaped for char in c) for c in graphemes(text)]
+            if escaped else list(map(len, graphemes(text))), GSM7_SINGLE, GSM7_PART)
         return SmsCost("GSM-7", units, segments, ())
     culprits = tuple(char for char in dict.fromkeys(text) if char in outside)
     units = _utf16_units(text)
     segments = 1 if units <= UCS2_SINGLE else _pack(
-        [_utf16_units(c) for c in graphemes(text)], UCS2_SINGLE, UCS2_PART)
+        list(map(len, graphemes(text))) if units == len(text)  # no character beyond U+FFFF
+        else [_utf16_units(c) for c in graphemes(text)], UCS2_SINGLE, UCS2_PART)
     return SmsCost("UCS-2", units, segments, culprits)
 
 
