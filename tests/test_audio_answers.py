@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 from bot.app.content_reload import ContentWatcher
 from bot.app.runtime import ContentSource
 from bot.core.audio import MENU, probe, text_hash
+from bot.core.channel_registry import ChannelTraits
 from bot.core.content import load_content
 from bot.core.crypto import Vault
-from bot.core.engine import ChannelTraits
 from bot.core.messages import Outgoing, Reply
 from bot.core.models import Contact
 from bot.core.outbox import Limits, Sender

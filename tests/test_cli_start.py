@@ -1,5 +1,7 @@
 """`hanya` starts without what its command does not use (issue #23): command groups are
-imported when one of their commands runs, and `--help` lists them from bot/app/cli.py's LAZY."""
+imported when one of their commands runs, and `--help` lists them from bot/app/cli.py's LAZY;
+a channel's module and its provider's SDK are imported when a message is sent or received, not
+to render a digest; the content check reads no store."""
 
 from __future__ import annotations
 
@@ -40,6 +42,47 @@ def test_help_lists_every_command_without_importing_their_modules(tmp_path):
     assert "LOADED []" in out
     for name in LAZY:
         assert f" {name} " in out
+
+
+# The channels' SDKs and modules: a digest's dry run renders for a channel without any of them.
+SDKS = ["telegram", "twilio", "android_sms_gateway", "aiohttp", "fastapi", "webhooks.telegram",
+        "webhooks.twilio_sms", "webhooks.android_sms", "webhooks.twilio_whatsapp"]
+STORE = ["sqlalchemy", "sqlalchemy.orm", "alembic", "bot.core.models", "bot.core.store"]
+
+
+def _run_and_list_loaded(args: list[str], watched: list[str], database_url: str) -> \
+        tuple[int, str, list[str]]:
+    """Run `hanya ARGS` in a fresh interpreter: its exit code, its output, and which of
+    ``watched`` it had imported when it finished."""
+    probe = (f"import sys; sys.argv = ['hanya', *{args!r}]\nfrom bot.app.cli import app\n"
+             "try:\n    app()\nexcept SystemExit as exc:\n    code = exc.code\n"
+             f"print('LOADED', [m for m in {watched!r} if m in sys.modules], file=sys.stderr)\n"
+             "sys.exit(code)")
+    env = {**os.environ, "HANYA_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
+           "HANYA_SECRET_KEY": "test-secret-key-not-for-production", "COLUMNS": "120"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120, check=False)
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("LOADED ")]
+    return done.returncode, done.stdout, eval(line.removeprefix("LOADED "))  # noqa: S307 - our list
+
+
+@pytest.mark.parametrize("channel", ["telegram", "sms"])
+def test_a_digest_dry_run_renders_without_the_channels_sdks(store, database_url, channel):
+    code, out, loaded = _run_and_list_loaded(
+        ["digest", "run", "daily", "--dry-run", "--day", "2026-11-03", "--channel", channel],
+        SDKS, database_url)
+    assert code == 0, out
+    assert "Hanya" in out and ("02/11" in out or "2 nov" in out)  # the day before, as sent
+    assert loaded == []
+
+
+def test_the_content_check_reads_the_content_without_the_store(tmp_path):
+    code, out, loaded = _run_and_list_loaded(["content", "check", "--quiet"], [*SDKS, *STORE],
+                                             f"sqlite:///{tmp_path / 'none.db'}")
+    assert code == 0, out  # the shipped content has no error
+    assert out.strip().splitlines()[-1].startswith("0 errors, ")
+    assert loaded == []
+    assert not (tmp_path / "none.db").exists()  # not even opened
 
 
 def test_a_lazy_group_runs_its_commands(settings, store, monkeypatch):

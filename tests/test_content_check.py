@@ -291,3 +291,19 @@ def test_verified_on_in_the_future_is_an_error(tree):
                                                   1), "utf-8")
     finding = only(check(tree), "error", "verified_on 2062-01-01 is in the future")
     assert (finding.file, finding.line) == ("content/services.yaml", line)
+
+
+def test_a_finding_prints_its_line_number_as_written(monkeypatch):
+    """`file:100:` once printed as `file💯` (rich read ':100:' as an emoji code)."""
+    import io
+
+    from rich.console import Console
+
+    from bot.app import cli_content
+
+    out = io.StringIO()
+    monkeypatch.setattr(cli_content, "console", Console(file=out, width=200))
+    cli_content._print_finding(Finding("warning", "locales/tmh/LC_MESSAGES/messages.po", 100,
+                                       "a [bold]message[/bold] :smile:", "tmh"))
+    assert out.getvalue() == ("locales/tmh/LC_MESSAGES/messages.po:100: warning [tmh]: "
+                              "a [bold]message[/bold] :smile:\n")

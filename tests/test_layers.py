@@ -24,6 +24,7 @@ DEFERRED = {
     ("bot.app.cli", "webhooks.app"): "start-up time of every other command",
     ("bot.app.cli", "bot.app.runtime"): "start-up time of every other command",
     ("bot.app.cli", "webhooks.channels"): "start-up time of every other command",
+    ("bot.app.cli", "webhooks.telegram"): "python-telegram-bot, for set-webhook only",
     # Issue #23: each command group's module (and what `serve`, `chat` and `db upgrade` use:
     # SQLAlchemy's ORM, Alembic, the checks) is imported when one of its commands runs, so
     # `hanya --help` and every other command start without them (bot/app/cli.py, LAZY).
@@ -46,11 +47,15 @@ DEFERRED = {
                                                                      "command",
     ("bot.app.content_stats", "bot.app.runtime"): "imported by the CLI at start; stats only",
     ("bot.app.content_stats", "bot.core.migrate"): "Alembic, for `hanya content stats` only",
-    ("bot.app.content_stats", "webhooks.channels"): "imported by the CLI at start; stats only",
     # Letters kept before the neutral format are read by their channel's parser, for `replay`
     # only: the other dead-letters commands start without the channels' SDKs.
     ("bot.app.cli_dead_letters", "webhooks.telegram"): "python-telegram-bot, for old letters",
     ("bot.app.cli_dead_letters", "webhooks.twilio_sms"): "the Twilio parser, for old letters",
+    # Issue #23: the engine names the contact's row and the session in annotations only, so the
+    # conversations (and the content check that renders their replies) load without the ORM.
+    ("bot.core.engine", "bot.core.models"): "annotations only: content check without the ORM",
+    ("bot.core.engine", "bot.core.crypto"): "annotations only: content check without cryptography",
+    ("bot.core.messages", "bot.core.crypto"): "annotations only: rendering without cryptography",
     # The idea box asks whether the sender is enrolled in a committee; the committees' tables
     # are not needed to load the idea conversation.
     ("handlers.idea", "bot.features.committees.models"): "an optional look at another feature",

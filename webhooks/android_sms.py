@@ -45,7 +45,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import update
 
 from bot.core import channel_registry
-from bot.core.engine import ChannelTraits
 from bot.core.errors import (
     Ignored,
     InboundError,
@@ -58,21 +57,18 @@ from bot.core.messages import MsgIn, Outgoing
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Limits, Rule
 from bot.core.settings import AndroidPhone
+from webhooks import channels
 from webhooks.android_sms_liveness import LIVENESS, Liveness
 from webhooks.android_sms_watch import watch
 from webhooks.inbound import _OK, _dead_letter, _inbound_error, _json_body
 
 log = logging.getLogger(__name__)
-CHANNEL = "android-sms"
+CHANNEL = channels.ANDROID_SMS
 PATH = "/webhooks/android-sms"
 SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Signature", "X-Timestamp"
 MAX_SKEW = 300  # seconds: the app's documentation advises refusing a timestamp further off
 HOME_REGION = "NE"  # a number the phone shows without its country code is a Niger number
 STATUSES = {"sms:sent": "sent", "sms:delivered": "delivered", "sms:failed": "failed"}
-
-
-def traits(max_segments: int) -> ChannelTraits:
-    return ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=max_segments)
 
 
 # --- inbound: verify, then parse -----------------------------------------------------------
@@ -325,12 +321,10 @@ def readiness(settings: Any) -> dict[str, Any]:
     return {"android_sms_phones": LIVENESS.report(phones)} if phones else {}
 
 
-channel_registry.register(channel_registry.Channel(
-    CHANNEL, scheme="tel:", sms_like=True,
-    traits=lambda settings: traits(settings.sms_max_segments),
-    rules=rate_rules, overall_rate=overall_rate, sender=sender_from,
-    terminal_address="tel:+22799999999", readiness=readiness, rank=2,
-    background=background))
+# Imported by the registry when the core first needs it (webhooks/channels.py names it).
+ADAPTER = channel_registry.Adapter(
+    rules=rate_rules, overall_rate=overall_rate, sender=sender_from, readiness=readiness,
+    background=background)
 
 __all__ = ["AndroidSmsSender", "CHANNEL", "LIVENESS", "StatusUpdate", "install", "parse_event",
            "phone_address", "verify"]

@@ -15,11 +15,10 @@ default): then :func:`public_base` is None and WhatsApp stays text only
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse
@@ -27,6 +26,7 @@ from fastapi.responses import FileResponse
 from bot.core.audio import Recording
 from bot.core.content import Content
 from bot.core.crypto import Vault
+from webhooks.channels import public_base
 
 __all__ = ["EXPIRES_SECONDS", "PATH", "install", "public_base", "recording_url", "served"]
 
@@ -34,19 +34,6 @@ PATH = "/media/recordings"
 EXPIRES_SECONDS = 3600
 _NAME = re.compile(r"([0-9a-f]{32})\.ogg")
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-
-def public_base(settings: Any) -> str | None:
-    """HANYA_PUBLIC_URL when a provider can reach it; None when it names this machine."""
-    url = str(settings.public_url or "")
-    host = urlsplit(url).hostname or ""
-    if not host or host == "localhost" or host.endswith(".localhost"):
-        return None
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url.rstrip("/")
-    return None if address.is_loopback or address.is_unspecified else url.rstrip("/")
 
 
 def recording_url(base: str, vault: Vault, digest: str, now: float | None = None) -> str:

@@ -37,7 +37,6 @@ from telegram.error import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.core import channel_registry
-from bot.core.engine import ChannelTraits
 from bot.core.errors import (
     ContactStopped,
     Ignored,
@@ -48,15 +47,14 @@ from bot.core.errors import (
 )
 from bot.core.messages import MsgIn, Outgoing
 from bot.core.outbox import Limits, Rule
+from webhooks import channels
 from webhooks.telegram_transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 # PTB 22 warns on every flood-control answer unless durations are timedeltas (its documented
 # opt-in, the default of its next major version); ``_seconds`` reads either form.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-CHANNEL = "telegram"
-TRAITS = ChannelTraits(CHANNEL, buttons=True, location=True, max_segments=None, max_text=4096,
-                       voice=True)
+CHANNEL = channels.TELEGRAM
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_UPDATE_ID = 2**63 - 1  # a signed 64-bit integer (PostgreSQL's bigint), 19 digits
 
@@ -395,7 +393,6 @@ def sender_from(settings: Any) -> TelegramSender | None:
                           voice_ids=settings.spool_dir.parent / "telegram_voice_ids.json")
 
 
-channel_registry.register(channel_registry.Channel(
-    CHANNEL, scheme="telegram:", sms_like=False, traits=lambda settings: TRAITS,
-    rules=rate_rules, overall_rate=lambda limits: limits.telegram_overall,
-    sender=sender_from, terminal_address="telegram:0", media=True))
+# Imported by the registry when the core first needs it (webhooks/channels.py names it).
+ADAPTER = channel_registry.Adapter(
+    rules=rate_rules, overall_rate=lambda limits: limits.telegram_overall, sender=sender_from)

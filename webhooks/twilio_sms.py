@@ -29,7 +29,6 @@ from twilio.request_validator import (
 from twilio.rest import Client
 
 from bot.core import channel_registry
-from bot.core.engine import ChannelTraits
 from bot.core.errors import (
     ContactStopped,
     OutOfReach,
@@ -40,9 +39,10 @@ from bot.core.errors import (
 )
 from bot.core.messages import MsgIn, Outgoing
 from bot.core.outbox import Limits, Rule
+from webhooks import channels
 
 log = logging.getLogger(__name__)
-CHANNEL = "sms"
+CHANNEL = channels.SMS
 SIGNATURE_HEADER = "X-Twilio-Signature"
 # An inbound message's id: SM (SMS) or MM (MMS) and 32 lower-case hexadecimal digits.
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
@@ -56,10 +56,6 @@ ADDRESS_INVALID = {21211, 21614}
 # usually tells it, in the status callback).
 OUTSIDE_WINDOW = {63016}
 PERMANENT = {21211, 21612, 21614, 21408, 21606, 30003, 30005, 30006}
-
-
-def traits(max_segments: int) -> ChannelTraits:
-    return ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=max_segments)
 
 
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
@@ -134,7 +130,7 @@ def parse_sms(form: Mapping[str, str]) -> MsgIn:
     return MsgIn(CHANNEL, f"tel:{sender}", sid, text=form.get("Body", ""))
 
 
-WHATSAPP, WHATSAPP_PREFIX = "whatsapp", "whatsapp:"
+WHATSAPP, WHATSAPP_PREFIX = channels.WHATSAPP, "whatsapp:"
 # A committee member's photo or voice note, kept as Twilio's media URL (as Telegram's file id).
 _MEDIA_KINDS = {"image": "photo", "audio": "voice"}
 
@@ -224,8 +220,6 @@ def sender_from(settings: Any) -> TwilioSender | None:
                         status_callback=f"{settings.public_url}/webhooks/twilio/status")
 
 
-channel_registry.register(channel_registry.Channel(
-    CHANNEL, scheme="tel:", sms_like=True,
-    traits=lambda settings: traits(settings.sms_max_segments),
-    rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number,
-    sender=sender_from, terminal_address="tel:+22799999999", rank=1))
+# Imported by the registry when the core first needs it (webhooks/channels.py names it).
+ADAPTER = channel_registry.Adapter(
+    rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number, sender=sender_from)

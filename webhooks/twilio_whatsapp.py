@@ -41,7 +41,6 @@ from sqlalchemy import select
 
 from bot.core import channel_registry, provider_templates
 from bot.core.crypto import Vault, vault_from_settings
-from bot.core.engine import ChannelTraits
 from bot.core.errors import InboundError, OutOfReach, PermanentSendError, StoreUnavailable
 from bot.core.messages import Outgoing
 from bot.core.models import Contact
@@ -51,16 +50,6 @@ from webhooks.inbound import _dead_letter, _form, _inbound_error, _twiml, _verif
 
 CHANNEL = twilio_sms.WHATSAPP
 PATH = "/webhooks/twilio/whatsapp"
-# Twilio cuts a WhatsApp body at 1600 characters.
-TRAITS = ChannelTraits(CHANNEL, buttons=False, location=False, max_segments=None, max_text=1600)
-
-
-def traits(settings: Any) -> ChannelTraits:
-    """Voice notes only when Twilio can fetch a recording from HANYA_PUBLIC_URL; never with a
-    caption (WhatsApp shows none under audio: the text goes just after)."""
-    if recording_links.public_base(settings) is None:
-        return TRAITS
-    return replace(TRAITS, voice=True, voice_caption=0)
 
 
 def install(app: Any, settings: Any) -> None:
@@ -233,8 +222,7 @@ def fallback(address: str, message: Outgoing, code: str) -> list[tuple[str, Outg
     return found
 
 
-channel_registry.register(channel_registry.Channel(
-    CHANNEL, scheme=twilio_sms.WHATSAPP_PREFIX, sms_like=False, traits=traits,
+# Imported by the registry when the core first needs it (webhooks/channels.py names it).
+ADAPTER = channel_registry.Adapter(
     rules=rate_rules, overall_rate=lambda limits: limits.sms_per_number, sender=sender_from,
-    terminal_address="whatsapp:+22799999999", media=True, rank=3, fallback=fallback,
-    refused_codes=REFUSED_CODES))
+    fallback=fallback, refused_codes=REFUSED_CODES)

@@ -11,15 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.core import texts
+from bot.core.channel_registry import ChannelTraits
 from bot.core.content import Content
 from bot.core.content_services import emergency_services
-from bot.core.engine import ChannelTraits
 from bot.core.messages import Reply
 from bot.core.render import render
 from bot.core.sms_encoding import paginate
 from bot.features.editor.check_tree import Tree
 from handlers.info_point import emergency_reply, menu_reply, points_reply
-from handlers.sos import sos_reply
+from handlers.sos_reply import sos_reply
 
 __all__ = ["CHECKS", "check_emergency_first", "check_menus_fit", "first_sms"]
 

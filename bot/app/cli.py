@@ -294,7 +294,7 @@ def set_webhook() -> None:
     """Register HANYA_PUBLIC_URL/webhooks/telegram with Telegram, with the secret token."""
     import asyncio
 
-    from webhooks.channels import telegram_sender
+    from webhooks.telegram import sender_from as telegram_sender
 
     settings: Settings = get_settings()
     sender = telegram_sender(settings)

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.app import check_emergency
 from bot.core.errors import ContentError
@@ -55,12 +56,11 @@ def check(
 
 
 def _print_finding(finding: Finding) -> None:
+    """One line, assembled as text (no markup to parse: a content check prints hundreds)."""
     where = finding.file + (f":{finding.line}" if finding.line else "")
-    lang = escape(f" [{finding.language}]") if finding.language else ""
-    style = _STYLE[finding.severity]
-    console.print(f"{where}: [{style}]{finding.severity}[/{style}]{lang}: ", end="",
-                  highlight=False, soft_wrap=True)
-    console.print(finding.message, markup=False, highlight=False, soft_wrap=True)
+    lang = f" [{finding.language}]" if finding.language else ""
+    console.print(Text.assemble(f"{where}: ", (finding.severity, _STYLE[finding.severity]),
+                                f"{lang}: ", finding.message), highlight=False, soft_wrap=True)
 
 
 @content_app.command("stats")

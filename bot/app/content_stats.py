@@ -27,6 +27,7 @@ from bot.core.settings import Settings
 from bot.core.sms_encoding import sms_cost
 from bot.features.editor.check_text import DRAFT_FLAG, STAFF_DOMAINS, pot_files, translated
 from bot.features.editor.staleness import SOURCE, staleness
+from webhooks.channels import channel_traits
 
 __all__ = ["Coverage", "LanguageStats", "ReplyCost", "content_stats"]
 
@@ -146,7 +147,6 @@ def measure_sms(settings: Settings, content: Content, point: str) -> dict[str, l
     """Walk every language on SMS through the real engine; cost of each main reply."""
     from bot.app.runtime import build_runtime
     from bot.core.migrate import upgrade
-    from webhooks.channels import channel_traits
 
     with tempfile.TemporaryDirectory(prefix="hanya-stats-") as tmp:
         scratch = settings.model_copy(update={

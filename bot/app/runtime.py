@@ -7,9 +7,9 @@ import threading
 from dataclasses import dataclass
 
 from bot.app import erasure
+from bot.core.channel_registry import ChannelTraits
 from bot.core.content import Content, load_content
 from bot.core.crypto import Vault, vault_from_settings
-from bot.core.engine import ChannelTraits
 from bot.core.errors import ContentError
 from bot.core.inbox import Inbox
 from bot.core.settings import Settings

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
+from babel.messages.catalog import Catalog
 
 from bot.core import categories, texts
 from bot.core.audio import Recording, load_recordings, source_text
@@ -265,44 +266,49 @@ def read_yaml(path: Path) -> Any:
         raise ContentError(f"YAML syntax error: {problem}", file=str(path), line=line) from exc
 
 
-def load_content(content_dir: Path, locales_dir: Path) -> Content:
-    """Load and cross-check the whole content tree; raise ContentError on the first defect."""
-    language_entries = read_yaml(content_dir / "languages.yaml")["languages"]
+def load_content(content_dir: Path, locales_dir: Path,
+                 parsed_catalogs: Mapping[Path, Catalog | None] | None = None,
+                 read: Callable[[Path], Any] = read_yaml) -> Content:
+    """Load and cross-check the whole content tree; raise ContentError on the first defect.
+    ``parsed_catalogs`` and ``read``: ``.po`` and YAML files the caller read already (the
+    content check, which parsed each of them with the same safe constructors)."""
+    language_entries = read(content_dir / "languages.yaml")["languages"]
     languages = parse_languages(language_entries)
     texts_from = {str(e["code"]): str(e["texts_from"]) for e in language_entries
                   if e.get("texts_from")}
-    points = {p.id: p for p in _points(read_yaml(content_dir / "points.yaml")["points"])}
-    services = _services(read_yaml(content_dir / "services.yaml")["services"])
+    points = {p.id: p for p in _points(read(content_dir / "points.yaml")["points"])}
+    services = _services(read(content_dir / "services.yaml")["services"])
     for service in services:
         if service.point != NATIONAL and service.point not in points:
             raise ContentError(f"service {service.id!r} names unknown point {service.point!r}",
                                file=str(content_dir / "services.yaml"))
-    menu = list(read_yaml(content_dir / "menu.yaml")["menu"])
-    keyword_entries = read_yaml(content_dir / "keywords.yaml")["keywords"]
+    menu = list(read(content_dir / "menu.yaml")["menu"])
+    keyword_entries = read(content_dir / "keywords.yaml")["keywords"]
     words = {key: {lang: (entry or {}).get("words") or [] for lang, entry in by_lang.items()}
              for key, by_lang in keyword_entries.items()}
     topics: dict[str, dict[str, dict[str, Any]]] = {}
     for code in languages:
         path = content_dir / code / "topics.yaml"
         if path.exists():
-            topics[code] = read_yaml(path) or {}
+            topics[code] = read(path) or {}
     _check_phone_refs(topics, {s.id for s in services if s.phone}, content_dir)
-    catalogs = Catalogs.load(locales_dir, languages)
+    catalogs = Catalogs.load(locales_dir, languages, parsed_catalogs)
 
     def text_for(code: str, key: str) -> str | None:
         chain = [code, *languages[code].fallback, "fr"]
         return source_text(topics, chain, menu, key)
 
-    recordings = load_recordings(content_dir, list(languages), read_yaml, text_for)
-    vocabulary = _vocabulary(content_dir / categories.FILE, points)
+    recordings = load_recordings(content_dir, list(languages), read, text_for)
+    vocabulary = _vocabulary(content_dir / categories.FILE, points, read)
     return Content(languages, points, services, menu, topics, KeywordIndex(words),
                    keyword_entries, catalogs, vocabulary, texts_from, recordings)
 
 
-def _vocabulary(path: Path, points: dict[str, Point]) -> categories.Vocabulary:
+def _vocabulary(path: Path, points: dict[str, Point],
+                read: Callable[[Path], Any]) -> categories.Vocabulary:
     """The report categories and SMS words; a word with two meanings or a malformed entry
     refuses the whole content, as any other defect does."""
-    data = read_yaml(path) or {}
+    data = read(path) or {}
     try:
         return categories.build_vocabulary(points.values(), data)
     except (categories.VocabularyError, AttributeError, TypeError, ValueError) as exc:

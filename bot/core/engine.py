@@ -12,20 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from bot.core import texts
+from bot.core.channel_registry import ChannelTraits
 from bot.core.content import Content
-from bot.core.crypto import Vault
 from bot.core.i18n import Language, Translator
 from bot.core.keywords import KeywordIndex
 from bot.core.messages import MsgIn, Option, Reply
-from bot.core.models import Contact, utcnow
 from bot.core.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: the conversations load without the ORM (content check)
+    from sqlalchemy.orm import Session
+
+    from bot.core.crypto import Vault
+    from bot.core.models import Contact
 
 # Words that work from any state, in every language (content/keywords.yaml).
 GLOBAL_WORDS = ("stop", "start", "delete", "help", "menu", "back", "language", "point", "more")
@@ -36,21 +39,6 @@ CONFIRM_DELETE = "confirm_delete"
 # global words'; each Command declares its own (``Command.slash``).
 GLOBAL_SLASHES = {"/start": "start", "/menu": "menu", "/help": "help", "/language": "language",
                   "/place": "point", "/stop": "stop", "/delete": "delete", "/more": "more"}
-
-
-@dataclass(frozen=True)
-class ChannelTraits:
-    """What a channel can show; the engine shapes replies with this, never with channel names."""
-
-    name: str
-    buttons: bool  # inline buttons (Telegram)
-    location: bool  # can share a location
-    max_segments: int | None = None  # SMS budget per reply; None when not SMS
-    max_text: int = 4096
-    voice: bool = False  # plays a recording sent as a voice note (Telegram; WhatsApp by URL)
-    # The longest text a voice note carries as its caption (UTF-16 units; Telegram's sendVoice
-    # 1024); 0: none (WhatsApp plays audio without a caption), the text goes just after.
-    voice_caption: int = 1024
 
 
 @dataclass(frozen=True)
@@ -76,7 +64,7 @@ class Turn:
     topics_served: list[str] = field(default_factory=list)
     forget: bool = False  # erase the contact once this turn is stored
     choice: str | None = None  # the option the message selected, if any
-    clock: Callable[[], datetime] = utcnow  # "now" for what a handler stamps
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # "now" for what a handler stamps
     # Set by ``Engine.handle``: enters a step (sets the contact's place, asks it).
     _enter: Callable[[Turn, Place], None] | None = field(default=None, repr=False)
 

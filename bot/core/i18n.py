@@ -20,6 +20,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -118,8 +119,10 @@ class Catalogs:
     compiled: dict[str, gettext.GNUTranslations] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, locales_dir: Path, languages: Mapping[str, Language]) -> Catalogs:
-        """Every ``<lang>/LC_MESSAGES/*.po``: one domain per feature, merged per language."""
+    def load(cls, locales_dir: Path, languages: Mapping[str, Language],
+             parsed: Mapping[Path, Catalog | None] | None = None) -> Catalogs:
+        """Every ``<lang>/LC_MESSAGES/*.po``: one domain per feature, merged per language.
+        ``parsed``: files already read by the caller (the content check), not read again."""
         catalogs = cls(dict(languages))
         for code in languages:
             folder = locales_dir / code / "LC_MESSAGES"
@@ -127,7 +130,7 @@ class Catalogs:
                            key=lambda p: (p.stem != DOMAIN, p.name))
             merged: gettext.GNUTranslations | None = None
             for po in files:
-                compiled = compile_po(po)
+                compiled = compile_po(po, (parsed or {}).get(po))
                 if merged is None:
                     merged = compiled  # messages.po first: its Plural-Forms rule is used
                 else:
@@ -176,22 +179,29 @@ def _copy(translations: gettext.GNUTranslations) -> gettext.GNUTranslations:
     return clone
 
 
-def compile_po(path: Path) -> gettext.GNUTranslations:
-    """Read a ``.po`` file and compile it in memory (no ``.mo`` files to keep in sync).
+def compile_po(path: Path, catalog: Catalog | None = None) -> gettext.GNUTranslations:
+    """Read a ``.po`` file (unless ``catalog`` is that file, read already) and compile it in
+    memory (no ``.mo`` files to keep in sync).
 
     Fuzzy entries are left out, as gettext does; entries flagged ``hanya-draft`` are served.
     """
-    try:
-        with path.open("rb") as handle:
-            # locale=None: the catalog's own Plural-Forms header decides, so kr/tmh work.
-            catalog = read_po(handle, abort_invalid=True)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a content error to report
-        line = getattr(exc, "lineno", None)
-        raise ContentError(f"cannot read catalog: {exc}", file=str(path), line=line) from exc
+    if catalog is None:
+        catalog = read_catalog_file(path)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def read_catalog_file(path: Path) -> Catalog:
+    """A ``.po`` file parsed as the service reads it; ContentError when it cannot be."""
+    try:
+        with path.open("rb") as handle:
+            # locale=None: the catalog's own Plural-Forms header decides, so kr/tmh work.
+            return read_po(handle, abort_invalid=True)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a content error to report
+        line = getattr(exc, "lineno", None)
+        raise ContentError(f"cannot read catalog: {exc}", file=str(path), line=line) from exc
 
 
 def parse_languages(entries: Sequence[Mapping[str, Any]]) -> dict[str, Language]:

@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import guard, texts, turn_writes
+from bot.core.channel_registry import ChannelTraits
 from bot.core.content import Content
 from bot.core.crypto import Vault, short_ref
-from bot.core.engine import ChannelTraits, Engine, Turn
+from bot.core.engine import Engine, Turn
 from bot.core.messages import MsgIn, Outgoing
 from bot.core.models import Contact, utcnow
 from bot.core.recipients import route_of

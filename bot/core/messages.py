@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
-from bot.core.crypto import Vault
-from bot.core.models import utcnow
+if TYPE_CHECKING:  # annotations only: rendering a reply needs no cryptography (issue #23)
+    from bot.core.crypto import Vault
 
 Kind = Literal["text", "choice", "location", "media", "blocked"]
 
@@ -31,7 +31,7 @@ class MsgIn:
     # Provider hint of the person's language (Telegram language_code); stored only in the
     # intake's encrypted copy until the message is handled.
     language_hint: str | None = None
-    received_at: datetime = field(default_factory=utcnow)
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)

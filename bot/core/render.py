@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bot.core import texts
-from bot.core.engine import ChannelTraits
+from bot.core.channel_registry import ChannelTraits
 from bot.core.i18n import Language, Translator
 from bot.core.messages import Outgoing, Reply
 from bot.core.sms_encoding import paginate, sms_cost

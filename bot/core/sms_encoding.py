@@ -10,6 +10,7 @@ letter with its combining accent or an emoji sequence.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ GSM7_BASIC = frozenset(
 ) - {"\x1b"}
 # Extension table: each of these is sent as escape (0x1B) + code, two septets.
 GSM7_EXTENSION = frozenset("\f^{}\\[]~|€")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 GSM7_SINGLE, GSM7_PART = 160, 153  # septets
 UCS2_SINGLE, UCS2_PART = 70, 67  # UTF-16 code units
@@ -69,7 +71,7 @@ class SmsCost:
 
 
 def _is_gsm7_char(char: str) -> bool:
-    return char in GSM7_BASIC or char in GSM7_EXTENSION
+    return char in _GSM7
 
 
 def is_gsm7(text: str) -> bool:
@@ -99,17 +101,32 @@ def sms_cost(text: str) -> SmsCost:
     """Compute the encoding, units, segments and UCS-2 culprits of text.
 
     Parts are packed by grapheme cluster, as Twilio bills them: a letter with a combining
-    accent or an emoji sequence is never split across two SMS.
+    accent or an emoji sequence is never split across two SMS. A text that fits one SMS is
+    never cut into clusters (most replies and catalogue messages: the content check measures
+    thousands of them).
     """
-    culprits = tuple(dict.fromkeys(char for char in text if not _is_gsm7_char(char)))
-    clusters = graphemes(text)
-    if not culprits:
-        sizes = [sum(2 if char in GSM7_EXTENSION else 1 for char in c) for c in clusters]
-        return SmsCost("GSM-7", sum(sizes), _pack(sizes, GSM7_SINGLE, GSM7_PART), ())
-    sizes = [sum(2 if ord(char) > 0xFFFF else 1 for char in c) for c in clusters]
-    return SmsCost("UCS-2", sum(sizes), _pack(sizes, UCS2_SINGLE, UCS2_PART), culprits)
+    outside = set(text).difference(_GSM7)
+    if not outside:
+        escaped = GSM7_EXTENSION.intersection(text)
+        units = len(text) + sum(text.count(char) for char in escaped)
+        segments = 1 if units <= GSM7_SINGLE else _pack(
+            [len(c) + sum(char in escaped for char in c) for c in graphemes(text)]
+            if escaped else list(map(len, graphemes(text))), GSM7_SINGLE, GSM7_PART)
+        return SmsCost("GSM-7", units, segments, ())
+    culprits = tuple(char for char in dict.fromkeys(text) if char in outside)
+    units = _utf16_units(text)
+    segments = 1 if units <= UCS2_SINGLE else _pack(
+        list(map(len, graphemes(text))) if units == len(text)  # no character beyond U+FFFF
+        else [_utf16_units(c) for c in graphemes(text)], UCS2_SINGLE, UCS2_PART)
+    return SmsCost("UCS-2", units, segments, culprits)
 
 
+def _utf16_units(text: str) -> int:
+    """UTF-16 code units: two for a character beyond U+FFFF (a lone surrogate counts one)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+@functools.cache  # a few hundred distinct characters in all the content
 def _lookalike(char: str) -> str:
     """Return a GSM-7 look-alike of char, or char itself when none is safe."""
     if _is_gsm7_char(char):
@@ -134,6 +151,8 @@ def transliterate(text: str, keep: str = "") -> str:
     """Replace characters outside GSM-7 by safe GSM-7 look-alikes, keeping every GSM-7 character
     and every character of ``keep`` (a language's own letters: Zarma's ã stays ã)."""
     text = unicodedata.normalize("NFC", text)  # e + U+0301 -> é, which GSM-7 has
+    if _GSM7.issuperset(text):  # nothing to replace (no guillemet either)
+        return text
     text = _GUILLEMET_CLOSE.sub("»", _GUILLEMET_OPEN.sub("«", text))  # « oui » -> "oui"
     return "".join(char if char in keep else _lookalike(char) for char in text)
 

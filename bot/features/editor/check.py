@@ -23,7 +23,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from bot.core import provider_templates
-from bot.core.content import NATIONAL, Content, load_content
+from bot.core.content import NATIONAL, Content, load_content, read_yaml
 from bot.core.errors import ContentError
 from bot.core.i18n import parse_languages
 from bot.core.keywords import normalise
@@ -75,7 +75,10 @@ def check_content(content_dir: Path, locales_dir: Path, *, max_segments: int = 3
 def _check_loads(tree: Tree, extra: Sequence[Callable[[Tree, Content], None]]) -> None:
     """The service's own loader is the last word: anything it refuses is an error too."""
     try:
-        content = load_content(tree.content_dir, tree.locales_dir)
+        # The catalogues and YAML files this check parsed (with the service's own reader and
+        # safe constructors) are not read again.
+        content = load_content(tree.content_dir, tree.locales_dir, tree.catalogs,
+                               lambda path: tree.parsed.get(path) or read_yaml(path))
         for step in extra:
             step(tree, content)
     except ContentError as exc:

@@ -6,6 +6,7 @@ Part of ``hanya content check`` (see ``bot.features.editor.check_tree`` for the 
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -17,10 +18,10 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import read_po
 from babel.plural import to_python
 
-from bot.core.i18n import Language
+from bot.core.errors import ContentError
+from bot.core.i18n import Language, read_catalog_file
 from bot.core.sms_encoding import SmsCost, is_gsm7, sms_cost, transliterate
 from bot.features.editor.check_tree import REGION, Tree
 from bot.features.editor.staleness import SOURCE, staleness
@@ -209,11 +210,11 @@ def read_catalog(tree: Tree, path: Path, code: str | None) -> Catalog | None:
 
 
 def _read_catalog(tree: Tree, path: Path, code: str | None) -> Catalog | None:
+    """Read as the service reads it (the loader at the end of the check reuses it)."""
     try:
-        with path.open("rb") as handle:
-            return read_po(handle, abort_invalid=True)
-    except Exception as exc:  # noqa: BLE001 - Babel raises several kinds; all mean "broken"
-        tree.add("error", path, getattr(exc, "lineno", None), f"cannot read catalog: {exc}", code)
+        return read_catalog_file(path)
+    except ContentError as exc:
+        tree.add("error", path, exc.line, exc.problem, code)
         return None
 
 
@@ -286,6 +287,7 @@ _PLURAL_SAMPLE = (*range(0, 201), 1000, 1001, 1_000_000, 2_000_000, 1_000_001)
 _CLDR_TAGS = ("zero", "one", "two", "few", "many", "other")  # gettext form order (Babel)
 
 
+@functools.cache  # one rule per language, asked for each of its catalogues
 def cldr_plural(code: str) -> tuple[int, Callable[[int], int]] | None:
     """CLDR's plural rule for ``code`` through Babel: (number of forms, count -> form index)."""
     try:

@@ -118,6 +118,7 @@ class Tree:
     menu: list[str] = field(default_factory=list)
     points: set[str] = field(default_factory=set)
     catalogs: dict[Path, Any] = field(default_factory=dict)  # parsed .po files, by path
+    parsed: dict[Path, Any] = field(default_factory=dict)  # YAML files read, by path
 
     @property
     def root(self) -> Path:
@@ -134,12 +135,16 @@ class Tree:
         self.report.findings.append(Finding(severity, self.show(path), line, message, language))
 
     def load(self, path: Path, language: str | None = None) -> Any:
-        """A located YAML file, or None after recording why it cannot be read."""
+        """A located YAML file, or None after recording why it cannot be read; read once per
+        check (several checks, and the loader at the end, look at the same file)."""
+        if path in self.parsed:
+            return self.parsed[path]
         if not path.exists():
             self.add("error", path, None, "file is missing", language)
             return None
         try:
-            return load_located(path)
+            self.parsed[path] = load_located(path)
+            return self.parsed[path]
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)

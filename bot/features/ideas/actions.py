@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.core.channel_registry import ChannelTraits
 from bot.core.content import Content
 from bot.core.crypto import Vault
-from bot.core.engine import ChannelTraits
 from bot.core.messages import Reply
 from bot.core.models import Contact, utcnow
 from bot.core.recipients import PRIORITY_ALERT, enqueue, route_of
