@@ -103,3 +103,20 @@ def test_the_start_bench_measures_each_command_against_its_imports():
     failed = StartResult("--help", 1.0, 0.1, 0.4, ok=False, runs=[1.0])
     [row] = start_rows([failed])
     assert row.verdict == "MISSED" and "FAILED" in row.limit  # a failing command never "meets"
+
+
+@pytest.mark.parametrize("args", [["digest", "run", "daily", "--dry-run"], ["idea", "list"],
+                                  ["committee", "list"]])
+def test_a_database_not_set_up_is_one_line_that_says_the_fix(tmp_path, args):
+    # An operator who forgot `hanya db upgrade` (or whose PostgreSQL is down) used to get a
+    # page of SQLAlchemy traceback.
+    env = {**os.environ, "HANYA_DATABASE_URL": f"sqlite:///{tmp_path}/empty.db",
+           "HANYA_SECRET_KEY": "test-secret-key-not-for-production", "COLUMNS": "200",
+           "PYTHONPATH": str(ROOT)}
+    hanya = os.path.join(os.path.dirname(sys.executable), "hanya")  # the installed command
+    done = subprocess.run([hanya, *args], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120, check=False)
+    said = (done.stdout + done.stderr).strip()
+    assert done.returncode == 1, said
+    assert "Traceback" not in said and "sqlalchemy" not in said.lower()
+    assert "HANYA_DATABASE_URL" in said and "hanya db upgrade" in said

@@ -43,6 +43,8 @@ DEFERRED = {
     ("bot.app.cli", "bot.core.store"): "SQLAlchemy's engine, for serve and db upgrade",
     ("bot.app.cli_content", "bot.app.content_stats"): "the engine and a store, for stats only",
     ("bot.app.cli", "bot.app.channels_check"): "start-up time of every other command",
+    ("bot.app.cli_digest", "bot.app.intake_process"): "FastAPI, for `hanya intake run` only: "
+                                                       "a digest's dry run stays light",
     ("bot.features.digests.cli", "bot.features.digests.scheduler"): "APScheduler, for one "
                                                                      "command",
     ("bot.app.content_stats", "bot.app.runtime"): "imported by the CLI at start; stats only",

@@ -14,6 +14,7 @@ from pydantic_settings import SettingsError
 from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
+from bot.core.errors import StoreUnavailable
 from bot.core.logs import configure as configure_logging
 from bot.core.settings import Settings, get_settings, settings_problems
 
@@ -138,6 +139,15 @@ class _LazyGroup(TyperGroup):
         if self._listing:  # the help's list: a name and a line, nothing imported
             return TyperCommand(cmd_name, help=LAZY[cmd_name].help)
         return lazy_command(cmd_name)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoreUnavailable:  # a line that says the fix, not a traceback
+            console.print("[red]the database named by HANYA_DATABASE_URL cannot be reached or "
+                          "is not set up: check that it runs, then `hanya db upgrade`[/red]",
+                          highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True

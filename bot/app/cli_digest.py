@@ -20,7 +20,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.app.intake_process import handle_until_stopped
 from bot.app.runtime import Runtime, build_runtime
 from bot.core.command_line import CommandLine
 from bot.core.outbox import Sender
@@ -82,5 +81,7 @@ def intake_run(seconds: Annotated[float | None, typer.Option(help="stop after th
                = None) -> None:
     """Handle received messages from this process (web processes started with
     HANYA_RUN_INTAKE=false only accept them), watching the content as they do."""
+    from bot.app.intake_process import handle_until_stopped  # FastAPI: this command only
+
     with running() as runtime:
         asyncio.run(handle_until_stopped(runtime, seconds=seconds))
