@@ -310,10 +310,20 @@ def sender_from(settings: Any) -> AndroidSmsSender | None:
 
 
 def background(runtime: Any, settings: Any, wake: Any, stopping: Any) -> Any:
-    """The silence watch (webhooks/android_sms_watch.py), or None; first, the phones' signs
-    of life go to the store, where every process reads them."""
+    """Until the app stops: the phones' signs of life go to the store, where every process
+    reads them, and the silence watch runs (webhooks/android_sms_watch.py) when it is on.
+    At the stop the store is let go before it is disposed: a sign written after would open a
+    connection that nobody closes."""
     LIVENESS.bind(runtime.store)
-    return watch(runtime, settings, wake, stopping)
+    job = watch(runtime, settings, wake, stopping)
+
+    async def until_stopped() -> None:
+        try:
+            await (job if job is not None else stopping.wait())
+        finally:
+            LIVENESS.bind(None)
+
+    return until_stopped()
 
 
 def readiness(settings: Any) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class Liveness:
         self.failed: dict[str, tuple[datetime, str]] = {}
         self._written: dict[str, float] = {}  # monotonic time of each device's last write
 
-    def bind(self, store: Store) -> None:
+    def bind(self, store: Store | None) -> None:
+        """Keep signs in ``store`` from now on; None: in this process only again."""
         self.store = store
 
     def due(self, name: str) -> bool:
