@@ -323,3 +323,37 @@ def test_a_row_the_store_refuses_fails_alone_and_the_rest_of_its_batch_is_handle
         assert count(store, IntakeMessage) == 160
         handle_all(runtime)
     assert count(store, InboundMessage) == 160 and count(store, DeadLetter) == 0
+
+
+def test_an_sos_is_claimed_before_the_burst_waiting_ahead_of_it_but_after_its_senders_own(
+        settings, store, bot_api):
+    # People answering a broadcast fill the intake; an SOS sent in the middle used to wait
+    # behind all of them (make bench, U2: 20.8 s). Its sender's own earlier message still
+    # comes first: one person's messages are handled in order.
+    burst, late, caller = range(8_500_000_001, 8_500_000_041), 8_500_000_100, 8_500_000_200
+    with accepting_only(settings) as client:
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        update = iter(range(850_000_001, 850_001_000))
+        for chat in burst:
+            client.post("/webhooks/telegram", headers=HEADERS,
+                        json=text_update(next(update), chat, "bonjour"))
+        client.post("/webhooks/telegram", headers=HEADERS,
+                    json=text_update(next(update), late, "bonjour"))
+        client.post("/webhooks/telegram", headers=HEADERS,
+                    json=text_update(next(update), late, "SOS"))
+        client.post("/webhooks/telegram", headers=HEADERS,
+                    json=text_update(next(update), caller, "sos"))
+    with store.session() as session:
+        marked = session.scalars(select(IntakeMessage.external_id)
+                                 .where(IntakeMessage.urgent.is_(True))).all()
+    assert len(marked) == 2  # both SOS, in any case, and nothing else
+
+    intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3)
+    first = [row.external_id for row in intake._claim()]
+    with store.session() as session:
+        by_id = {r.external_id: r.urgent for r in session.execute(
+            select(IntakeMessage.external_id, IntakeMessage.urgent))}
+    assert by_id[first[0]] is True  # the caller's SOS, before 41 waiting messages
+    assert sum(by_id[x] for x in first) == 1  # not the late one's SOS: its "bonjour" waits
+    handle_all(runtime)
+    assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 43

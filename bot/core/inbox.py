@@ -158,8 +158,15 @@ class Inbox:
                  "created_at": now, "forget_after_send": forget}
                 for m in messages]
 
+    def is_sos(self, msg: MsgIn) -> bool:
+        """An SOS: its keyword in any language, or the SOS button. Never throttled, and
+        handled before the messages waiting ahead of it (bot/core/intake.py)."""
+        if msg.kind == "choice":
+            return msg.choice == "cmd:sos"
+        return msg.kind == "text" and self.content.keywords.leading(msg.text)[0] == "sos"
+
     def _flood(self, contact: Contact, msg: MsgIn) -> guard.FloodVerdict:
-        if msg.kind == "text" and self.content.keywords.leading(msg.text)[0] == "sos":
+        if self.is_sos(msg):
             return guard.FloodVerdict(True)  # an SOS is never throttled
         s = self.settings
         return guard.flood_check(contact, msg.received_at, max_messages=s.flood_max_messages,

@@ -136,6 +136,7 @@ class Intake:
         self.retry_after, self.idle_poll = timedelta(seconds=retry_after), idle_poll
         self.on_handled, self.on_accepted = on_handled, on_accepted
         self._claim_statement = _CLAIM_LOCKED if store.is_postgres else _CLAIM
+        self._claim_urgent = _CLAIM_URGENT_LOCKED if store.is_postgres else _CLAIM_URGENT
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         # Group commits in flight at once. PostgreSQL: two, so that a batch fills and goes
         # while the previous one waits for its round trip and WAL flush (with one, the
@@ -165,7 +166,7 @@ class Intake:
         A second delivery of a message still waiting is dropped here; one already handled is
         recognised by the inbox.
         """
-        row = intake_row(self.vault, msg)
+        row = intake_row(self.vault, msg, urgent=self.inbox.is_sos(msg))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((row, done))
         if len(self._writers) < self._writers_max:
@@ -224,7 +225,7 @@ class Intake:
         """Write ``msg`` alone, from a thread, outside the group commits (the spool's flush);
         a message already waiting is left as it is. Call ``accepted()`` after, in the loop."""
         with self.store.transaction() as connection:
-            insert_waiting(connection, intake_row(self.vault, msg))
+            insert_waiting(connection, intake_row(self.vault, msg, urgent=self.inbox.is_sos(msg)))
 
     def accepted(self) -> None:
         """Messages were written outside a group commit: wake whoever handles them."""
@@ -268,10 +269,14 @@ class Intake:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
 
     def _claim(self) -> list[Claimed]:
+        """SOS messages first (a burst ahead of one must not delay it), then the others."""
         now = utcnow()
-        with self.store.statement() as connection:  # one UPDATE … RETURNING
-            rows = connection.execute(self._claim_statement, {
-                "now": now, "until": now + self.lease, "take": self.batch})
+        values = {"now": now, "until": now + self.lease, "take": self.batch}
+        with self.store.statement() as connection:  # UPDATE … RETURNING, the SOS's almost free
+            rows = list(connection.execute(self._claim_urgent, values))
+            if len(rows) < self.batch:
+                rows += connection.execute(self._claim_statement,
+                                           {**values, "take": self.batch - len(rows)})
             return [Claimed(r.id, r.channel, r.external_id, r.received_at, r.payload_enc)
                     for r in rows]
 
@@ -333,12 +338,14 @@ class Intake:
             return int(connection.scalar(select(func.count()).select_from(_INTAKE)) or 0)
 
 
-def intake_row(vault: Vault, msg: MsgIn) -> dict[str, Any]:
-    """The intake's row for ``msg``: its address only as a route and inside the sealed payload."""
+def intake_row(vault: Vault, msg: MsgIn, *, urgent: bool = False) -> dict[str, Any]:
+    """The intake's row for ``msg``: its address only as a route and inside the sealed payload;
+    ``urgent`` for an SOS (claimed first)."""
     return {"channel": msg.channel, "external_id": msg.external_id,
             "route": route_of(vault.pseudonym(msg.address)),
             "payload_enc": vault.seal(encode(msg)),
-            "received_at": msg.received_at, "claimed_until": None, "attempts": 0}
+            "received_at": msg.received_at, "claimed_until": None, "attempts": 0,
+            "urgent": urgent}
 
 
 def insert_waiting(connection: Connection, row: dict[str, Any]) -> None:
@@ -366,7 +373,7 @@ _INSERT_SQLITE = sqlite.insert(_INTAKE).on_conflict_do_nothing(
     index_elements=[_INTAKE.c.channel, _INTAKE.c.external_id])
 
 
-_BATCH_COLUMNS = ("channel", "external_id", "route", "payload_enc", "received_at")
+_BATCH_COLUMNS = ("channel", "external_id", "route", "payload_enc", "received_at", "urgent")
 
 
 def _insert_batch() -> Any:
@@ -388,15 +395,17 @@ def _batch_document(rows: list[dict[str, Any]]) -> str:
         raise ValueError("naive datetime given to the store")
     return json.dumps([{"channel": row["channel"], "external_id": row["external_id"],
                         "route": row["route"], "payload_enc": row["payload_enc"],
-                        "received_at": row["received_at"].astimezone(UTC).isoformat()}
+                        "received_at": row["received_at"].astimezone(UTC).isoformat(),
+                        "urgent": row["urgent"]}
                        for row in rows])
 
 
 _INSERT_BATCH = _insert_batch()
 
 
-def _claim_statements() -> tuple[Any, Any]:
-    """Each person's first waiting message, oldest first, not leased by a live process.
+def _claim_statements(urgent: bool = False) -> tuple[Any, Any]:
+    """Each person's first waiting message, oldest first, not leased by a live process;
+    ``urgent``: only SOS messages (read through the partial index ix_intake_urgent).
 
     "First" among all the person's rows, leased or not: a message is never handled before an
     earlier one of the same person, in any process. The probe goes by ix_intake_route_id.
@@ -405,7 +414,8 @@ def _claim_statements() -> tuple[Any, Any]:
     now = bindparam("now", type_=row.c.received_at.type)
     free = or_(row.c.claimed_until.is_(None), row.c.claimed_until < now)
     first = ~exists().where(earlier.c.route == row.c.route, earlier.c.id < row.c.id)
-    heads = (select(row.c.id).where(free, first).order_by(row.c.id)
+    wanted = (free, first, row.c.urgent.is_(True)) if urgent else (free, first)
+    heads = (select(row.c.id).where(*wanted).order_by(row.c.id)
              .limit(bindparam("take", type_=Integer)))
     leased = {"claimed_until": bindparam("until", type_=row.c.claimed_until.type),
               "attempts": row.c.attempts + 1}
@@ -421,3 +431,4 @@ def _claim_statements() -> tuple[Any, Any]:
 
 
 _CLAIM, _CLAIM_LOCKED = _claim_statements()
+_CLAIM_URGENT, _CLAIM_URGENT_LOCKED = _claim_statements(urgent=True)

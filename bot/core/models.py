@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -151,7 +152,9 @@ class IntakeMessage(Base):
 
     __tablename__ = "intake"
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_intake_channel_ext"),
-                      Index("ix_intake_route_id", "route", "id"))
+                      Index("ix_intake_route_id", "route", "id"),
+                      Index("ix_intake_urgent", "id", sqlite_where=text("urgent"),
+                            postgresql_where=text("urgent")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -164,6 +167,9 @@ class IntakeMessage(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # An SOS, marked when accepted: claimed before the rows ahead of it (a burst must not
+    # delay it), after its own sender's earlier ones.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DeadLetter(Base):
