@@ -343,17 +343,18 @@ def test_an_sos_is_claimed_before_the_burst_waiting_ahead_of_it_but_after_its_se
                     json=text_update(next(update), late, "SOS"))
         client.post("/webhooks/telegram", headers=HEADERS,
                     json=text_update(next(update), caller, "sos"))
-    with store.session() as session:
-        marked = session.scalars(select(IntakeMessage.external_id)
-                                 .where(IntakeMessage.urgent.is_(True))).all()
-    assert len(marked) == 2  # both SOS, in any case, and nothing else
+        with store.session() as session:
+            marked = session.scalars(select(IntakeMessage.external_id)
+                                     .where(IntakeMessage.urgent.is_(True))).all()
+        assert len(marked) == 2  # both SOS, in any case, and nothing else
 
-    intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3)
-    first = [row.external_id for row in intake._claim()]
-    with store.session() as session:
-        by_id = {r.external_id: r.urgent for r in session.execute(
-            select(IntakeMessage.external_id, IntakeMessage.urgent))}
-    assert by_id[first[0]] is True  # the caller's SOS, before 41 waiting messages
-    assert sum(by_id[x] for x in first) == 1  # not the late one's SOS: its "bonjour" waits
-    handle_all(runtime)
+        # Inside the app's life: its store is disposed when it stops.
+        intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3)
+        first = [row.external_id for row in intake._claim()]
+        with store.session() as session:
+            by_id = {r.external_id: r.urgent for r in session.execute(
+                select(IntakeMessage.external_id, IntakeMessage.urgent))}
+        assert by_id[first[0]] is True  # the caller's SOS, before 41 waiting messages
+        assert sum(by_id[x] for x in first) == 1  # not the late one's SOS: its "bonjour" waits
+        handle_all(runtime)
     assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 43
