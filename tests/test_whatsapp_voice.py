@@ -10,19 +10,17 @@ Recordings are generated with espeak-ng and ffmpeg (tests/test_audio_answers.py)
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.core.crypto import Vault
 from tests.conftest import PUBLIC_URL, wait_outbox_drained
 from tests.fakes.twilio_signing import signed_sms_form
+from tests.reliability.servers import in_thread
 from tests.test_audio_answers import (  # noqa: F401 - the recordings' fixtures
     TOOLS,
     set_fr_emergency_text,
@@ -38,32 +36,6 @@ PATH = "/webhooks/twilio/whatsapp"
 SENDER = "whatsapp:+14155238886"
 PERSON = "whatsapp:+22790245501"
 FRENCH = "3"  # Français, in the language menu
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(settings) -> Iterator[str]:
-    """The app on a real server; yields its local base URL."""
-    from webhooks.app import create_app
-
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                            log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=20)
 
 
 class Person:
@@ -109,7 +81,7 @@ def voiced(settings, tree):  # noqa: F811 - the recordings' fixture
 
 @pytest.fixture
 def server(voiced, store, twilio_api) -> Iterator[str]:
-    for local in serve(voiced):
+    with in_thread(voiced) as local:
         twilio_api.media_hosts = {PUBLIC_URL: local}
         yield local
 
@@ -194,7 +166,7 @@ def test_always_listen_is_kept_and_the_menu_is_heard(server, twilio_api, store):
 def test_without_a_public_url_whatsapp_stays_text_only_and_the_check_says_why(
         voiced, store, twilio_api):
     local_only = voiced.model_copy(update={"public_url": "http://127.0.0.1:8000"})
-    for server in serve(local_only):
+    with in_thread(local_only) as server:
         person = Person(server, twilio_api, store, public=local_only.public_url)
         menu = person.french_at_agadez()
         [topic] = person.say(number_of(menu, "Urgence"))
@@ -214,7 +186,7 @@ def test_a_listener_hears_the_menu_then_gets_the_editors_list(voiced, store, twi
     (voiced.content_dir / FILE).write_text(
         f"templates:\n  menu:\n    fr: {{sid: {menu_fr}, variables: [text, options], "
         "items: 9}\n", encoding="utf-8")
-    for server in serve(voiced):
+    with in_thread(voiced) as server:
         twilio_api.media_hosts = {PUBLIC_URL: server}
         person = Person(server, twilio_api, store)
         person.say("salut")

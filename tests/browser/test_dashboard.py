@@ -6,20 +6,17 @@ Phone-sized screenshots of the overview and the report list are written under ``
 from __future__ import annotations
 
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import hxl
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from bot.core.crypto import Vault
 from bot.features.committees.models import Report
 from tests.dashboard_support import LAST_MONTH, add_user, seed_reports, seed_requests
+from tests.reliability.servers import free_port, in_thread
 from tests.test_dashboard_operations import seed_committees, send_daily_digest
 
 pytestmark = pytest.mark.browser
@@ -30,31 +27,14 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings, store) -> Iterator[str]:
-    from webhooks.app import create_app
-
-    port = _free_port()
+    port = free_port()
     settings.public_url = f"http://127.0.0.1:{port}"
     seed_reports(store, Vault(settings.secret_key_or_dev()))
     seed_requests(store, {"NE001": 14, "NE008": 9, "NE007": 3, "NE002": 6})
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    yield settings.public_url
-    running.should_exit = True
-    thread.join(timeout=20)
+    with in_thread(settings, port) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,20 +5,17 @@ screenshots under docs/."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from bot.core.content import Content, load_content
 from bot.core.models import Contact, InboundMessage
 from bot.core.settings import ROOT, Settings
+from tests.reliability.servers import in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,30 +27,11 @@ pytestmark = [pytest.mark.browser,
                                  "(apt-get install chromium)")]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings, store) -> Iterator[str]:
     """The real app under uvicorn in a thread, as `hanya serve` runs it."""
-    from webhooks.app import create_app
-
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not runner.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert runner.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    runner.should_exit = True
-    thread.join(timeout=20)
+    with in_thread(settings) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""Run Hanya as real uvicorn processes for tests that need several processes or a SIGKILL."""
+"""Run Hanya on a real uvicorn: as processes, for tests that need several processes or a
+SIGKILL, or in a thread of the test (``in_thread``), for tests that drive it from outside (a
+browser, the fake Twilio fetching a media URL) while reading the same store."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 
 from bot.core.settings import Settings
 
@@ -23,6 +27,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def in_thread(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """The app of ``settings`` under uvicorn in a thread, with its lifespan (the sender, the
+    handling) as `hanya serve` runs it; yields its base URL and stops it at the end."""
+    from webhooks.app import create_app
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
