@@ -7,9 +7,10 @@ PostgreSQL), else against a fresh SQLite file. No test may open a connection off
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -202,6 +203,33 @@ def client(settings: Settings, store: Store) -> Iterator[TestClient]:
 
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def copy_content(folder: Path) -> Path:
+    """A copy of the shipped content/ and locales/ under ``folder``, for a test to edit or
+    break; returns ``folder``."""
+    shutil.copytree(ROOT / "content", folder / "content")
+    shutil.copytree(ROOT / "locales", folder / "locales")
+    return folder
+
+
+@pytest.fixture
+def editable(settings: Settings, tmp_path: Path) -> Settings:
+    """Settings reading a copy of the content that the test edits, reloaded every 0.2 s."""
+    copy_content(tmp_path)
+    return settings.model_copy(update={"content_dir": tmp_path / "content",
+                                       "locales_dir": tmp_path / "locales",
+                                       "content_reload_seconds": 0.2})
+
+
+def within(seconds: float, done: Callable[[], bool]) -> bool:
+    """Whether ``done()`` came true within ``seconds`` (polled every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def wait_handled(store: Store, timeout: float = 10.0) -> None:

@@ -32,9 +32,10 @@ from bot.core.messages import Outgoing, Reply
 from bot.core.models import Contact
 from bot.core.outbox import Limits, Sender
 from bot.core.render import render
-from bot.core.settings import ROOT, Settings
+from bot.core.settings import Settings
 from bot.features.editor.audio_import import OPUS_ARGS, import_recording
 from bot.features.editor.check import check_content
+from tests.conftest import copy_content
 from tests.fakes._server import Upload
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_updates import fixture_update
@@ -72,8 +73,7 @@ def sounds(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture
 def tree(tmp_path, sounds) -> Path:
     """A copy of the shipped content with recordings imported (MP3 converted to OGG/Opus)."""
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    copy_content(tmp_path)
     content = tmp_path / "content"
     on = date(2026, 12, 1)
     import_recording(content, "fr", "emergency", sounds["fr"], recorded_by=BY, recorded_on=on)

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +21,7 @@ from bot.features.dashboard.indicators import Period
 from bot.features.digests.digest import build_digest
 from bot.features.digests.render import Counts, DigestRenderer
 from tests.committee_helpers import make_committee, sms_member, vault
+from tests.conftest import within
 from tests.dashboard_support import signed_in
 
 NUMBER = "+22790002077"
@@ -31,15 +29,6 @@ FRENCH = "fr: {label: Expulsion, words: [EXPULSION, EXPULSES, EXPULSE, REFOULEME
 EDITED = ("fr: {label: Refoulement collectif, words: [EXPULSION, EXPULSES, EXPULSE, REFOULEMENT, "
           "REFOULES, CHASSES]")
 TZ = ZoneInfo("Africa/Niamey")
-
-
-@pytest.fixture
-def editable(settings: Settings, tmp_path: Path) -> Settings:
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
-    return settings.model_copy(update={"content_dir": tmp_path / "content",
-                                       "locales_dir": tmp_path / "locales",
-                                       "content_reload_seconds": 0.2})
 
 
 @pytest.fixture
@@ -55,15 +44,6 @@ def edit_categories(settings: Settings, old: str, new: str) -> None:
     text = path.read_text("utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), "utf-8")
-
-
-def within(seconds: float, done: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if done():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_an_edited_category_is_understood_and_labelled_everywhere_after_the_reload(

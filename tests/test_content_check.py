@@ -4,7 +4,6 @@ finding that names its file, line and language."""
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -13,9 +12,10 @@ from typer.testing import CliRunner
 
 from bot.app import check_emergency
 from bot.core.content import load_content
-from bot.core.settings import ROOT, get_settings
+from bot.core.settings import get_settings
 from bot.features.editor.check import Finding, Report, check_content
 from bot.features.editor.staleness import mark_translated
+from tests.conftest import copy_content
 
 TODAY = date(2026, 11, 23)
 
@@ -23,9 +23,7 @@ TODAY = date(2026, 11, 23)
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A copy of the shipped content/ and locales/ that a test may break."""
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
-    return tmp_path
+    return copy_content(tmp_path)
 
 
 def check(tree: Path) -> Report:

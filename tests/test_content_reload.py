@@ -3,31 +3,21 @@ is refused, the last good text keeps being served and /readyz says why."""
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
 
 from bot.app.content_reload import ContentWatcher
 from bot.app.runtime import ContentSource
-from bot.core.settings import ROOT, Settings
+from bot.core.settings import Settings
+from tests.conftest import within
 from tests.support import TelegramUser, texts
 
 CHAT = 5123400077
 OLD = "In danger? Call at once."
 NEW = "In danger? Call now, day or night."
-
-
-@pytest.fixture
-def editable(settings: Settings, tmp_path: Path) -> Settings:
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
-    return settings.model_copy(update={"content_dir": tmp_path / "content",
-                                       "locales_dir": tmp_path / "locales",
-                                       "content_reload_seconds": 0.2})
 
 
 @pytest.fixture
@@ -44,15 +34,6 @@ def live(editable: Settings, store, bot_api) -> Iterator[tuple[TestClient, Teleg
 
 def emergency(user: TelegramUser) -> str:
     return texts(user.tap("topic:emergency"))
-
-
-def within(seconds: float, done: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if done():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_changed_topic_is_served_within_five_seconds(live, editable):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,9 @@ from typer.testing import CliRunner
 
 from bot.app.content_stats import content_stats
 from bot.core.content import load_content
-from bot.core.settings import ROOT, Settings, get_settings
+from bot.core.settings import Settings, get_settings
 from bot.core.sms_encoding import sms_cost, transliterate
+from tests.conftest import copy_content
 
 
 @pytest.fixture
@@ -25,8 +25,7 @@ def cli(monkeypatch, tmp_path):
     """Run `hanya ...` on a copy of the shipped content."""
     from bot.app.cli import app
 
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    copy_content(tmp_path)
     monkeypatch.setenv("HANYA_CONTENT_DIR", str(tmp_path / "content"))
     monkeypatch.setenv("HANYA_LOCALES_DIR", str(tmp_path / "locales"))
     monkeypatch.setenv("HANYA_SPOOL_DIR", str(tmp_path / "spool"))

@@ -128,14 +128,12 @@ def test_readyz_says_which_layout_handles(settings, layout):
 def test_the_handling_process_serves_an_editor_s_change_without_a_restart(
         settings, store, bot_api, tmp_path):
     """The replies are written in the handling process: it watches the content too."""
-    import shutil
 
-    from bot.core.settings import ROOT
+    from tests.conftest import copy_content
     from tests.support import TelegramUser, texts
 
     old, new = "In danger? Call at once.", "In danger? Call now, day or night."
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    shutil.copytree(ROOT / "locales", tmp_path / "locales")
+    copy_content(tmp_path)
     editable = {"CONTENT_DIR": str(tmp_path / "content"), "LOCALES_DIR": str(tmp_path / "locales"),
                 "CONTENT_RELOAD": "true", "CONTENT_RELOAD_SECONDS": "0.2"}
     with server(settings, **TWO_PROCESSES, **editable) as app, \
