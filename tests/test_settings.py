@@ -24,6 +24,26 @@ def test_a_list_setting_takes_a_plain_comma_separated_value(monkeypatch):
     assert settings.sms_home_countries == ["NE", "ML"]
 
 
+def test_an_empty_value_is_no_value_and_the_app_starts_without_that_channel(
+        monkeypatch, tmp_path, store):
+    from starlette.testclient import TestClient
+
+    from webhooks.app import create_app
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("HANYA_TWILIO_ACCOUNT_SID=\nHANYA_TWILIO_AUTH_TOKEN=\n")
+    monkeypatch.setenv("HANYA_TELEGRAM_TOKEN", "")
+    monkeypatch.setenv("HANYA_TELEGRAM_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("HANYA_DATABASE_URL", store.url)
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.telegram_token is None and settings.telegram_webhook_secret is None
+    assert settings.twilio_account_sid is None and settings.twilio_auth_token is None
+    # An empty token once reached python-telegram-bot, whose InvalidToken stopped the start
+    # with a traceback.
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+
+
 def test_a_wrong_setting_is_one_line_naming_it_with_an_example(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HANYA_")}
     env.update(HANYA_SMS_MAX_SEGMENTS="lots", HANYA_RUN_SENDER="maybe", COLUMNS="200",

@@ -34,7 +34,11 @@ CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HANYA_", env_file=".env", extra="ignore")
+    # An empty value is no value: `HANYA_TELEGRAM_TOKEN=` (an env file's line left blank, a
+    # compose file passing an unset variable) leaves the channel off, as if the line were absent,
+    # instead of handing an empty token to the provider's library at start.
+    model_config = SettingsConfigDict(env_prefix="HANYA_", env_file=".env", extra="ignore",
+                                      env_ignore_empty=True)
 
     # The store: SQLite under var/ by default; production: postgresql+psycopg://... (DEPLOY.md).
     database_url: str = f"sqlite:///{ROOT / 'var' / 'hanya.db'}"
