@@ -21,6 +21,7 @@ import uvicorn
 from bot.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+UVICORN_STARTUP_FAILURE = 3  # uvicorn's exit code when it cannot start (a port taken, ...)
 
 
 def free_port() -> int:
@@ -35,17 +36,20 @@ def in_thread(settings: Settings, port: int | None = None) -> Iterator[str]:
     handling) as `hanya serve` runs it; yields its base URL and stops it at the end."""
     from webhooks.app import create_app
 
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    for _ in range(1 if port else 3):  # a port taken since we picked it: pick another
+        chosen = port or free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1",
+                                               port=chosen, log_level="warning", lifespan="on"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if server.started or thread.is_alive():
+            break
     assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{chosen}"
     finally:
         server.should_exit = True
         thread.join(timeout=20)
@@ -96,15 +100,26 @@ class Server:
     @classmethod
     def start(cls, settings: Settings, *, workers: int = 1, port: int | None = None,
               **extra: str) -> Server:
-        port = port or free_port()
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "webhooks.app:create_app",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--log-level", "warning"]
-        process = subprocess.Popen(cmd, cwd=ROOT, env=environment(settings, **extra),
-                                   start_new_session=True)
-        server = cls(process, f"http://127.0.0.1:{port}")
-        server.wait_ready()
-        return server
+        # A free port is free when asked, not always when uvicorn binds it: another test's
+        # server may take it in between (uvicorn then exits 3 with "address already in use";
+        # seen with two workers and other jobs on the machine). A port we picked is picked again.
+        tries = 1 if port else 3
+        for attempt in range(tries):
+            chosen = port or free_port()
+            cmd = [sys.executable, "-m", "uvicorn", "--factory", "webhooks.app:create_app",
+                   "--host", "127.0.0.1", "--port", str(chosen), "--workers", str(workers),
+                   "--log-level", "warning"]
+            process = subprocess.Popen(cmd, cwd=ROOT, env=environment(settings, **extra),
+                                       start_new_session=True)
+            server = cls(process, f"http://127.0.0.1:{chosen}")
+            try:
+                server.wait_ready()
+                return server
+            except RuntimeError:
+                if process.returncode != UVICORN_STARTUP_FAILURE or attempt == tries - 1:
+                    server.stop()
+                    raise
+        raise AssertionError("unreachable")
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
