@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.app import settings_doc
 from bot.core.settings import Settings
 
@@ -42,6 +44,24 @@ def test_an_empty_value_is_no_value_and_the_app_starts_without_that_channel(
     # with a traceback.
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_wrong_gateway_phone_list_is_one_line_at_start_that_never_shows_its_passwords(
+        monkeypatch):
+    from pydantic import ValidationError
+
+    from bot.core.settings import settings_problems
+
+    monkeypatch.setenv("HANYA_ANDROID_SMS_PHONES", '[{"url": "http://p2", "password": "s3cret"}]')
+    with pytest.raises(ValidationError) as raised:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    [line] = settings_problems(raised.value)
+    assert line.startswith("HANYA_ANDROID_SMS_PHONES: a JSON list of objects with at least name "
+                           "and url is needed")
+    assert "s3cret" not in line
+    monkeypatch.setenv("HANYA_ANDROID_SMS_PHONES", '[{"name": "p2", "url": "http://p2/"}]')
+    assert [p.url for p in Settings(_env_file=None).android_sms_phone_list()] == [  # type: ignore[call-arg]
+        "http://p2"]
 
 
 def test_a_wrong_setting_is_one_line_naming_it_with_an_example(tmp_path):

@@ -223,6 +223,14 @@ class Settings(BaseSettings):
     backup_dir: Path = ROOT / "var" / "backups"
     backup_keep: int = Field(default=14, ge=1)
 
+    @field_validator("android_sms_phones")
+    @classmethod
+    def _phones_readable(cls, value: SecretStr | None) -> SecretStr | None:
+        """Read when the settings are, so that a wrong list is one line at start, not a
+        traceback when the sender first needs the phones."""
+        _more_phones(_plain(value))
+        return value
+
     @field_validator("telegram_api_url", "twilio_api_url", "public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -240,16 +248,7 @@ class Settings(BaseSettings):
                 self.android_sms_name, self.android_sms_url.rstrip("/"),
                 self.android_sms_username or "", _plain(self.android_sms_password),
                 _plain(self.android_sms_signing_key), tuple(self.android_sms_prefixes)))
-        try:
-            for extra in json.loads(_plain(self.android_sms_phones) or "[]"):
-                phones.append(AndroidPhone(
-                    str(extra["name"]), str(extra["url"]).rstrip("/"),
-                    str(extra.get("username", "")), str(extra.get("password", "")),
-                    str(extra.get("signing_key", "")), tuple(extra.get("prefixes", ()))))
-        except (ValueError, TypeError, KeyError) as exc:  # never echo it: it holds passwords
-            raise ValueError("HANYA_ANDROID_SMS_PHONES must be a JSON list of objects with at "
-                             "least name and url (docs/CHANNELS.md)") from exc
-        return phones
+        return phones + _more_phones(_plain(self.android_sms_phones))
 
     def secret_key_or_dev(self) -> bytes:
         """The configured secret key, or a development key with a loud warning."""
@@ -294,6 +293,18 @@ def _dev_key(var_dir: Path) -> bytes:
     return key.encode()
 
 
+def _more_phones(text: str) -> list[AndroidPhone]:
+    """The gateway phones of HANYA_ANDROID_SMS_PHONES (a JSON list of objects)."""
+    try:
+        return [AndroidPhone(str(extra["name"]), str(extra["url"]).rstrip("/"),
+                             str(extra.get("username", "")), str(extra.get("password", "")),
+                             str(extra.get("signing_key", "")), tuple(extra.get("prefixes", ())))
+                for extra in json.loads(text or "[]")]
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # never echo it: passwords
+        raise ValueError("a JSON list of objects with at least name and url is needed "
+                         "(docs/CHANNELS.md)") from exc
+
+
 def settings_problems(exc: Exception) -> list[str]:
     """One line per wrong setting, naming the variable and a value of the right form."""
     errors = exc.errors() if isinstance(exc, ValidationError) else []
@@ -302,7 +313,8 @@ def settings_problems(exc: Exception) -> list[str]:
         name = str(error["loc"][0]) if error["loc"] else ""
         field = Settings.model_fields.get(name)
         variable = f"HANYA_{name.upper()}"
-        lines.append(f"{variable}: {error['msg']} (for example {variable}={_example(field)})")
+        message = error["msg"].removeprefix("Value error, ")  # our own validators' words
+        lines.append(f"{variable}: {message} (for example {variable}={_example(field)})")
     return lines or [f"the settings cannot be read: {exc}"]
 
 
