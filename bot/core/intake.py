@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -405,7 +406,10 @@ _INSERT_BATCH = _insert_batch()
 
 def _claim_statements(urgent: bool = False) -> tuple[Any, Any]:
     """Each person's first waiting message, oldest first, not leased by a live process;
-    ``urgent``: only SOS messages (read through the partial index ix_intake_urgent).
+    ``urgent``: only the first message of a person with an SOS waiting (the SOS itself, or
+    the person's earlier one that must go before it; SOS rows read through the partial index
+    ix_intake_urgent). Without the second, an SOS sent mid-conversation waited for its
+    sender's previous message, and that one behind the whole burst (bench/e2e.py, U2).
 
     "First" among all the person's rows, leased or not: a message is never handled before an
     earlier one of the same person, in any process. The probe goes by ix_intake_route_id.
@@ -414,7 +418,11 @@ def _claim_statements(urgent: bool = False) -> tuple[Any, Any]:
     now = bindparam("now", type_=row.c.received_at.type)
     free = or_(row.c.claimed_until.is_(None), row.c.claimed_until < now)
     first = ~exists().where(earlier.c.route == row.c.route, earlier.c.id < row.c.id)
-    wanted = (free, first, row.c.urgent.is_(True)) if urgent else (free, first)
+    sos = _INTAKE.alias("sos")
+    # Spelt as the partial index's own WHERE: SQLite reads ix_intake_urgent only then ("= 1"
+    # or "IS 1" scanned the whole intake at every claim).
+    sos_routes = select(sos.c.route).where(text("sos.urgent"))
+    wanted = (free, first, row.c.route.in_(sos_routes)) if urgent else (free, first)
     heads = (select(row.c.id).where(*wanted).order_by(row.c.id)
              .limit(bindparam("take", type_=Integer)))
     leased = {"claimed_until": bindparam("until", type_=row.c.claimed_until.type),
