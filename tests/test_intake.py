@@ -350,7 +350,7 @@ def test_an_sos_is_claimed_before_the_burst_waiting_ahead_of_it_but_after_its_se
         assert len(marked) == 2  # both SOS, in any case, and nothing else
 
         # Inside the app's life: its store is disposed when it stops.
-        intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3)
+        intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3, sos_alone=60.0)
         with store.session() as session:
             ids = {r.id: r.external_id for r in session.execute(
                 select(IntakeMessage.id, IntakeMessage.external_id))}
@@ -359,10 +359,17 @@ def test_an_sos_is_claimed_before_the_burst_waiting_ahead_of_it_but_after_its_se
         claimed = intake._claim()
         first = [row.external_id for row in claimed]
         # The caller's SOS and the late one's "bonjour", before 40 waiting messages; not the
-        # late one's SOS yet (its "bonjour" is not handled); then one of the burst.
-        assert set(first) - {late_hello, caller_sos} == {ordered[0]}
+        # late one's SOS yet (its "bonjour" is not handled), and nothing of the burst: the
+        # next claim must come as soon as these two are handled.
+        assert sorted(first) == sorted([late_hello, caller_sos])
         for row in claimed:
             intake._process(row)
-        assert [row.external_id for row in intake._claim()][0] == late_sos
+        assert [row.external_id for row in intake._claim()] == [late_sos]
+        # A flood of SOS cannot hold the others back: a claim is filled at least every
+        # ``sos_alone`` s (0 here: every claim).
+        filled = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3, sos_alone=0.0)
+        client.post("/webhooks/telegram", headers=HEADERS,
+                    json=text_update(next(update), caller + 1, "sos"))
+        assert len(filled._claim()) == 3
         handle_all(runtime)
-    assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 43
+    assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 44

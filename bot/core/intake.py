@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -131,8 +132,13 @@ class Intake:
     def __init__(self, store: Store, vault: Vault, inbox: Inbox, *, batch: int = 64,
                  lease: float = 10.0, retry_after: float = 2.0, idle_poll: float = 1.0,
                  on_handled: Callable[[], None] | None = None,
-                 on_accepted: Callable[[], None] | None = None) -> None:
+                 on_accepted: Callable[[], None] | None = None,
+                 sos_alone: float = 1.0) -> None:
         self.store, self.vault, self.inbox = store, vault, inbox
+        # For up to ``sos_alone`` s after a full claim, a claim that finds SOS rows takes
+        # them alone (``_claim``); then a full batch again, so that a flood of SOS (never
+        # throttled) slows the others down but cannot stop them.
+        self.sos_alone, self._full_at = sos_alone, time.monotonic()
         self.batch, self.lease = batch, timedelta(seconds=lease)
         self.retry_after, self.idle_poll = timedelta(seconds=retry_after), idle_poll
         self.on_handled, self.on_accepted = on_handled, on_accepted
@@ -270,12 +276,19 @@ class Intake:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
 
     def _claim(self) -> list[Claimed]:
-        """SOS messages first (a burst ahead of one must not delay it), then the others."""
-        now = utcnow()
+        """SOS messages first (a burst ahead of one must not delay it), then the others.
+
+        A claim that found SOS rows (or a caller's earlier messages before theirs) takes
+        nothing else: the next claim comes as soon as they are handled, not after a whole
+        batch, so a caller's earlier messages and then their SOS go one short round each.
+        At least every ``sos_alone`` s a claim is filled up to the batch all the same.
+        """
+        now, clock = utcnow(), time.monotonic()
         values = {"now": now, "until": now + self.lease, "take": self.batch}
         with self.store.statement() as connection:  # UPDATE … RETURNING, the SOS's almost free
             rows = list(connection.execute(self._claim_urgent, values))
-            if len(rows) < self.batch:
+            if len(rows) < self.batch and (not rows or clock - self._full_at >= self.sos_alone):
+                self._full_at = clock
                 rows += connection.execute(self._claim_statement,
                                            {**values, "take": self.batch - len(rows)})
             return [Claimed(r.id, r.channel, r.external_id, r.received_at, r.payload_enc)
