@@ -302,12 +302,13 @@ class Sender:
                 now = time.monotonic()
                 # A channel whose hand is full is still asked for its SOS rows every ``poll``
                 # s: they must not wait for half the rows in hand to go (seconds at a slow
-                # pace). One seek on the claim's index when there are none.
+                # pace). One transaction, one seek on the claim's index, when there are none
+                # (on SQLite each takes the one write lock: a gateway's hand of 4 is full
+                # nearly always).
                 full = [c for c in self.channels if c not in wanted]
                 if full and now >= next_urgent:
                     next_urgent = now + self.poll
-                    urgent = await asyncio.to_thread(
-                        self._claim_open, dict.fromkeys(full, self.concurrency), PRIORITY_REPLY)
+                    urgent = await asyncio.to_thread(self._claim_sos, full)
                     for key, queue in _by_address(urgent).items():
                         self._in_hand[key[0]] += len(queue)
                         tasks.add(asyncio.create_task(self._send_queue(key, queue, gate)))
@@ -346,6 +347,15 @@ class Sender:
             if self._in_hand[channel] <= want // 2:
                 room[channel] = want - self._in_hand[channel]
         return room
+
+    def _claim_sos(self, channels: list[str]) -> list[tuple[Claimed, str]]:
+        """The SOS lane's due rows of ``channels`` (whose hands are full), claimed and opened;
+        first one look at the lanes present, and nothing more when none is below replies'."""
+        with self.store.session() as session:
+            lane = session.scalar(_CLAIM.first_lane)
+        if lane is None or lane >= PRIORITY_REPLY:
+            return []
+        return self._claim_open(dict.fromkeys(channels, self.concurrency), PRIORITY_REPLY)
 
     def _claim_open(self, wanted: dict[str, int],
                     below: int | None = None) -> list[tuple[Claimed, str]]:
