@@ -18,7 +18,8 @@ from bot.core.store import Store
 # The server the bench may use; its own database is created and dropped around each run.
 PG_ADMIN_URL = os.environ.get("HANYA_BENCH_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "hanya_bench"
+# Sessions sharing one server each name their own (a bench drops its database WITH FORCE).
+PG_DATABASE = os.environ.get("HANYA_BENCH_PG_DATABASE", "hanya_bench")
 
 
 def postgres_available() -> bool:

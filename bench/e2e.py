@@ -43,6 +43,7 @@ GATEWAY_PHONES, GATEWAY_RATE = 2, 1.0
 SHARES = {"telegram": 0.70, "sms": 0.19, "whatsapp": 0.10, "android-sms": 0.01}
 BLOCK = 500  # a person's steps ~6 s apart at 100/s: they read, and replies never overlap
 DUTY_CHAT = 990_000_001  # the SP/CCM duty chat: digests and SOS alerts (not a person here)
+NEW_SOS = "+22798999999"  # U2's SOS from a number never seen before, in the burst's middle
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Accounting:
     lost: list[int] = field(default_factory=list)  # requests with no reply before the next
     unattributed: int = 0  # replies to nobody of the stream (digests, alerts)
     sos: list[float] = field(default_factory=list)
+    by_index: dict[int, float] = field(default_factory=dict)  # request -> its latency
 
     def pct(self, channel: str, q: float) -> float:
         values = sorted(self.latencies.get(channel, []))
@@ -105,6 +107,7 @@ def account(sent: list[Sent], times: list[float], accepted: list[Accepted]) -> A
             latency = ats[cursor] - times[index]
             cursor += 1
             result.latencies.setdefault(sent[index].channel, []).append(latency)
+            result.by_index[index] = latency
             if sent[index].kind == "sos":
                 result.sos.append(latency)
     result.lost.sort()
@@ -128,6 +131,112 @@ def store_counts(url: str) -> dict[str, int]:
         return counts
     finally:
         engine.dispose()
+
+
+STAGES = ("webhook answered", "reply queued", "reply marked sent", "provider accepted")
+
+
+@dataclass
+class Stages:
+    """Where a request's time went: seconds from its scheduled send to each stage, per request
+    (the webhook's answer from the open loop; the reply's row queued, i.e. the message handled,
+    and marked sent from the outbox's ``created_at`` and ``sent_at``; the provider's acceptance
+    from the fakes). The claim is not stored (its lease is cleared once sent)."""
+
+    by_stage: dict[str, list[float]] = field(default_factory=dict)  # ordinary requests
+    sos: dict[str, dict[str, float]] = field(default_factory=dict)  # each SOS, stage -> s
+    skipped: int = 0  # people whose turns did not line up with their requests
+
+    def pct(self, stage: str, q: float) -> float:
+        values = sorted(self.by_stage.get(stage, []))
+        if not values:
+            return float("nan")
+        return values[min(len(values) - 1, max(0, round(q / 100 * len(values) + 0.5) - 1))]
+
+    def line(self) -> str:
+        parts = [f"{stage} {self.pct(stage, 50):.2f}/{self.pct(stage, 99):.2f}"
+                 for stage in STAGES]
+        worst = sorted(self.sos.items(), key=lambda kv: -kv[1].get("provider accepted", 1e9))
+        shown = dict(worst[:3])
+        shown.update((name, one) for name, one in self.sos.items() if NEW_SOS[-4:] in name)
+        sos = "; ".join(f"{name}: " + ", ".join(f"{v:.2f}" for v in one.values())
+                        for name, one in shown.items())
+        return (f"p50/p99 (s) {'; '.join(parts)}; {len(self.sos)} SOS, the slowest (stages "
+                f"in that order): {sos or 'none'}; {self.skipped} people left out")
+
+
+def stages(url: str, sent: list[Sent], times: list[float], answered_in: list[float | None],
+           accepted: list[Accepted]) -> Stages:
+    """Each request's stages (:class:`Stages`), matched by order, not by time (under overload
+    a late reply would be taken for the next request's): a person's k-th request made their
+    k-th turn (the outbox rows queued together); a person's sends were accepted in the order
+    their rows were marked sent. People whose turns or sends do not line up are left out."""
+    from datetime import UTC
+
+    from sqlalchemy import create_engine, select
+
+    from bench.procs import SECRET_KEY
+    from bot.core.crypto import Vault
+    from bot.core.models import OutboxMessage
+
+    def stamp(moment: Any) -> float:
+        return float(moment.replace(tzinfo=UTC).timestamp())
+
+    vault, engine = Vault(SECRET_KEY.encode()), create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(OutboxMessage.id, OutboxMessage.address_enc,
+                                       OutboxMessage.created_at, OutboxMessage.sent_at)
+                                .where(OutboxMessage.contact_id.is_not(None))
+                                .order_by(OutboxMessage.id)).all()
+    finally:
+        engine.dispose()
+    mine: dict[str, list[Any]] = {}
+    for row in rows:
+        mine.setdefault(_plain(vault.decrypt(row.address_enc)), []).append(row)
+    sends: dict[str, list[float]] = {}
+    for reply in accepted:
+        sends.setdefault(_plain(reply.address), []).append(reply.at)
+    requests: dict[str, list[int]] = {}
+    for index, request in enumerate(sent):
+        requests.setdefault(_plain(request.address), []).append(index)
+    result = Stages()
+    for person, indexes in requests.items():
+        own = mine.get(person, [])
+        by_send = sorted((r for r in own if r.sent_at is not None),
+                         key=lambda r: (r.sent_at, r.id))
+        ats = sorted(sends.get(person, []))
+        accepted_at = ({r.id: at for r, at in zip(by_send, ats, strict=True)}
+                       if len(by_send) == len(ats) else {})
+        turns: list[Any] = []
+        for row in own:  # a turn's rows share their created_at
+            if not turns or turns[-1].created_at != row.created_at:
+                turns.append(row)
+        if len(turns) != len(indexes):
+            result.skipped += 1
+            continue
+        for index, first in zip(indexes, turns, strict=True):
+            seen: dict[str, float] = {}
+            if index < len(answered_in) and answered_in[index] is not None:
+                seen["webhook answered"] = float(answered_in[index] or 0.0)
+            seen["reply queued"] = stamp(first.created_at) - times[index]
+            if first.sent_at is not None:
+                seen["reply marked sent"] = stamp(first.sent_at) - times[index]
+            if first.id in accepted_at:
+                seen["provider accepted"] = accepted_at[first.id] - times[index]
+            if sent[index].kind == "sos":
+                result.sos[f"{sent[index].channel} …{person[-4:]} #{index}"] = seen
+            for stage, value in seen.items():
+                result.by_stage.setdefault(stage, []).append(value)
+    return result
+
+
+def _plain(address: str) -> str:
+    """An address as the fakes and the stream spell it (no channel scheme but WhatsApp's)."""
+    for scheme in ("telegram:", "tel:", "sms:", "android-sms:"):
+        if address.startswith(scheme):
+            return address[len(scheme):]
+    return address
 
 
 # --- the stream ------------------------------------------------------------------------------
@@ -318,6 +427,15 @@ class E2EResult:
     by_kind: dict[str, int] = field(default_factory=dict)
     by_channel: dict[str, int] = field(default_factory=dict)  # requests per channel
     gateway_too_fast: int = 0  # gateway sends closer than a phone's pace (the fake counts)
+    stages: Stages | None = None  # where each request's time went
+    sos_index: int | None = None  # the SOS from a new number (U2), its place in the stream
+
+    @property
+    def new_sos(self) -> float:
+        """When the SOS from a new number (U2) was answered, s after it was sent (nan: none)."""
+        if self.sos_index is None:
+            return float("nan")
+        return self.accounting.by_index.get(self.sos_index, float("nan"))
 
     @property
     def doubled(self) -> int:
@@ -369,16 +487,18 @@ def run(url: str, *, rate: float, seconds: float, shares: dict[str, float] | Non
                                         report_text=reports, first_chat=400_000_000,
                                         whatsapp_users=walkers["whatsapp"],
                                         android_users=walkers["android-sms"])
+    sos_index = None
     if sos_at is not None:  # one SOS from a new number, at that share of the run
         from tests.fakes.twilio_api import TEST_AUTH_TOKEN
         from tests.fakes.twilio_signing import form_body, signed_sms_form
 
         at = min(len(requests), int(count * sos_at))
         form, headers = signed_sms_form(PUBLIC_URL + "/webhooks/twilio/sms", TEST_AUTH_TOKEN,
-                                        from_="+22798999999", to=SERVICE_NUMBER, body="SOS",
+                                        from_=NEW_SOS, to=SERVICE_NUMBER, body="SOS",
                                         message_sid="SM" + "f" * 32)
         requests.insert(at, Request("S", headers["X-Twilio-Signature"], form_body(form)))
-        sent.insert(at, Sent("sms", "+22798999999", "sos"))
+        sent.insert(at, Sent("sms", NEW_SOS, "sos"))
+        sos_index = at
     requests, sent = requests[:count], sent[:count]
     with FakesProc(global_rate=TELEGRAM_RATE, per_chat_rate=PER_CHAT, sms_rate=SMS_RATE,
                    gateway_phones=GATEWAY_PHONES, gateway_rate=GATEWAY_RATE) as fakes:
@@ -405,8 +525,9 @@ def run(url: str, *, rate: float, seconds: float, shares: dict[str, float] | Non
             accepted = _accepted(fakes)
             too_fast = int(fakes.stats()["android-sms"]["too_fast"])
             counts = store_counts(url)
-    times = [loop.started_at + i / rate for i in range(len(sent))]
-    accounting = account(sent, times, accepted)
+            times = [loop.started_at + i / rate for i in range(len(sent))]
+            accounting = account(sent, times, accepted)
+            spent = stages(url, sent, times, loop.answered_in, accepted)
     people = {(s.channel, s.address) for s in sent}
     to_people = [a for a in accepted if (a.channel, a.address) in people]
     last = max((a.at for a in to_people), default=wall0) - loop.started_at
@@ -415,7 +536,8 @@ def run(url: str, *, rate: float, seconds: float, shares: dict[str, float] | Non
                      last, _bound(to_people, loop.started_at), flags.get("digest", not digest),
                      len(accepted), counts, {k: sum(1 for s in sent if s.kind == k) for k in
                                              ("walk", "sos", "idea", "join", "report")},
-                     {c: sum(1 for s in sent if s.channel == c) for c in share}, too_fast)
+                     {c: sum(1 for s in sent if s.channel == c) for c in share}, too_fast,
+                     spent, sos_index)
 
 
 def _env(url: str, fakes: FakesProc) -> dict[str, str]:

@@ -9,7 +9,7 @@ import json
 import resource
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.traffic import Request
@@ -64,6 +64,8 @@ class OpenLoopResult:
     max_send_lag_ms: float  # how late the generator sent its worst request
     generator_cpu: float  # the generator's CPU seconds over wall seconds
     started_at: float = 0.0  # wall clock (time.time()) of request 0's scheduled send
+    # Per request, in stream order: seconds from its scheduled send to its answer (None: none).
+    answered_in: list[float | None] = field(default_factory=list)
 
     @property
     def achieved_rps(self) -> float:
@@ -84,9 +86,10 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     latencies: list[float] = []
     statuses: list[int] = []
+    answered_in: list[float | None] = [None] * count
     max_lag = 0.0
 
-    async def one(payload: bytes, scheduled: float) -> None:
+    async def one(payload: bytes, scheduled: float, index: int) -> None:
         conn = idle.pop() if idle else await asyncio.open_connection(host, port)
         reader, writer = conn
         try:
@@ -96,6 +99,7 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
             writer.close()
             return
         latencies.append(time.perf_counter() - scheduled)
+        answered_in[index] = latencies[-1]
         statuses.append(status)
         idle.append(conn)
 
@@ -107,7 +111,7 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
         if delay > 0:
             await asyncio.sleep(delay)
         max_lag = max(max_lag, time.perf_counter() - scheduled)
-        tasks.append(asyncio.create_task(one(payload, scheduled)))
+        tasks.append(asyncio.create_task(one(payload, scheduled, i)))
     _, pending = await asyncio.wait(tasks, timeout=timeout + 5)
     for task in pending:
         task.cancel()
@@ -117,7 +121,8 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
     latencies.sort()
     return OpenLoopResult(rate, count, len(latencies), sum(1 for s in statuses if s >= 300),
                           count - len(latencies), _pct(latencies, 50) * 1000,
-                          _pct(latencies, 99) * 1000, max_lag * 1000, cpu, wall_start)
+                          _pct(latencies, 99) * 1000, max_lag * 1000, cpu, wall_start,
+                          answered_in)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:

@@ -117,6 +117,17 @@ def test_a_tiny_end_to_end_run_answers_everyone_once(tmp_path):
     assert 30 <= result.requests <= 40 and result.answered == result.requests
     assert (result.lost, result.doubled, result.backlog_left) == (0, 0, 0)
     assert result.accounting.sos and result.store["handled"] == result.requests
+    # U2's row reads the SOS it inserted (from a new number), and every request's time is
+    # split into its stages, each no earlier than the one before.
+    from bench.e2e import NEW_SOS, STAGES
+
+    assert result.new_sos == result.accounting.by_index[result.sos_index] > 0
+    spent = result.stages
+    assert spent is not None and spent.skipped == 0
+    assert all(len(spent.by_stage[stage]) == result.requests for stage in STAGES[1:])
+    [new] = [one for name, one in spent.sos.items() if NEW_SOS[-4:] in name]
+    assert list(new) == list(STAGES)
+    assert new["reply queued"] <= new["reply marked sent"]
     # Every channel's people were answered: WhatsApp (signed as Twilio signs it) and the
     # gateway phones (signed as the app signs it) too, none faster than its pace
     assert set(result.accounting.latencies) == {"telegram", "sms", "whatsapp", "android-sms"}

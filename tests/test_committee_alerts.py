@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.core.messages import Outgoing
 from bot.core.models import OutboxMessage
-from bot.core.recipients import PRIORITY_ALERT
+from bot.core.recipients import PRIORITY_ALERT, PRIORITY_REPLY, PRIORITY_SOS
 from bot.core.sms_encoding import sms_cost
 from bot.features.committees.models import (
     DUPLICATE,
@@ -23,6 +24,7 @@ from tests.committee_helpers import (
     make_committee,
     reports,
     sms_member,
+    vault,
 )
 from tests.conftest import wait_outbox_drained
 from tests.support import SmsUser, TelegramUser
@@ -101,6 +103,25 @@ def test_sos_from_an_unknown_number_sends_numbers_and_alerts_without_personal_da
     with store.session() as session:
         [event] = session.scalars(select(SosEvent))
         assert (event.point_id, event.channel, event.alerted) == (None, "sms", True)
+
+
+def test_an_sos_reply_and_its_alert_go_in_the_sos_lane_ahead_of_every_reply(
+        client, twilio_api, bot_api, store, settings):
+    # In one lane with every other reply, an SOS's reply waited behind all those queued
+    # before it, and its alert behind them all (make bench, U2).
+    add_duty(store, settings)
+    user = SmsUser(client, twilio_api, store, NUMBER)
+    user.say("bonjour")
+    user.say("SOS")
+    duty_texts(bot_api, store)
+    with store.session() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        lanes = [(row.channel, row.priority) for row in rows]
+        alert = Outgoing.unseal(vault(settings), next(
+            row.payload_enc for row in rows if row.channel == "telegram"))
+    assert {lane for lane in lanes[:-2]} == {("sms", PRIORITY_REPLY)}  # the welcome
+    assert sorted(lanes[-2:]) == [("sms", PRIORITY_SOS), ("telegram", PRIORITY_SOS)]
+    assert alert.kind == "alert"  # what a channel's rules about unprompted messages read
 
 
 def test_sos_with_a_place_names_the_place(client, twilio_api, bot_api, store, settings):

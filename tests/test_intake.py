@@ -329,7 +329,8 @@ def test_an_sos_is_claimed_before_the_burst_waiting_ahead_of_it_but_after_its_se
         settings, store, bot_api):
     # People answering a broadcast fill the intake; an SOS sent in the middle used to wait
     # behind all of them (make bench, U2: 20.8 s). Its sender's own earlier message still
-    # comes first: one person's messages are handled in order.
+    # comes first: one person's messages are handled in order; but that earlier message
+    # jumps the burst with it (it waited behind the burst, and the SOS behind it).
     burst, late, caller = range(8_500_000_001, 8_500_000_041), 8_500_000_100, 8_500_000_200
     with accepting_only(settings) as client:
         runtime = client.app.state.runtime  # type: ignore[attr-defined]
@@ -349,12 +350,26 @@ def test_an_sos_is_claimed_before_the_burst_waiting_ahead_of_it_but_after_its_se
         assert len(marked) == 2  # both SOS, in any case, and nothing else
 
         # Inside the app's life: its store is disposed when it stops.
-        intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3)
-        first = [row.external_id for row in intake._claim()]
+        intake = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3, sos_alone=60.0)
         with store.session() as session:
-            by_id = {r.external_id: r.urgent for r in session.execute(
-                select(IntakeMessage.external_id, IntakeMessage.urgent))}
-        assert by_id[first[0]] is True  # the caller's SOS, before 41 waiting messages
-        assert sum(by_id[x] for x in first) == 1  # not the late one's SOS: its "bonjour" waits
+            ids = {r.id: r.external_id for r in session.execute(
+                select(IntakeMessage.id, IntakeMessage.external_id))}
+            ordered = [ids[i] for i in sorted(ids)]
+        late_hello, late_sos, caller_sos = ordered[-3:]
+        claimed = intake._claim()
+        first = [row.external_id for row in claimed]
+        # The caller's SOS and the late one's "bonjour", before 40 waiting messages; not the
+        # late one's SOS yet (its "bonjour" is not handled), and nothing of the burst: the
+        # next claim must come as soon as these two are handled.
+        assert sorted(first) == sorted([late_hello, caller_sos])
+        for row in claimed:
+            intake._process(row)
+        assert [row.external_id for row in intake._claim()] == [late_sos]
+        # A flood of SOS cannot hold the others back: a claim is filled at least every
+        # ``sos_alone`` s (0 here: every claim).
+        filled = Intake(runtime.store, runtime.vault, runtime.inbox, batch=3, sos_alone=0.0)
+        client.post("/webhooks/telegram", headers=HEADERS,
+                    json=text_update(next(update), caller + 1, "sos"))
+        assert len(filled._claim()) == 3
         handle_all(runtime)
-    assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 43
+    assert count(store, IntakeMessage) == 0 and count(store, InboundMessage) == 44

@@ -16,7 +16,7 @@ from bot.core.errors import Throttled
 from bot.core.messages import Outgoing
 from bot.core.models import Contact, OutboxMessage
 from bot.core.outbox import Limits, Sender
-from bot.core.recipients import PRIORITY_DIGEST, PRIORITY_REPLY, enqueue
+from bot.core.recipients import PRIORITY_DIGEST, PRIORITY_REPLY, PRIORITY_SOS, enqueue
 from tests.conftest import SERVICE_NUMBER
 from tests.fakes.telegram_api import FakeBotApi
 from webhooks.telegram import TelegramSender
@@ -198,6 +198,44 @@ def test_a_reply_to_a_waiting_person_overtakes_queued_digests(store, vault, bot_
     texts = bot_api.sent_texts()
     assert texts[0] == "your answer"
     assert sorted(texts[1:]) == sorted(f"digest {n}" for n in range(12))
+
+
+def test_an_sos_reply_queued_after_500_replies_in_hand_goes_next_not_after_them(
+        store, vault, bot_api):
+    """The sender holds ~2 s of its pace claimed (200 rows at 100/s) and claimed again only
+    once half had gone, and its gates let rows in first come, first served: an SOS reply
+    queued while it held them was sent after ~200 others (make bench, U2). Now it is claimed
+    at the next look and enters the gates first. Counted in sends, not timed."""
+    for n in range(500):
+        queue(store, vault, f"telegram:{7000 + n}", f"menu {n}")
+    sender = Sender(store, vault, {"telegram": telegram(bot_api)}, concurrency=4,
+                    limits=Limits(telegram_overall=100, telegram_per_chat=1000, chat_burst=100))
+    before: list[int] = []
+
+    async def scenario() -> None:
+        channel = sender.channels["telegram"]
+        await channel.start()  # type: ignore[attr-defined]
+        task = asyncio.create_task(sender.run(idle=0.05))
+        try:
+            while len(bot_api.sent()) < 5:  # the sender holds its first claim
+                await asyncio.sleep(0.005)
+            before.append(len(bot_api.sent()))
+            queue(store, vault, "telegram:4199", "SOS numbers", priority=PRIORITY_SOS)
+            for _ in range(2000):
+                if "SOS numbers" in bot_api.sent_texts():
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            sender.stop()
+            await asyncio.wait_for(task, 30)
+            await channel.stop()  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+    texts = bot_api.sent_texts()
+    assert "SOS numbers" in texts
+    # Ahead of it only the sends already at the gate or claimed in the tenth of a second
+    # before the next look (about 4 + 10 at 100/s), never the ~200 claimed rows in hand.
+    assert texts.index("SOS numbers") - before[0] < 40, (before, texts.index("SOS numbers"))
 
 
 @pytest.fixture

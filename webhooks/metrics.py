@@ -23,8 +23,8 @@ from bot.features.committees.models import SosEvent
 from bot.features.digests.models import DigestRun
 from webhooks.android_sms_liveness import LIVENESS
 
-# Outbox priorities by lane (bot/core/recipients.py): a person waiting, alerts, digests.
-LANES = {0: "reply", 5: "alert", 9: "digest"}
+# Outbox priorities by lane (bot/core/recipients.py): an SOS, a person waiting, alerts, digests.
+LANES = {-1: "sos", 0: "reply", 5: "alert", 9: "digest"}
 
 
 def lane(priority: int) -> str:
@@ -50,7 +50,7 @@ class StoreCollector(Collector):
                 .where(OutboxMessage.status.in_(["pending", "sending"]))
                 .group_by(OutboxMessage.channel, OutboxMessage.priority)).all()
             oldest_queued = session.scalar(select(func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.status.in_(["pending", "sending"]), OutboxMessage.priority == 0))
+                OutboxMessage.status.in_(["pending", "sending"]), OutboxMessage.priority <= 0))
             failed = session.execute(select(OutboxMessage.channel, func.count())
                                      .where(OutboxMessage.status == "failed")
                                      .group_by(OutboxMessage.channel)).all()

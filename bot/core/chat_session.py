@@ -23,7 +23,13 @@ from bot.core.crypto import Vault
 from bot.core.inbox import Inbox
 from bot.core.messages import MsgIn, Outgoing
 from bot.core.models import OutboxMessage, utcnow
-from bot.core.recipients import PRIORITY_ALERT, PRIORITY_DIGEST, PRIORITY_REPLY, route_of
+from bot.core.recipients import (
+    PRIORITY_ALERT,
+    PRIORITY_DIGEST,
+    PRIORITY_REPLY,
+    PRIORITY_SOS,
+    route_of,
+)
 from bot.core.sms_encoding import sms_cost
 from bot.core.store import Store
 
@@ -99,7 +105,8 @@ class TerminalSend:
     message: Outgoing
 
 
-_KINDS = {PRIORITY_REPLY: "reply", PRIORITY_ALERT: "alert or answer", PRIORITY_DIGEST: "digest"}
+_KINDS = {PRIORITY_SOS: "sos", PRIORITY_REPLY: "reply", PRIORITY_ALERT: "alert or answer",
+          PRIORITY_DIGEST: "digest"}
 
 
 def take_for_terminal(store: Store, vault: Vault) -> list[TerminalSend]:

@@ -25,7 +25,7 @@ from bot.core.crypto import Vault, short_ref
 from bot.core.engine import Engine, Turn
 from bot.core.messages import MsgIn, Outgoing
 from bot.core.models import Contact, utcnow
-from bot.core.recipients import route_of
+from bot.core.recipients import PRIORITY_REPLY, PRIORITY_SOS, route_of
 from bot.core.render import render
 from bot.core.settings import Settings
 from bot.core.sms_encoding import sms_cost
@@ -124,7 +124,9 @@ class Inbox:
                      "received_at": msg.received_at, "contact_id": contact.id},
             contact_id=contact.id,
             contact_changes={} if turn.forget else _contact_changes(session, contact),
-            requests=self._requests(turn), outbox=self._outbox(turn, rendered.messages, now),
+            requests=self._requests(turn),
+            outbox=self._outbox(turn, rendered.messages, now,
+                                PRIORITY_SOS if self.is_sos(msg) else PRIORITY_REPLY),
             also=also)
         turn_writes.write(session, writes, postgres=self.store.is_postgres)
         queued = len(writes.outbox)
@@ -143,17 +145,19 @@ class Inbox:
                 for topic in turn.topics_served]
 
     @staticmethod
-    def _outbox(turn: Turn, messages: list[Outgoing], now: datetime) -> list[dict[str, Any]]:
+    def _outbox(turn: Turn, messages: list[Outgoing], now: datetime,
+                priority: int) -> list[dict[str, Any]]:
         """The replies as outbox rows, every column a new row needs set (PostgreSQL writes
         them from JSON, where no Python-side default applies). No ids come back: nothing on
-        the hot path reads them (``hanya chat`` finds its rows by route)."""
+        the hot path reads them (``hanya chat`` finds its rows by route). The reply to an SOS
+        goes in the SOS lane, ahead of every other reply queued (``PRIORITY_SOS``)."""
         if not messages:
             return []
         forget = turn.forget  # the confirmation of a DELETE: no link, no route, gone once sent
         contact_id = None if forget else turn.contact.id
         route = None if forget else route_of(turn.contact.pseudonym)
         return [{"channel": turn.msg.channel, "address_enc": turn.contact.address_enc,
-                 "contact_id": contact_id, "payload_enc": m.seal(turn.vault), "priority": 0,
+                 "contact_id": contact_id, "payload_enc": m.seal(turn.vault), "priority": priority,
                  "route": route, "status": "pending", "attempts": 0, "next_attempt_at": now,
                  "created_at": now, "forget_after_send": forget}
                 for m in messages]

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy import cast as sql_cast
@@ -130,8 +132,13 @@ class Intake:
     def __init__(self, store: Store, vault: Vault, inbox: Inbox, *, batch: int = 64,
                  lease: float = 10.0, retry_after: float = 2.0, idle_poll: float = 1.0,
                  on_handled: Callable[[], None] | None = None,
-                 on_accepted: Callable[[], None] | None = None) -> None:
+                 on_accepted: Callable[[], None] | None = None,
+                 sos_alone: float = 1.0) -> None:
         self.store, self.vault, self.inbox = store, vault, inbox
+        # For up to ``sos_alone`` s after a full claim, a claim that finds SOS rows takes
+        # them alone (``_claim``); then a full batch again, so that a flood of SOS (never
+        # throttled) slows the others down but cannot stop them.
+        self.sos_alone, self._full_at = sos_alone, time.monotonic()
         self.batch, self.lease = batch, timedelta(seconds=lease)
         self.retry_after, self.idle_poll = timedelta(seconds=retry_after), idle_poll
         self.on_handled, self.on_accepted = on_handled, on_accepted
@@ -269,12 +276,19 @@ class Intake:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
 
     def _claim(self) -> list[Claimed]:
-        """SOS messages first (a burst ahead of one must not delay it), then the others."""
-        now = utcnow()
+        """SOS messages first (a burst ahead of one must not delay it), then the others.
+
+        A claim that found SOS rows (or a caller's earlier messages before theirs) takes
+        nothing else: the next claim comes as soon as they are handled, not after a whole
+        batch, so a caller's earlier messages and then their SOS go one short round each.
+        At least every ``sos_alone`` s a claim is filled up to the batch all the same.
+        """
+        now, clock = utcnow(), time.monotonic()
         values = {"now": now, "until": now + self.lease, "take": self.batch}
         with self.store.statement() as connection:  # UPDATE … RETURNING, the SOS's almost free
             rows = list(connection.execute(self._claim_urgent, values))
-            if len(rows) < self.batch:
+            if len(rows) < self.batch and (not rows or clock - self._full_at >= self.sos_alone):
+                self._full_at = clock
                 rows += connection.execute(self._claim_statement,
                                            {**values, "take": self.batch - len(rows)})
             return [Claimed(r.id, r.channel, r.external_id, r.received_at, r.payload_enc)
@@ -405,7 +419,10 @@ _INSERT_BATCH = _insert_batch()
 
 def _claim_statements(urgent: bool = False) -> tuple[Any, Any]:
     """Each person's first waiting message, oldest first, not leased by a live process;
-    ``urgent``: only SOS messages (read through the partial index ix_intake_urgent).
+    ``urgent``: only the first message of a person with an SOS waiting (the SOS itself, or
+    the person's earlier one that must go before it; SOS rows read through the partial index
+    ix_intake_urgent). Without the second, an SOS sent mid-conversation waited for its
+    sender's previous message, and that one behind the whole burst (bench/e2e.py, U2).
 
     "First" among all the person's rows, leased or not: a message is never handled before an
     earlier one of the same person, in any process. The probe goes by ix_intake_route_id.
@@ -414,7 +431,11 @@ def _claim_statements(urgent: bool = False) -> tuple[Any, Any]:
     now = bindparam("now", type_=row.c.received_at.type)
     free = or_(row.c.claimed_until.is_(None), row.c.claimed_until < now)
     first = ~exists().where(earlier.c.route == row.c.route, earlier.c.id < row.c.id)
-    wanted = (free, first, row.c.urgent.is_(True)) if urgent else (free, first)
+    sos = _INTAKE.alias("sos")
+    # Spelt as the partial index's own WHERE: SQLite reads ix_intake_urgent only then ("= 1"
+    # or "IS 1" scanned the whole intake at every claim).
+    sos_routes = select(sos.c.route).where(text("sos.urgent"))
+    wanted = (free, first, row.c.route.in_(sos_routes)) if urgent else (free, first)
     heads = (select(row.c.id).where(*wanted).order_by(row.c.id)
              .limit(bindparam("take", type_=Integer)))
     leased = {"claimed_until": bindparam("until", type_=row.c.claimed_until.type),

@@ -130,7 +130,7 @@ class OutboxMessage(Base):
     payload_enc: Mapped[str] = mapped_column(Text)
     # The reply to a DELETE: the person is gone, and so is this row once it is sent.
     forget_after_send: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Lower goes first: 0 a person waiting, 5 alerts, 9 digests.
+    # Lower goes first: -1 an SOS, 0 a person waiting, 5 alerts, 9 digests (recipients.py).
     priority: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,8 +7,11 @@ How a row travels::
        |                          |--5xx/network----> pending (backoff + jitter) ... failed
        +--- slot not free yet ----+--permanent------> failed (contact marked stopped)
 
-* Lanes: rows are claimed by ``priority`` (0 a person waiting, 5 alerts, 9 digests), then by
-  the time they fell due. A claim takes each chat's first waiting message only, and only once
+* Lanes: rows are claimed by ``priority`` (-1 an SOS, 0 a person waiting, 5 alerts, 9
+  digests), then by the time they fell due. A row of the SOS lane does not wait for the rows
+  already in hand: it is claimed at the next look even when the channel's hand is full, and
+  enters the provider's gate ahead of them (``_Gate``). A claim takes each chat's first
+  waiting message only, and only once
   it is due: when a message goes, the chat's later ones are made due at the chat's next slot,
   so claims go round the chats waiting longest (a broadcast reaches everyone's first part
   before anyone's third) and one chat never holds the pace back at the end.
@@ -37,11 +40,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import heapq
+import itertools
 import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +67,7 @@ from bot.core.errors import (
 from bot.core.messages import Outgoing
 from bot.core.models import Contact, OutboxMessage, utcnow
 from bot.core.pacing import ChannelSender, Limits, Rule
+from bot.core.recipients import PRIORITY_REPLY
 from bot.core.reroute import reroute
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -153,6 +159,44 @@ class Claimed:
     route: str | None = None
     forget: bool = False  # the reply to a DELETE: the row goes once it is sent
     message: Outgoing | None = None  # the payload, opened with the address
+    priority: int = PRIORITY_REPLY  # its lane: the gates let a lower one in first
+
+
+class _Gate:
+    """A semaphore whose waiters enter by lane (``priority``, lower first), then in the order
+    they came: an SOS claimed while hundreds of rows wait for their slot goes next, not last
+    (asyncio's semaphore is first come, first served)."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def held(self, priority: int) -> AsyncIterator[None]:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+        else:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (priority, next(self._order), turn))
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():  # let in, then cancelled: pass it on
+                    self._release()
+                raise  # still waiting: its cancelled future is skipped by _release
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            turn = heapq.heappop(self._waiting)[2]
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
 
 
 class Sender:
@@ -171,7 +215,7 @@ class Sender:
         # ``concurrency`` so that the provider's pace goes on while a mark waits for the store
         # (behind a claim, SQLite's one writer, for up to ~0.1 s under load).
         self.unrecorded = max(unrecorded, concurrency)
-        self._unmarked: asyncio.Semaphore | None = None
+        self._unmarked: _Gate | None = None
         self.max_attempts, self.base_backoff, self.max_backoff = (max_attempts, base_backoff,
                                                                   max_backoff)
         # A row waits in memory for its slot at most ``hold`` s, else it goes back to the store.
@@ -247,15 +291,27 @@ class Sender:
         the provider's pace is never left idle between a batch's last sends and the next claim.
         """
         tasks: set[asyncio.Task[int]] = set()
-        gate = asyncio.Semaphore(self.concurrency)  # requests at the providers at once
-        self._unmarked = asyncio.Semaphore(self.unrecorded)
+        gate = _Gate(self.concurrency)  # requests at the providers at once
+        self._unmarked = _Gate(self.unrecorded)
         self._progress = asyncio.Event()
-        total, next_claim = 0, 0.0
+        total, next_claim, next_urgent = 0, 0.0, 0.0
         try:
             while not self._stopping:
                 total += _reap(tasks)
                 wanted = self._room()
                 now = time.monotonic()
+                # A channel whose hand is full is still asked for its SOS rows every ``poll``
+                # s: they must not wait for half the rows in hand to go (seconds at a slow
+                # pace). One transaction, one seek on the claim's index, when there are none
+                # (on SQLite each takes the one write lock: a gateway's hand of 4 is full
+                # nearly always).
+                full = [c for c in self.channels if c not in wanted]
+                if full and now >= next_urgent:
+                    next_urgent = now + self.poll
+                    urgent = await asyncio.to_thread(self._claim_sos, full)
+                    for key, queue in _by_address(urgent).items():
+                        self._in_hand[key[0]] += len(queue)
+                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gate)))
                 if wanted and now >= next_claim:
                     opened = await asyncio.to_thread(self._claim_open, wanted)
                     for key, queue in _by_address(opened).items():
@@ -271,6 +327,8 @@ class Sender:
                         continue
                 self._progress.clear()
                 pause = max(next_claim - now, 0.005) if wanted else self.poll
+                if full:
+                    pause = min(pause, max(next_urgent - now, 0.005))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._progress.wait(), timeout=pause)
         finally:
@@ -290,12 +348,23 @@ class Sender:
                 room[channel] = want - self._in_hand[channel]
         return room
 
-    def _claim_open(self, wanted: dict[str, int]) -> list[tuple[Claimed, str]]:
-        """Claim rows and decrypt their addresses and payloads, off the event loop (Fernet
-        takes time; opening the sealed payload costs about as much again, docs/RELIABILITY.md)."""
+    def _claim_sos(self, channels: list[str]) -> list[tuple[Claimed, str]]:
+        """The SOS lane's due rows of ``channels`` (whose hands are full), claimed and opened;
+        first one look at the lanes present, and nothing more when none is below replies'."""
+        with self.store.session() as session:
+            lane = session.scalar(_CLAIM.first_lane)
+        if lane is None or lane >= PRIORITY_REPLY:
+            return []
+        return self._claim_open(dict.fromkeys(channels, self.concurrency), PRIORITY_REPLY)
+
+    def _claim_open(self, wanted: dict[str, int],
+                    below: int | None = None) -> list[tuple[Claimed, str]]:
+        """Claim rows (of the lanes ``below`` a priority only, when given) and decrypt their
+        addresses and payloads, off the event loop (Fernet takes time; opening the sealed
+        payload costs about as much again, docs/RELIABILITY.md)."""
         opened = []
         for channel, limit in wanted.items():
-            for row in self._claim(limit, channels=[channel]):
+            for row in self._claim(limit, channels=[channel], below=below):
                 try:
                     message = Outgoing.unseal(self.vault, row.payload_enc)
                     opened.append((replace(row, message=message),
@@ -305,7 +374,7 @@ class Sender:
         return opened
 
     async def _send_queue(self, key: tuple[str, str], queue: list[Claimed],
-                          gate: asyncio.Semaphore) -> int:
+                          gate: _Gate) -> int:
         """One address's rows in order: wait for the chat's own slot holding nothing, then
         take the channel's next overall slot, then send within the ``gate``."""
         address, sent = key[1], 0
@@ -334,7 +403,7 @@ class Sender:
         return sent
 
     async def _deliver(self, row: Claimed, address: str, rules: list[Rule],
-                       gate: asyncio.Semaphore) -> int:
+                       gate: _Gate) -> int:
         """Take the channel's next overall slot and send, within the gate.
 
         Overall slots are booked only by the gate's holders (a row's own slot, a chat's or a
@@ -346,7 +415,7 @@ class Sender:
         messages (in flight, or sent and not yet marked).
         """
         assert self._unmarked is not None  # set by drain()
-        async with self._unmarked:
+        async with self._unmarked.held(row.priority):
             sent = await self._send_one(row, address, rules, gate)
             if sent is None:
                 return 0
@@ -355,11 +424,11 @@ class Sender:
         return 1
 
     async def _send_one(self, row: Claimed, address: str, rules: list[Rule],
-                        gate: asyncio.Semaphore) -> tuple[str | None, datetime | None] | None:
+                        gate: _Gate) -> tuple[str | None, datetime | None] | None:
         """At the row's slot, within the gate: send; return the provider's id and when the
         chat's next message may go, or None when it was not sent (its failure recorded)."""
         channel = self.channels[row.channel]
-        async with gate:
+        async with gate.held(row.priority):
             # Before the slot, not between it and the send: a trip to a thread there made
             # sends leave later than booked, in bunches the provider counted as too many.
             if not self._lease_young(row) and not await asyncio.to_thread(self._renew, row):
@@ -418,9 +487,10 @@ class Sender:
 
     # --- the store ------------------------------------------------------------------------------
 
-    def _claim(self, limit: int | None = None,
-               channels: list[str] | None = None) -> list[Claimed]:
-        """Take due rows, at most one per route (chat), none for a route already in flight.
+    def _claim(self, limit: int | None = None, channels: list[str] | None = None,
+               below: int | None = None) -> list[Claimed]:
+        """Take due rows, at most one per route (chat), none for a route already in flight;
+        with ``below``, only rows of the lanes below that priority.
 
         Rows of a chat that must wait are therefore never claimed just to be put back: the
         store keeps them until their turn, and a person's messages keep their order.
@@ -429,7 +499,7 @@ class Sender:
         lease_until = now + self.lease
         with self.store.session() as session:
             heads = self._first_per_route(session, now, limit or self.batch,
-                                          channels or list(self.channels))
+                                          channels or list(self.channels), below)
             if not heads:
                 return []
             # One UPDATE ... RETURNING, not ORM objects: the claim holds SQLite's write lock,
@@ -444,10 +514,11 @@ class Sender:
                 log.warning("outbox %s: lease expired, sending again", row.id)
         rows.sort(key=lambda r: (r.priority, r.id))
         return [Claimed(r.id, r.channel, r.address_enc, r.payload_enc, r.attempts, r.contact_id,
-                        lease_until, r.route, r.forget_after_send) for r in rows]
+                        lease_until, r.route, r.forget_after_send, priority=r.priority)
+                for r in rows]
 
     def _first_per_route(self, session: Session, now: datetime, limit: int,
-                         channels: list[str]) -> list[Any]:
+                         channels: list[str], below: int | None = None) -> list[Any]:
         """Each chat's first waiting message, when it is due, the longest due first.
 
         "First" among all the chat's waiting rows, due or not: a new reply never overtakes an
@@ -458,13 +529,14 @@ class Sender:
         """
         values = {"now": now, "channels": channels}
         # Rows whose sender died (a few), then pending rows in claim order.
-        heads = list(session.execute(_CLAIM.expired, {**values, "take": limit}))
+        heads = [] if below is not None else list(
+            session.execute(_CLAIM.expired, {**values, "take": limit}))
         # Then pending rows, lane by lane: within a lane, due rows are one range of
         # ix_outbox_claim_order, so the read stops at the limit or at the first row not yet
         # due, never walking the rows that wait for their chat's slot (tens of thousands
         # after a burst, and the sender asks several times a second).
         lane = session.scalar(_CLAIM.first_lane)
-        while lane is not None and len(heads) < limit:
+        while lane is not None and len(heads) < limit and (below is None or lane < below):
             heads += session.execute(_CLAIM.due_in_lane,
                                      {**values, "lane": lane, "take": limit - len(heads)})
             lane = session.scalar(_CLAIM.next_lane, {"lane": lane})

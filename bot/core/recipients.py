@@ -23,7 +23,10 @@ from bot.core.models import Base, OutboxMessage, utcnow
 # bot/features/digests/kinds/).
 SUBSCRIPTIONS: list[str] = ["alerts"]
 DEFAULT_PHONE_REGION = "NE"  # a number typed without its country code is a Niger number
-PRIORITY_REPLY, PRIORITY_ALERT, PRIORITY_DIGEST = 0, 5, 9
+# Lanes of the outbox, lower first: an SOS (the person's reply and the duty team's alert) ahead
+# of everything, then a person waiting, then alerts, then digests. The SOS lane is below the
+# replies' 0 so that rows queued before it kept their number (no migration).
+PRIORITY_SOS, PRIORITY_REPLY, PRIORITY_ALERT, PRIORITY_DIGEST = -1, 0, 5, 9
 # What a message is, when nobody gave its kind: by its lane (a channel with rules about
 # unprompted messages, WhatsApp's 24 hours, picks its template by it).
 KIND_OF_PRIORITY = {PRIORITY_ALERT: "alert", PRIORITY_DIGEST: "digest"}

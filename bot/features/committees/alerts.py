@@ -20,7 +20,13 @@ from bot.core.content import Content
 from bot.core.crypto import Vault
 from bot.core.i18n import Translator
 from bot.core.messages import Reply
-from bot.core.recipients import PRIORITY_ALERT, enqueue, recipients_for, route_of
+from bot.core.recipients import (
+    PRIORITY_ALERT,
+    PRIORITY_SOS,
+    enqueue,
+    recipients_for,
+    route_of,
+)
 from bot.core.render import render
 from bot.core.settings import Settings
 from bot.features.committees import texts as txt
@@ -32,7 +38,8 @@ log = logging.getLogger(__name__)
 Compose = Callable[[Translator, str], str]  # (translator, language code) -> alert text
 
 
-def fan_out(session: Session, vault: Vault, content: Content, compose: Compose) -> int:
+def fan_out(session: Session, vault: Vault, content: Content, compose: Compose,
+            priority: int = PRIORITY_ALERT) -> int:
     """Queue one alert per active ``alerts`` recipient, in its language; return how many."""
     queued = 0
     for recipient in recipients_for(session, "alerts"):
@@ -43,7 +50,7 @@ def fan_out(session: Session, vault: Vault, content: Content, compose: Compose) 
         traits = channel_registry.alert_traits(recipient.channel)
         for message in render([Reply(text)], traits, language, translator).messages:
             enqueue(session, vault, channel=recipient.channel, address_enc=recipient.address_enc,
-                    message=message, priority=PRIORITY_ALERT,
+                    message=message, priority=priority, kind=message.kind or "alert",
                     route=route_of(recipient.pseudonym), language=language.code)
         queued += 1
     if not queued:
@@ -101,4 +108,5 @@ def alert_sos(session: Session, vault: Vault, content: Content, settings: Settin
         return t(txt.ALERT_SOS, point=point.display(lang),
                  region=point.region_name or point.region or "?", when=moment)
 
-    return fan_out(session, vault, content, compose)
+    # In the SOS lane, as the person's own reply: ahead of every reply and alert queued.
+    return fan_out(session, vault, content, compose, priority=PRIORITY_SOS)
