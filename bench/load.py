@@ -90,14 +90,27 @@ async def _open_loop(host: str, port: int, stream: list[Request], rate: float, s
     max_lag = 0.0
 
     async def one(payload: bytes, scheduled: float, index: int) -> None:
+        reused = bool(idle)
         conn = idle.pop() if idle else await asyncio.open_connection(host, port)
-        reader, writer = conn
-        try:
-            writer.write(payload)
-            status = await asyncio.wait_for(_read_response(reader), timeout)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            writer.close()
-            return
+        while True:
+            reader, writer = conn
+            try:
+                writer.write(payload)
+                status = await asyncio.wait_for(_read_response(reader), timeout)
+                break
+            except (ConnectionResetError, asyncio.IncompleteReadError):
+                writer.close()
+                if not reused:
+                    return
+                # A kept-alive connection the server closed while it sat idle (uvicorn's
+                # keep-alive timeout, 5 s), no byte of an answer: sent again on a new one, as
+                # HTTP clients and the providers do. Counted unanswered before: a "lost"
+                # message no server had received. Its latency still runs from its schedule.
+                reused = False
+                conn = await asyncio.open_connection(host, port)
+            except (TimeoutError, OSError, ValueError):
+                writer.close()
+                return
         latencies.append(time.perf_counter() - scheduled)
         answered_in[index] = latencies[-1]
         statuses.append(status)
