@@ -676,12 +676,22 @@ def e2e_rows(r: Any, kind: str) -> list[Row]:
         if channel not in a.latencies:
             continue
         p50, p99 = a.pct(channel, 50), a.pct(channel, 99)
-        more = (f"; {r.gateway_too_fast} sends faster than a phone's pace"
-                if channel == "android-sms" else "")
+        value = f"{p50:.2f} / {p99:.2f} / {max(a.latencies[channel]):.2f}"
+        reference, target, judged, more = slots[channel], "p99 ≤ 2 s", p99, ""
+        if channel == "android-sms":
+            # The phones' pace is the reference (the issue's "a reply cannot leave before its
+            # slot"): judged is the time beyond the earliest slot their pace allowed.
+            beyond = sorted(a.by_index[i] - floor for i, floor in r.gateway_floor.items()
+                            if i in a.by_index)
+            floors = sorted(r.gateway_floor.values())
+            judged = e2e.percentile(beyond, 99)
+            value += f"; beyond its slot p99 {judged:.2f}"
+            reference += f": the earliest slots' p99 {e2e.percentile(floors, 99):.2f} s"
+            target = "p99 ≤ 2 s beyond the slot"
+            more = f"; {r.gateway_too_fast} sends faster than a phone's pace"
         rows.append(Row("U1", f"{channel} on {kind}, {r.rate:g} msg/s for {r.seconds:g} s: "
                               "webhook → provider accepts the reply, p50 / p99 / max (s)",
-                        f"{p50:.2f} / {p99:.2f} / {max(a.latencies[channel]):.2f}",
-                        slots[channel], "", "p99 ≤ 2 s", verdict(p99 <= 2.0),
+                        value, reference, "", target, verdict(judged <= 2.0),
                         f"{len(a.latencies[channel])} of {r.by_channel.get(channel, 0)} "
                         f"requests answered{more}"))
     web, handling = r.memory["web"], r.memory["handling"]

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -70,12 +71,17 @@ class Accounting:
     unattributed: int = 0  # replies to nobody of the stream (digests, alerts)
     sos: list[float] = field(default_factory=list)
     by_index: dict[int, float] = field(default_factory=dict)  # request -> its latency
+    parts: dict[int, int] = field(default_factory=dict)  # request -> messages in its reply
 
     def pct(self, channel: str, q: float) -> float:
-        values = sorted(self.latencies.get(channel, []))
-        if not values:
-            return float("nan")
-        return values[min(len(values) - 1, max(0, round(q / 100 * len(values) + 0.5) - 1))]
+        return percentile(sorted(self.latencies.get(channel, [])), q)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` percentile of sorted ``values`` (nearest rank; nan: none)."""
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, max(0, round(q / 100 * len(values) + 0.5) - 1))]
 
 
 def account(sent: list[Sent], times: list[float], accepted: list[Accepted]) -> Accounting:
@@ -98,20 +104,50 @@ def account(sent: list[Sent], times: list[float], accepted: list[Accepted]) -> A
     for person, indexes in by_person.items():
         ats = sorted(replies.get(person, []))
         cursor = 0
+        firsts: list[tuple[int, int]] = []  # (request, its first reply's place in ``ats``)
         for index in indexes:
             while cursor < len(ats) and ats[cursor] < times[index]:
                 cursor += 1
             if cursor == len(ats):
                 result.lost.append(index)
                 continue
+            firsts.append((index, cursor))
             latency = ats[cursor] - times[index]
             cursor += 1
             result.latencies.setdefault(sent[index].channel, []).append(latency)
             result.by_index[index] = latency
             if sent[index].kind == "sos":
                 result.sos.append(latency)
+        # A reply's messages: the person's sends from its first up to the next reply's first.
+        for (index, place), (_, following) in zip(firsts, [*firsts[1:], (-1, len(ats))],
+                                                  strict=True):
+            result.parts[index] = following - place
     result.lost.sort()
     return result
+
+
+def paced_floor(sent: list[Sent], times: list[float], parts: dict[int, int], channel: str,
+                rate: float, sender_of: Callable[[str], str]) -> dict[int, float]:
+    """Per answered request on ``channel``: the least time its reply's first message could
+    have taken at the senders' pace alone (s). The requests are served in the order they
+    came, each reply's messages one after another on its own sender (``sender_of`` its
+    address: the gateway phone of the person's operator), each sending ``rate`` a second:
+    what the phones' pace makes unavoidable, the issue's reference ("a reply cannot leave
+    before its slot")."""
+    free: dict[str, float] = {}
+    floor: dict[int, float] = {}
+    for index in sorted((i for i in parts if sent[i].channel == channel), key=times.__getitem__):
+        phone = sender_of(sent[index].address)
+        first = max(times[index], free.get(phone, float("-inf")))
+        free[phone] = first + max(1, parts[index]) / rate
+        floor[index] = first - times[index]
+    return floor
+
+
+def gateway_phone(address: str) -> str:
+    """The phone that answers ``address`` in this bench: its operator's (the app's
+    ``preferred_phone`` with the prefixes bench/fakes_proc.py gives the phones)."""
+    return "phone-1" if address.startswith(GATEWAY_PREFIX_1) else "phone-2"
 
 
 def store_counts(url: str) -> dict[str, int]:
@@ -429,6 +465,7 @@ class E2EResult:
     gateway_too_fast: int = 0  # gateway sends closer than a phone's pace (the fake counts)
     stages: Stages | None = None  # where each request's time went
     sos_index: int | None = None  # the SOS from a new number (U2), its place in the stream
+    gateway_floor: dict[int, float] = field(default_factory=dict)  # request -> phones' pace
 
     @property
     def new_sos(self) -> float:
@@ -537,7 +574,8 @@ def run(url: str, *, rate: float, seconds: float, shares: dict[str, float] | Non
                      len(accepted), counts, {k: sum(1 for s in sent if s.kind == k) for k in
                                              ("walk", "sos", "idea", "join", "report")},
                      {c: sum(1 for s in sent if s.channel == c) for c in share}, too_fast,
-                     spent, sos_index)
+                     spent, sos_index, paced_floor(sent, times, accounting.parts,
+                                                   "android-sms", GATEWAY_RATE, gateway_phone))
 
 
 def _env(url: str, fakes: FakesProc) -> dict[str, str]:

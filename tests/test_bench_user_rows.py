@@ -84,6 +84,49 @@ def test_each_request_gets_its_first_reply_and_a_planted_loss_is_found():
     assert account(sent, times, planted).lost == [3]
 
 
+def test_the_gateway_is_judged_beyond_the_slot_its_phones_pace_allows():
+    from bench.e2e import Accepted, Sent, account, paced_floor
+
+    # Three people write at once to the gateway, A and B through phone 1, C through phone 2,
+    # each phone at 1 SMS/s. A's reply has three SMS, B's and C's one each: phone 1 sends A's
+    # three, then B's; phone 2 sends C's at once. The pace alone puts B's reply 3 s after B
+    # wrote.
+    sent = [Sent("android-sms", a, "walk") for a in ("1A", "1B", "2C")]
+    times = [10.0, 10.0, 10.0]
+    accepted = [Accepted("android-sms", address, at, text) for address, at, text in (
+        ("1A", 10.1, "a1"), ("2C", 10.1, "c"), ("1A", 11.1, "a2"), ("1A", 12.1, "a3"),
+        ("1B", 13.5, "b"))]
+    result = account(sent, times, accepted)
+    assert result.parts == {0: 3, 1: 1, 2: 1}
+    floor = paced_floor(sent, times, result.parts, "android-sms", rate=1.0,
+                        sender_of=lambda address: address[0])
+    assert floor == pytest.approx({0: 0.0, 1: 3.0, 2: 0.0})
+    # B waited 3.5 s, of which 3 were their phone's pace: 0.5 s beyond its slot.
+    assert result.by_index[1] - floor[1] == pytest.approx(0.5)
+    # A second message of A's, after their reply: its reply's messages are counted apart.
+    again = account([*sent, Sent("android-sms", "1A", "walk")], [*times, 20.0],
+                    [*accepted, Accepted("android-sms", "1A", 20.3, "a4")])
+    assert again.parts[0] == 3 and again.parts[3] == 1
+
+
+def test_the_gateway_row_is_met_or_missed_by_the_time_beyond_its_slot():
+    from bench.__main__ import e2e_rows
+    from bench.e2e import Accounting, E2EResult
+
+    def gateway_row(latency: float, floor: float) -> dict:
+        accounting = Accounting(latencies={"android-sms": [latency]}, by_index={0: latency})
+        result = E2EResult(1.0, 1.0, 1, 1, accounting, 0.0, 0, {"web": [1.0], "handling": [1.0]},
+                           0.0, 1, 1.0, 1.0, True, 1, {"handled": 1, "outbox_sent": 1},
+                           by_channel={"android-sms": 1}, gateway_floor={0: floor})
+        [row] = [r for r in e2e_rows(result, "sqlite") if r.figure.startswith("android-sms")]
+        return vars(row)
+
+    # 6 s, of which 5 the phones' pace: met; the same 6 s with 1 s of pace: missed.
+    paced = gateway_row(6.0, 5.0)
+    assert paced["verdict"] == "met" and "beyond its slot p99 1.00" in paced["value"]
+    assert gateway_row(6.0, 1.0)["verdict"] == "MISSED"
+
+
 def test_lost_and_doubled_count_what_the_store_and_the_providers_say():
     from bench.e2e import Accounting, E2EResult
 
