@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -18,8 +18,11 @@ from twilio.base.exceptions import TwilioRestException
 from bot.core import metrics
 from bot.core.models import Contact, OutboxMessage, utcnow
 from bot.core.provider_templates import FILE, problems
-from bot.core.recipients import add_recipient
+from bot.core.recipients import PRIORITY_DIGEST, add_recipient
 from bot.features.committees import alerts
+from bot.features.committees.models import Committee
+from bot.features.digests.digest import send_digest
+from bot.features.digests.render import DigestRenderer
 from tests.committee_helpers import vault
 from tests.conftest import PUBLIC_URL, SERVICE_NUMBER, wait_outbox_drained
 from tests.dashboard_support import signed_in
@@ -211,6 +214,38 @@ def test_a_63016_in_the_answer_is_followed_by_the_template_at_once(app, settings
     alert = twilio_api.sent(DUTY)[-1]
     assert alert.params["ContentSid"] == ALERT_FR
     assert rows(store)[-1].status == "sent"
+
+
+def test_a_busy_days_digest_reaches_a_whatsapp_recipient_in_messages_twilio_takes(
+        app, settings, store, twilio_api):
+    """Twenty urgent reports make a daily digest of some 2,300 characters: on WhatsApp (1600 at
+    most a message, else Twilio's 21617) it goes in several messages, none lost."""
+    from tests.test_digest_content import TZ, at, report
+
+    with store.session() as session:
+        add_recipient(session, vault(settings), name="Permanence", address=DUTY,
+                      language="fr", subscriptions=["daily"])
+        committees = [Committee(slug=point, name=f"Comité {point}", point_id=point,
+                                region="NE001", created_at=at(30))
+                      for point in ("arlit", "assamaka", "agadez", "dirkou", "zinder")]
+        session.add_all(committees)
+        session.flush()
+        for number in range(20):
+            report(session, number + 1, committees[number % 5], "stranded", 1,
+                   (30 + number, 5, 3), urgent=True, reporter=f"rep-{number}")
+    write(app, twilio_api, DUTY, "salut")  # inside the window: free-form
+    runtime = app.app.state.runtime
+    renderer = DigestRenderer(runtime.content.current, settings.digest_small_cell,
+                              settings.chart_dir, settings.sms_max_segments)
+    assert send_digest(store, runtime.vault, runtime.content.current, "daily",
+                       datetime.now(TZ).date(), TZ, renderer) == 1
+    app.app.state.sender.wake()
+    wait_outbox_drained(store)
+    digest = [row for row in rows(store) if row.priority == PRIORITY_DIGEST]
+    assert len(digest) >= 2 and {row.status for row in digest} == {"sent"}
+    texts = [m.body for m in twilio_api.sent(DUTY)[1:]]
+    assert all(len(text) <= 1600 for text in texts)
+    assert all(f"R-2026-{n:05d}" in "\n".join(texts) for n in range(1, 21))
 
 
 def test_the_content_check_refuses_a_wrong_templates_file(tmp_path):

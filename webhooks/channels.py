@@ -56,7 +56,8 @@ def sms_traits(name: str, settings: Settings) -> ChannelTraits:
 
 channel_registry.register(Channel(
     TELEGRAM, scheme="telegram:", sms_like=False, traits=lambda settings: TELEGRAM_TRAITS,
-    terminal_address="telegram:0", module="webhooks.telegram", media=True))
+    terminal_address="telegram:0", module="webhooks.telegram", media=True,
+    max_text=TELEGRAM_TRAITS.max_text))
 channel_registry.register(Channel(
     SMS, scheme="tel:", sms_like=True, traits=lambda settings: sms_traits(SMS, settings),
     terminal_address="tel:+22799999999", module="webhooks.twilio_sms", rank=1))
@@ -67,7 +68,7 @@ channel_registry.register(Channel(
 channel_registry.register(Channel(
     WHATSAPP, scheme="whatsapp:", sms_like=False, traits=whatsapp_traits,
     terminal_address="whatsapp:+22799999999", module="webhooks.twilio_whatsapp", media=True,
-    rank=3))
+    rank=3, max_text=WHATSAPP_TRAITS.max_text))
 
 
 def channel_traits(settings: Settings) -> dict[str, ChannelTraits]:

@@ -75,6 +75,9 @@ class Channel:
     media: bool = False  # can receive photos and voice notes
     # Among channels reaching one kind of address, the lowest serves a recipient by default.
     rank: int = 0
+    # The longest text one message may carry (Twilio's WhatsApp: 1600), for what the core
+    # writes without a reply's traits: alerts and digests.
+    max_text: int = 4096
 
     @property
     def adapter(self) -> Adapter:
@@ -115,7 +118,7 @@ class Channel:
     def alert_traits(self) -> ChannelTraits:
         """How an alert is shaped: plain text; an SMS alert keeps to two segments."""
         return ChannelTraits(self.name, buttons=False, location=False,
-                             max_segments=2 if self.sms_like else None)
+                             max_segments=2 if self.sms_like else None, max_text=self.max_text)
 
 
 _CHANNELS: dict[str, Channel] = {}

@@ -64,10 +64,11 @@ class DigestRenderer:
         """The messages that carry ``digest`` to ``recipient``."""
         t = self.content.translator(recipient.language)
         counts = Counts(self.threshold, exact=recipient.core)
-        if channel_registry.get(recipient.channel).sms_like:
+        channel = channel_registry.get(recipient.channel)
+        if channel.sms_like:
             return [Outgoing(text=self.sms(digest, t, counts))]
-        text = self.text(digest, t, counts)
-        messages = [Outgoing(text=chunk) for chunk in split_text(text, 4096)]
+        text = self.text(digest, t, counts)  # in as many messages as the channel needs
+        messages = [Outgoing(text=chunk) for chunk in split_text(text, channel.max_text)]
         if digest.current and digest.before:  # the weekly indicators
             messages.append(self.chart(digest, t, counts, recipient.core))
         return messages
