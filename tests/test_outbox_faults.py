@@ -161,6 +161,29 @@ def test_twilio_rate_limit_is_retried_after_a_pause(store, vault, twilio_api):
     assert [m.body for m in twilio_api.sent("+22790000002")] == ["patience"]
 
 
+def test_whatsapp_through_twilio_500_three_times_then_success_is_delivered_once(
+        store, vault, twilio_api, settings):
+    """Twilio down for WhatsApp: the reply waits and is sent once when it is back, none lost."""
+    from webhooks.twilio_whatsapp import WhatsAppSender
+
+    person = "whatsapp:+22790000005"
+    twilio_api.whatsapp_inbound(person)  # a reply: inside the person's window
+    twilio_api.script(status=500, code=20500, times=3)
+    with store.session() as session:
+        queued = enqueue(session, vault, channel="whatsapp", address_enc=vault.encrypt(person),
+                         message=Outgoing(text="fourth time lucky"), priority=PRIORITY_REPLY)
+        session.flush()
+        row_id = queued.id
+    whatsapp = WhatsAppSender(twilio_api.account_sid, twilio_api.auth_token,
+                              "whatsapp:+14155238886", twilio_api.url,
+                              content_dir=settings.content_dir)
+    sender = Sender(store, vault, {"whatsapp": whatsapp}, limits=FAST, base_backoff=0.05)
+    asyncio.run(deliver_all(sender, store))
+    assert [m.body for m in twilio_api.sent(person)] == ["fourth time lucky"]
+    done = row(store, row_id)
+    assert (done.status, done.attempts) == ("sent", 4)
+
+
 def test_twilio_429s_back_off_briefly_then_doubling_and_start_again_after_a_send(twilio_api):
     # Twilio's 429 has no Retry-After; its documentation asks for a short wait, backed off.
     adapter = twilio(twilio_api)
