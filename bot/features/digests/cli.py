@@ -125,7 +125,8 @@ def digest_run(
                                        "now, or print it")] = False,
     day: Annotated[str | None, typer.Option(help="the day it is sent on (default today)")] = None,
     language: str = "fr",
-    channel: Annotated[str, typer.Option(help="telegram or sms (dry run)")] = "telegram",
+    channel: Annotated[str, typer.Option(help="the reader's channel (dry run): telegram, sms, "
+                                         "whatsapp, android-sms")] = "telegram",
     partner: Annotated[bool, typer.Option(help="show what a partner sees (dry run)")] = False,
 ) -> None:
     """Print a digest (``--dry-run``) or queue it now for every recipient not yet served."""
