@@ -200,6 +200,30 @@ def test_weekly_digest_compares_two_weeks_and_attaches_a_phone_sized_chart(
     assert partner_photo["caption"].startswith("Hanya indicators")
 
 
+def test_the_weekly_chart_goes_only_where_the_channel_sends_pictures(seeded, store, settings):
+    import webhooks.channels  # noqa: F401 - the channels installed
+    from bot.core.content import load_content
+    from bot.features.dashboard.indicators import Period
+    from bot.features.digests.digest import build_digest
+    from bot.features.digests.render import DigestRenderer
+
+    content = load_content(settings.content_dir, settings.locales_dir)
+    with store.session() as session:
+        digest = build_digest(session, content, "weekly",
+                              Period(TODAY - timedelta(7), TODAY - timedelta(1)), TZ,
+                              vault=Vault(settings.secret_key_or_dev()))
+    renderer = DigestRenderer(content, 5, settings.chart_dir, 3)
+
+    def read_on(channel: str) -> list:
+        return renderer(digest, Recipient(name="x", channel=channel, language="fr", core=True,
+                                          address_enc=""))
+
+    telegram, whatsapp = read_on("telegram"), read_on("whatsapp")
+    assert telegram[-1].photo_path and telegram[-1].text.startswith("Indicateurs Hanya")
+    assert not any(m.photo_path or m.text.startswith("Indicateurs Hanya") for m in whatsapp)
+    assert "Échanges : 12 / 7" in "\n".join(m.text for m in whatsapp)
+
+
 def test_a_digest_is_queued_once_per_period_and_recipient(seeded, store, cli):
     cli("digest", "run", "daily", "--send")
     assert "queued for 0 recipient(s)" in cli("digest", "run", "daily", "--send")

@@ -56,7 +56,7 @@ def sms_traits(name: str, settings: Settings) -> ChannelTraits:
 
 channel_registry.register(Channel(
     TELEGRAM, scheme="telegram:", sms_like=False, traits=lambda settings: TELEGRAM_TRAITS,
-    terminal_address="telegram:0", module="webhooks.telegram", media=True,
+    terminal_address="telegram:0", module="webhooks.telegram", media=True, photos=True,
     max_text=TELEGRAM_TRAITS.max_text))
 channel_registry.register(Channel(
     SMS, scheme="tel:", sms_like=True, traits=lambda settings: sms_traits(SMS, settings),

@@ -73,6 +73,7 @@ class Channel:
     terminal_address: str  # the address `hanya chat` and /preview pretend to write from
     module: str  # dotted path of the module whose ``ADAPTER`` is the rest
     media: bool = False  # can receive photos and voice notes
+    photos: bool = False  # its sender sends a picture file (a digest's chart)
     # Among channels reaching one kind of address, the lowest serves a recipient by default.
     rank: int = 0
     # The longest text one message may carry (Twilio's WhatsApp: 1600), for what the core

@@ -69,7 +69,9 @@ class DigestRenderer:
             return [Outgoing(text=self.sms(digest, t, counts))]
         text = self.text(digest, t, counts)  # in as many messages as the channel needs
         messages = [Outgoing(text=chunk) for chunk in split_text(text, channel.max_text)]
-        if digest.current and digest.before:  # the weekly indicators
+        # The weekly indicators' chart, where the channel sends pictures (on WhatsApp its
+        # caption alone would announce a chart that never comes: the text has the figures).
+        if digest.current and digest.before and channel.photos:
             messages.append(self.chart(digest, t, counts, recipient.core))
         return messages
 
