@@ -205,6 +205,21 @@ def test_a_delivery_report_is_recorded_on_the_sent_message(person, store, airtel
             "failed", "android-sms RESULT_ERROR_NO_SERVICE")
 
 
+def test_a_phone_whose_sms_fail_shows_it_on_readyz(person, airtel):
+    """A phone that takes each SMS and cannot send it (no credit, no service, Android's limit)
+    is alive, so no silence alert: its failures are what says so."""
+    person.say("INFO")
+    [sms] = airtel.sent(NUMBER)
+    body, headers = signed_event("sms:failed", {
+        "messageId": sms.id, "phoneNumber": NUMBER, "simNumber": 1,
+        "failedAt": "2026-03-14T06:30:19.000+01:00", "reason": "RESULT_ERROR_NO_SERVICE"},
+        airtel.signing_key)
+    assert person.client.post(PATH, content=body, headers=headers).status_code == 204
+    phones = person.client.get("/readyz").json()["android_sms_phones"]
+    assert phones["airtel"]["failure"] == "sms:failed RESULT_ERROR_NO_SERVICE"
+    assert phones["airtel"]["last_failure"] is not None and phones["moov"]["failure"] is None
+
+
 # --- several phones: the person's operator first, failover, signs of life --------------------
 
 def test_a_person_is_answered_from_a_phone_of_their_own_network(app_client, store, airtel,

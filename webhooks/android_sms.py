@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -240,6 +241,8 @@ def install(app: Any, settings: Any) -> None:
         try:
             if isinstance(event, StatusUpdate):
                 await run_in_threadpool(record_status, runtime.store, event)
+                if event.status == "failed":  # alive, yet not sending: /readyz, the ops page
+                    await run_in_threadpool(LIVENESS.failure, phone.name, failure_of(event))
                 return Response(status_code=204)
             await request.app.state.intake.accept(event)
         except StoreUnavailable:  # the app retries: 10 s, 20 s, 40 s ... for two days
@@ -254,6 +257,13 @@ def install(app: Any, settings: Any) -> None:
 
     app.post(PATH, openapi_extra=EVENT_BODY)(android_sms_webhook)
     app.direct.endpoints[PATH] = android_sms_webhook
+
+
+def failure_of(update_: StatusUpdate) -> str:
+    """What a phone's failed SMS says of the phone (its Android result code, e.g.
+    RESULT_ERROR_NO_SERVICE or RESULT_ERROR_LIMIT_EXCEEDED), never the person's number."""
+    found = re.search(r"[A-Z][A-Z0-9_]{3,59}", update_.reason or "")
+    return f"sms:failed {found.group() if found else 'without a code'}"
 
 
 def record_status(store: Any, update_: StatusUpdate) -> None:
