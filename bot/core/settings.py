@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+import yaml
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The repository root, however deep this module sits in the package (bot.core.settings: 1 level).
@@ -91,13 +100,13 @@ class Settings(BaseSettings):
     # The duty recipients are alerted when a phone shows no sign of life this long (0: never).
     android_sms_silent_minutes: int = Field(default=60, ge=0)
 
-    # The language of a person who has not chosen one yet.
-    default_language: str = "fr"
     # SMS segments one reply may take before the rest waits behind MORE (each segment is paid).
     sms_max_segments: int = Field(default=3, ge=1, le=10)
     # The editors' files (content/README.md) and the translations.
     content_dir: Path = ROOT / "content"
     locales_dir: Path = ROOT / "locales"
+    # The language of a person who has not chosen one yet (a code of content/languages.yaml).
+    default_language: str = "fr"
     # Signed SMS received while the store is down wait here, encrypted (bot/core/spool.py).
     spool_dir: Path = ROOT / "var" / "spool"
     # Information-point conversation logs are purged after this many days.
@@ -229,6 +238,32 @@ class Settings(BaseSettings):
         """Read when the settings are, so that a wrong list is one line at start, not a
         traceback when the sender first needs the phones."""
         _more_phones(_plain(value))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_time_zone(cls, value: str) -> str:
+        """A zone that does not exist is one line at start, not a traceback at the first time
+        shown (a digest, the dashboard)."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (an IANA name)") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _a_language_of_the_content(cls, value: str, info: ValidationInfo) -> str:
+        """A code the content does not have is one line at start: it failed at every message
+        (KeyError). A content folder that cannot be read is left to the content's own check."""
+        index = Path(info.data.get("content_dir") or ROOT / "content") / "languages.yaml"
+        try:
+            codes = [str(entry["code"]) for entry in
+                     yaml.safe_load(index.read_text("utf-8"))["languages"]]
+        except (OSError, yaml.YAMLError, TypeError, KeyError):
+            return value
+        if value not in codes:
+            raise ValueError(f"{value!r} is not a language of {index} ({', '.join(codes)})")
         return value
 
     @field_validator("telegram_api_url", "twilio_api_url", "public_url")
