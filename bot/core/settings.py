@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -284,6 +285,18 @@ class Settings(BaseSettings):
                 self.android_sms_username or "", _plain(self.android_sms_password),
                 _plain(self.android_sms_signing_key), tuple(self.android_sms_prefixes)))
         return phones + _more_phones(_plain(self.android_sms_phones))
+
+    def shown_time(self, moment: datetime, fmt: str = "%Y-%m-%d %H:%M", *,
+                   named: bool = True) -> str:
+        """A stored (UTC) time as people read it: in ``timezone``, its city named (unless a
+        column's heading names it), as on the dashboard's pages ("2026-12-05 22:27 (Niamey)")."""
+        zone = ZoneInfo(self.timezone)
+        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+        return f"{local.strftime(fmt)} ({self.zone_city})" if named else local.strftime(fmt)
+
+    @property
+    def zone_city(self) -> str:
+        return self.timezone.rsplit("/", 1)[-1].replace("_", " ")
 
     def secret_key_or_dev(self) -> bytes:
         """The configured secret key, or a development key with a loud warning."""
