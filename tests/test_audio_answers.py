@@ -414,3 +414,36 @@ def test_stats_count_recordings_per_language(recorded, monkeypatch):
         ["menu"], ["emergency"])
     assert by_code["en"]["recordings"] == ["emergency"]
     assert by_code["tmh"]["recordings"] == by_code["tmh"]["stale_recordings"] == []
+
+
+def test_a_language_with_recordings_and_no_text_of_its_own_is_offered_and_heard(
+        settings, store, bot_api, tmp_path, sounds):
+    """Issue 24: the day someone records a topic in Tamajaq (which has no text of
+    its own: French stands in), the language menu offers Tamajaq with its voice, and a person
+    who picks it hears the Tamajaq recording of a topic whose text is the French one."""
+    from webhooks.app import create_app
+
+    copy_content(tmp_path)
+    content = tmp_path / "content"
+    on = date(2026, 12, 1)
+    import_recording(content, "tmh", "health", sounds["fr"], recorded_by=BY, recorded_on=on)
+    import_recording(content, "tmh", MENU, sounds["fr-menu"], recorded_by=BY, recorded_on=on)
+    loaded = load_content(content, tmp_path / "locales")
+    assert loaded.texts_from["tmh"] == "fr" and loaded.topic("tmh", "health").language == "fr"
+    tamajaq = settings.model_copy(update={"content_dir": content,
+                                          "locales_dir": tmp_path / "locales"})
+    with TestClient(create_app(tamajaq)) as client:
+        user = TelegramUser(client, bot_api, store, 7_240_051)
+        labels = dict((data, label) for label, data in buttons(user.say("/start")[-1]))
+        assert labels["lang:tmh"] == "Tamajaq → Français \U0001f50a"
+        user.tap("lang:tmh")
+        user.tap("point:agadez")
+        topic = user.tap("topic:health")
+        assert "listen:once:health" in [data for _, data in buttons(topic[-1])]
+        [heard] = user.tap("listen:once:health")
+        assert heard["voice"].data == (content / "tmh" / "audio" / "health.ogg").read_bytes()
+        from tests.support import _update_ids
+
+        user.post(fixture_update("message_voice", next(_update_ids), 7_240_051))
+        [menu] = user._replies()
+        assert menu["voice"].data == (content / "tmh" / "audio" / "menu.ogg").read_bytes()

@@ -113,3 +113,38 @@ def test_committee_actions_at_the_terminal_fill_the_audit_log(cli, client, twili
         ("member.revoke", "member")]
     assert all(who.startswith("cli") for who, _action, _kind in entries)
     assert not any(code in str(entry) for entry in entries)  # the code itself is never logged
+
+
+def test_times_at_the_terminal_are_niamey_time_with_the_zone_named(cli, settings, store,
+                                                                    monkeypatch):
+    # Issue 21: Niamey time wherever a person reads one; the invite's expiry and the accounts'
+    # and tokens' dates were printed in UTC.
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    niamey = ZoneInfo("Africa/Niamey")
+
+    def near(text: str, moment: datetime) -> bool:
+        shown = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=niamey)
+        return abs(shown - moment) < timedelta(minutes=2)
+
+    cli("create", "--point", "arlit", "--name", "Comité Arlit", "--slug", "arlit")
+    output = cli("invite", "arlit", "--expires-in", "2d")
+    expiry = re.search(r"expires (\S+ \S+) \(Niamey\)", output)
+    assert expiry and near(expiry[1], datetime.now(UTC) + timedelta(days=2)), output
+    assert "UTC" not in output
+    monkeypatch.setenv("HANYA_DATABASE_URL", settings.database_url)
+    from bot.core.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(app, ["user", "add", "officer-9", "--role", "officer"]).exit_code == 0
+        assert runner.invoke(app, ["user", "token", "officer-9"]).exit_code == 0
+        listed = runner.invoke(app, ["user", "tokens", "officer-9"], env={"COLUMNS": "200"})
+        users = runner.invoke(app, ["user", "list"], env={"COLUMNS": "200"})
+    finally:
+        get_settings.cache_clear()
+    assert "UTC" not in listed.output + users.output
+    assert "issued (Niamey)" in listed.output and "last sign-in (Niamey)" in users.output
+    issued = re.search(r"│ 1\s+│ (\S+ \S+)", listed.output)
+    assert issued and near(issued[1], datetime.now(UTC)), listed.output

@@ -210,3 +210,20 @@ def test_partner_overview_withholds_people_of_few_reports_without_a_misleading_s
         r'<div class="card"><b>([^<]*)</b><span>([^<]*)</span>',
         dash.get("/dashboard?start=2026-03-01&end=2026-03-31").text))
     assert (cards["Rapports reçus"], cards[people[0]]) == ("2", "150")
+
+
+def test_partner_overview_reads_a_count_no_report_gave_as_empty_not_as_a_small_count(
+        dash, store):
+    # Issue 21: five reports that gave no number, or no report at all, read "<5" people on the
+    # partner's overview, a small number where there is none; the staff's page reads "—".
+    arlit = add_committee(store, "Comité Arlit")
+    for day in range(3, 8):
+        add_report(store, arlit, at(f"2026-03-{day:02d}"))  # no count given
+    signed_in(dash, store, "partner-1", "partner")
+    people = ("Personnes comptées dans les rapports", "Dont femmes", "Dont enfants")
+    for month, reports in (("2026-03", "5"), ("2026-04", "0")):
+        cards = {label: value for value, label in re.findall(
+            r'<div class="card"><b>([^<]*)</b><span>([^<]*)</span>',
+            dash.get(f"/dashboard?month={month}").text)}
+        assert cards["Rapports reçus"] == reports
+        assert [cards[label] for label in people] == ["—"] * 3, (month, cards)

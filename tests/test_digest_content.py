@@ -292,3 +292,19 @@ def test_a_count_no_report_gave_reads_unknown_not_zero(store, settings):
         in text
     assert "1 rapport, 8 personnes (2 femmes)" in text
     assert not re.search(r"(?<!\d)0 (personnes|femmes|enfants)", text)
+
+
+def test_recipients_added_and_removed_at_the_terminal_fill_the_audit_log(store, cli):
+    # Issue 21: CLI actions in the audit log the dashboard's fill, never the address itself.
+    from bot.features.dashboard.models import AuditEntry
+
+    cli("digest", "recipients", "add", "OIM Agadez", "tel:+227 90 12 34 56")
+    cli("digest", "recipients", "remove", "1")
+    with store.session() as session:
+        entries = session.execute(select(AuditEntry.identifier, AuditEntry.action,
+                                         AuditEntry.object_type, AuditEntry.object_id,
+                                         AuditEntry.detail).order_by(AuditEntry.id)).all()
+    assert [(action, kind, ref) for _who, action, kind, ref, _ in entries] == [
+        ("recipient.add", "recipient", "1"), ("recipient.remove", "recipient", "1")]
+    assert all(who.startswith("cli") for who, *_ in entries)
+    assert not any("90 12 34" in str(entry) or "22790123456" in str(entry) for entry in entries)

@@ -123,3 +123,22 @@ def test_every_setting_the_cli_names_in_a_hint_is_in_the_settings_table():
     assert {"HANYA_TELEGRAM_BOT_USERNAME", "HANYA_IDEA_SENSITIVE_OFFICERS"} <= hinted
     for name in sorted(hinted | {"HANYA_DASHBOARD_SENSITIVE_VIEWERS", "HANYA_RETENTION_DAYS"}):
         assert f"| `{name}` |" in table, name
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("HANYA_DEFAULT_LANGUAGE", "zz", "is not a language of"),
+    ("HANYA_TIMEZONE", "Mars/Base", "is not a time zone"),
+])
+def test_a_language_or_time_zone_that_does_not_exist_is_one_line_at_start(
+        tmp_path, variable, value, said):
+    # Issue 21: both started the service, then failed with a traceback (KeyError 'zz' at every
+    # message, ZoneInfoNotFoundError at the first digest); `hanya content stats` showed it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANYA_")}
+    env.update({variable: value, "COLUMNS": "200",
+                "HANYA_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"})
+    done = subprocess.run([str(Path(sys.executable).parent / "hanya"), "content", "stats"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stdout.strip().splitlines()
+    assert line.startswith(f"{variable}: {value!r} {said}") and f"for example {variable}=" in line
+    assert "Traceback" not in done.stdout + done.stderr

@@ -108,7 +108,7 @@ def invite(committee: Annotated[str, typer.Argument(help="slug, id or name")],
     finally:
         store.dispose()
     console.print(f"code for [bold]{invitation.committee}[/bold] (single use, expires "
-                  f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):")
+                  f"{settings.shown_time(invitation.expires_at)}):")
     console.print(f"  SMS:      {invitation.sms()}", highlight=False)
     link = invitation.telegram_link or committee_admin.telegram_link("<your_bot>",
                                                                       invitation.code)

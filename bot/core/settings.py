@@ -7,11 +7,21 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+import yaml
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The repository root, however deep this module sits in the package (bot.core.settings: 1 level).
@@ -91,13 +101,13 @@ class Settings(BaseSettings):
     # The duty recipients are alerted when a phone shows no sign of life this long (0: never).
     android_sms_silent_minutes: int = Field(default=60, ge=0)
 
-    # The language of a person who has not chosen one yet.
-    default_language: str = "fr"
     # SMS segments one reply may take before the rest waits behind MORE (each segment is paid).
     sms_max_segments: int = Field(default=3, ge=1, le=10)
     # The editors' files (content/README.md) and the translations.
     content_dir: Path = ROOT / "content"
     locales_dir: Path = ROOT / "locales"
+    # The language of a person who has not chosen one yet (a code of content/languages.yaml).
+    default_language: str = "fr"
     # Signed SMS received while the store is down wait here, encrypted (bot/core/spool.py).
     spool_dir: Path = ROOT / "var" / "spool"
     # Information-point conversation logs are purged after this many days.
@@ -231,6 +241,32 @@ class Settings(BaseSettings):
         _more_phones(_plain(value))
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _a_time_zone(cls, value: str) -> str:
+        """A zone that does not exist is one line at start, not a traceback at the first time
+        shown (a digest, the dashboard)."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (an IANA name)") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _a_language_of_the_content(cls, value: str, info: ValidationInfo) -> str:
+        """A code the content does not have is one line at start: it failed at every message
+        (KeyError). A content folder that cannot be read is left to the content's own check."""
+        index = Path(info.data.get("content_dir") or ROOT / "content") / "languages.yaml"
+        try:
+            codes = [str(entry["code"]) for entry in
+                     yaml.safe_load(index.read_text("utf-8"))["languages"]]
+        except (OSError, yaml.YAMLError, TypeError, KeyError):
+            return value
+        if value not in codes:
+            raise ValueError(f"{value!r} is not a language of {index} ({', '.join(codes)})")
+        return value
+
     @field_validator("telegram_api_url", "twilio_api_url", "public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -249,6 +285,18 @@ class Settings(BaseSettings):
                 self.android_sms_username or "", _plain(self.android_sms_password),
                 _plain(self.android_sms_signing_key), tuple(self.android_sms_prefixes)))
         return phones + _more_phones(_plain(self.android_sms_phones))
+
+    def shown_time(self, moment: datetime, fmt: str = "%Y-%m-%d %H:%M", *,
+                   named: bool = True) -> str:
+        """A stored (UTC) time as people read it: in ``timezone``, its city named (unless a
+        column's heading names it), as on the dashboard's pages ("2026-12-05 22:27 (Niamey)")."""
+        zone = ZoneInfo(self.timezone)
+        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+        return f"{local.strftime(fmt)} ({self.zone_city})" if named else local.strftime(fmt)
+
+    @property
+    def zone_city(self) -> str:
+        return self.timezone.rsplit("/", 1)[-1].replace("_", " ")
 
     def secret_key_or_dev(self) -> bytes:
         """The configured secret key, or a development key with a loud warning."""

@@ -5,6 +5,7 @@ Access codes and tokens are printed once and never stored in clear: hand them ov
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -89,14 +90,21 @@ def tokens(identifier: str) -> None:
         with store.session() as session:
             rows = session.scalars(select(ApiToken).where(
                 ApiToken.user_id == _user(session, identifier).id).order_by(ApiToken.id)).all()
-            table = Table("token", "issued (UTC)", "last used (UTC)", "state")
+            settings = get_settings()
+            table = Table("token", f"issued ({settings.zone_city})",
+                          f"last used ({settings.zone_city})", "state")
             for t in rows:
-                table.add_row(str(t.id), f"{t.created_at:%Y-%m-%d %H:%M}",
-                              f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+                table.add_row(str(t.id), _time(t.created_at),
+                              _time(t.last_used_at) if t.last_used_at else "",
                               "revoked" if t.revoked else "live")
     finally:
         store.dispose()
     console.print(table)
+
+
+def _time(moment: datetime) -> str:
+    """In Niamey time (HANYA_TIMEZONE), as on the pages; the column names the zone."""
+    return get_settings().shown_time(moment, named=False)
 
 
 def _user(session: Session, identifier: str) -> DashboardUser:
@@ -113,11 +121,12 @@ def list_users() -> None:
     try:
         with store.session() as session:
             users = session.scalars(select(DashboardUser).order_by(DashboardUser.identifier))
-            table = Table("identifier", "role", "state", "last sign-in (UTC)")
+            table = Table("identifier", "role", "state",
+                          f"last sign-in ({get_settings().zone_city})")
             for u in users:
                 state = "active" if u.active else "deactivated"
                 table.add_row(u.identifier, u.role, state,
-                              f"{u.last_sign_in_at:%Y-%m-%d %H:%M}" if u.last_sign_in_at else "")
+                              _time(u.last_sign_in_at) if u.last_sign_in_at else "")
     finally:
         store.dispose()
     console.print(table)

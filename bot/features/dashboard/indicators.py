@@ -79,6 +79,9 @@ class Count:
     # Hidden whole, however large, because too few reports gave it (people, women, children):
     # shown as "withheld", never as "<5", which would read as a small number (issue 21).
     withheld: bool = False
+    # No report gave this number (people, women, children): shown empty ("—") on every view,
+    # never "<5" on a partner's, where None otherwise reads as a small count hidden (issue 21).
+    not_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,8 +204,9 @@ def suppress(indicators: Indicators, threshold: int) -> Indicators:
     # reports are few, their people, women and children go too (as in the exports).
     few = any(c.key == "reports" and c.value is not None and 0 < c.value < threshold
               for c in indicators.extra)
-    extra = [replace(c, value=None, withheld=True) if few and c.key in PEOPLE_KEYS else c
-             for c in hide(indicators.extra)]
+    extra = [replace(c, value=None, withheld=True) if few and c.key in PEOPLE_KEYS
+             else replace(c, not_given=True) if given.value is None else c
+             for c, given in zip(hide(indicators.extra), indicators.extra, strict=True)]
 
     return replace(
         indicators, exchanges=small(indicators.exchanges), contacts=small(indicators.contacts),
