@@ -224,6 +224,9 @@ class Sender:
         # fewer due, the store is asked again every ``poll`` s while sends go on.
         self.lookahead, self.poll = lookahead, poll
         self._in_hand: collections.Counter[str] = collections.Counter()
+        # Own slots booked for rows sent back to the store to wait (row id -> monotonic time):
+        # a row keeps its place in a shared pace (a gateway phone's) while it waits there.
+        self._kept_slots: dict[int, float] = {}
         self._progress: asyncio.Event | None = None
         self.failed_total = 0  # rows given up in this process (the store keeps them all)
         # Sent marks not yet written: written together by one flush (group commit), each send
@@ -385,22 +388,35 @@ class Sender:
                     break
                 rules = channel_registry.rules(self.limits, row.channel, address)
                 own = rules[1:]  # the first rule is the channel's overall pace, shared by all
-                wait = self.pacer.delay(own)
-                if wait > self.hold:  # not soon: back to the store, the lanes behind go on
-                    await asyncio.to_thread(self._release, queue[index:], wait)
-                    break
                 # The own slot is booked here, with no await since the look (queues sharing a
                 # key, a gateway phone's numbers, never take one slot twice), and the overall
                 # slot only once it has come: booked together, a phone's slot a second ahead
                 # pushed the channel's overall pace past it, and the other phone waited idle
                 # (0.6 of two phones' pace, bench/channel_pacing.py).
-                await asyncio.sleep(self.pacer.reserve(own))
+                kept = self._kept_slots.pop(row.id, None)
+                wait = (kept - time.monotonic() if kept is not None
+                        else self.pacer.reserve(own))
+                if wait > self.hold:  # not soon: back to the store, the lanes behind go on
+                    # Its slot stays booked for it, and it comes back just before: released
+                    # unbooked, due at its slot, it lost the slot to rows claimed meanwhile
+                    # (a phone's newer numbers overtook it, again and again while the phone
+                    # was busy: seconds beyond its slot in make bench's U1).
+                    self._keep_slot(row.id, time.monotonic() + wait)
+                    await asyncio.to_thread(self._release, queue[index:], wait - self.hold)
+                    break
+                await asyncio.sleep(max(0.0, wait))
                 sent += await self._deliver(row, address, rules, gate)
         finally:
             self._in_hand[key[0]] -= len(queue)
             if self._progress is not None:
                 self._progress.set()
         return sent
+
+    def _keep_slot(self, row_id: int, at: float) -> None:
+        self._kept_slots[row_id] = at
+        if len(self._kept_slots) > 10_000:  # rows another sender took, or gone: forget
+            past = time.monotonic() - 60.0
+            self._kept_slots = {k: t for k, t in self._kept_slots.items() if t > past}
 
     async def _deliver(self, row: Claimed, address: str, rules: list[Rule],
                        gate: _Gate) -> int:
