@@ -294,7 +294,9 @@ class Sender:
         the provider's pace is never left idle between a batch's last sends and the next claim.
         """
         tasks: set[asyncio.Task[int]] = set()
-        gate = _Gate(self.concurrency)  # requests at the providers at once
+        # Requests at each provider at once: a gate per channel, so rows waiting for one
+        # provider's pace (Telegram's, saturated) never hold an SMS or a gateway phone back.
+        gates: dict[str, _Gate] = collections.defaultdict(lambda: _Gate(self.concurrency))
         self._unmarked = _Gate(self.unrecorded)
         self._progress = asyncio.Event()
         total, next_claim, next_urgent = 0, 0.0, 0.0
@@ -314,12 +316,12 @@ class Sender:
                     urgent = await asyncio.to_thread(self._claim_sos, full)
                     for key, queue in _by_address(urgent).items():
                         self._in_hand[key[0]] += len(queue)
-                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gate)))
+                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gates[key[0]])))
                 if wanted and now >= next_claim:
                     opened = await asyncio.to_thread(self._claim_open, wanted)
                     for key, queue in _by_address(opened).items():
                         self._in_hand[key[0]] += len(queue)
-                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gate)))
+                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gates[key[0]])))
                     # Fewer rows than asked: nothing more is due now; look again shortly
                     # (a chat freed by a send, a deferred row falling due, a new reply).
                     if sum(wanted.values()) > len(opened):
@@ -430,9 +432,8 @@ class Sender:
         is held until the send is recorded, so a crash can repeat at most that many
         messages (in flight, or sent and not yet marked).
         """
-        assert self._unmarked is not None  # set by drain()
-        async with self._unmarked.held(row.priority):
-            sent = await self._send_one(row, address, rules, gate)
+        async with contextlib.AsyncExitStack() as unrecorded:
+            sent = await self._send_one(row, address, rules, gate, unrecorded)
             if sent is None:
                 return 0
             provider_id, free_at = sent
@@ -440,11 +441,17 @@ class Sender:
         return 1
 
     async def _send_one(self, row: Claimed, address: str, rules: list[Rule],
-                        gate: _Gate) -> tuple[str | None, datetime | None] | None:
+                        gate: _Gate, unrecorded: contextlib.AsyncExitStack,
+                        ) -> tuple[str | None, datetime | None] | None:
         """At the row's slot, within the gate: send; return the provider's id and when the
         chat's next message may go, or None when it was not sent (its failure recorded)."""
+        assert self._unmarked is not None  # set by drain()
         channel = self.channels[row.channel]
         async with gate.held(row.priority):
+            # The place among the unrecorded is taken inside the channel's gate (and kept
+            # in ``unrecorded`` until the mark): taken before, rows queueing for a saturated
+            # provider's gate held all of them, and the other channels' sends waited too.
+            await unrecorded.enter_async_context(self._unmarked.held(row.priority))
             # Before the slot, not between it and the send: a trip to a thread there made
             # sends leave later than booked, in bunches the provider counted as too many.
             if not self._lease_young(row) and not await asyncio.to_thread(self._renew, row):
