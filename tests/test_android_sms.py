@@ -399,6 +399,39 @@ def test_each_phone_keeps_its_pace(settings, store, airtel, moov):
     assert sorted(m.to for m in sent) == numbers  # each once
 
 
+def test_a_busy_phone_answers_people_in_the_order_they_wrote(settings, store, airtel, moov):
+    """A reply that waits for its phone's slot in the store keeps that slot: a number whose
+    reply is queued later, while the phone is busy, never goes before it."""
+    from bot.core.crypto import Vault
+    from bot.core.messages import Outgoing
+    from bot.core.recipients import PRIORITY_REPLY, enqueue, route_of
+    from webhooks.app import create_app
+
+    paced = gateway_settings(settings, airtel, moov, android_sms_per_minute=120.0)  # 2/s
+    keys = Vault(paced.secret_key_or_dev())
+
+    def reply(number: str) -> None:
+        with store.session() as session:
+            enqueue(session, keys, channel="android-sms",
+                    address_enc=keys.encrypt(f"tel:{number}"), message=Outgoing(text="Salut"),
+                    priority=PRIORITY_REPLY, route=route_of(keys.pseudonym(f"tel:{number}")))
+
+    first = [f"+2279600000{i}" for i in range(4)]  # their replies: slots 0, 0.5, 1 and 1.5 s
+    late = "+22796000009"
+    with TestClient(create_app(paced)) as client:
+        for number in first:
+            reply(number)
+        client.app.state.sender.wake()
+        started = airtel.wait_sent(1)[0].at
+        # 0.6 s on, the fourth reply waits in the store for its slot at 1.5 s, a second away
+        # (the sender keeps a second in hand): the late one must come after it, not take it.
+        time.sleep(max(0.0, started + 0.6 - time.monotonic()))
+        reply(late)
+        client.app.state.sender.wake()
+        sent = airtel.wait_sent(5)
+    assert [m.to for m in sent] == [*first, late]
+
+
 def test_hanya_chat_speaks_as_the_android_channel():
     from typer.testing import CliRunner
 

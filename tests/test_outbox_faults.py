@@ -261,6 +261,44 @@ def test_an_sos_reply_queued_after_500_replies_in_hand_goes_next_not_after_them(
     assert texts.index("SOS numbers") - before[0] < 40, (before, texts.index("SOS numbers"))
 
 
+def test_an_sms_reply_does_not_wait_behind_telegram_rows_held_at_telegram_s_pace(
+        store, vault, bot_api, twilio_api):
+    """Each provider has its own gate: with 100 Telegram rows in hand queueing for Telegram's
+    overall pace (20/s here), an SMS reply queued meanwhile goes at once. Through one shared
+    gate it waited behind them all (make bench, U1: SMS, WhatsApp and the gateway phones a
+    second late whenever Telegram's pace was full). Counted in Telegram sends, not timed."""
+    for n in range(300):
+        queue(store, vault, f"telegram:{8000 + n}", f"menu {n}")
+    sender = Sender(store, vault, {"telegram": telegram(bot_api), "sms": twilio(twilio_api)},
+                    concurrency=4, limits=Limits(telegram_overall=20, telegram_per_chat=1000,
+                                                 chat_burst=100, sms_per_number=1000))
+    counted: list[int] = []
+
+    async def scenario() -> None:
+        await sender.channels["telegram"].start()  # type: ignore[attr-defined]
+        task = asyncio.create_task(sender.run(idle=0.05))
+        try:
+            while len(bot_api.sent()) < 5:  # the sender holds its first claim
+                await asyncio.sleep(0.005)
+            counted.append(len(bot_api.sent()))
+            queue(store, vault, "+22796000123", "your answer")
+            for _ in range(1000):
+                if twilio_api.sent():
+                    counted.append(len(bot_api.sent()))
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            sender.stop()
+            await asyncio.wait_for(task, 60)
+            await sender.channels["telegram"].stop()  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+    assert [m.body for m in twilio_api.sent()] == ["your answer"]
+    # Meanwhile Telegram went on at its pace: a few sends (the next look comes within a tenth
+    # of a second), not the ~40 rows in hand ahead of it at 20/s.
+    assert counted[1] - counted[0] < 10, counted
+
+
 @pytest.fixture
 def strict_bot_api():
     """Telegram's limits enforced to the letter: 30/s overall, 1/s per chat."""

@@ -224,6 +224,9 @@ class Sender:
         # fewer due, the store is asked again every ``poll`` s while sends go on.
         self.lookahead, self.poll = lookahead, poll
         self._in_hand: collections.Counter[str] = collections.Counter()
+        # Own slots booked for rows sent back to the store to wait (row id -> monotonic time):
+        # a row keeps its place in a shared pace (a gateway phone's) while it waits there.
+        self._kept_slots: dict[int, float] = {}
         self._progress: asyncio.Event | None = None
         self.failed_total = 0  # rows given up in this process (the store keeps them all)
         # Sent marks not yet written: written together by one flush (group commit), each send
@@ -291,7 +294,9 @@ class Sender:
         the provider's pace is never left idle between a batch's last sends and the next claim.
         """
         tasks: set[asyncio.Task[int]] = set()
-        gate = _Gate(self.concurrency)  # requests at the providers at once
+        # Requests at each provider at once: a gate per channel, so rows waiting for one
+        # provider's pace (Telegram's, saturated) never hold an SMS or a gateway phone back.
+        gates: dict[str, _Gate] = collections.defaultdict(lambda: _Gate(self.concurrency))
         self._unmarked = _Gate(self.unrecorded)
         self._progress = asyncio.Event()
         total, next_claim, next_urgent = 0, 0.0, 0.0
@@ -311,12 +316,12 @@ class Sender:
                     urgent = await asyncio.to_thread(self._claim_sos, full)
                     for key, queue in _by_address(urgent).items():
                         self._in_hand[key[0]] += len(queue)
-                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gate)))
+                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gates[key[0]])))
                 if wanted and now >= next_claim:
                     opened = await asyncio.to_thread(self._claim_open, wanted)
                     for key, queue in _by_address(opened).items():
                         self._in_hand[key[0]] += len(queue)
-                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gate)))
+                        tasks.add(asyncio.create_task(self._send_queue(key, queue, gates[key[0]])))
                     # Fewer rows than asked: nothing more is due now; look again shortly
                     # (a chat freed by a send, a deferred row falling due, a new reply).
                     if sum(wanted.values()) > len(opened):
@@ -385,22 +390,35 @@ class Sender:
                     break
                 rules = channel_registry.rules(self.limits, row.channel, address)
                 own = rules[1:]  # the first rule is the channel's overall pace, shared by all
-                wait = self.pacer.delay(own)
-                if wait > self.hold:  # not soon: back to the store, the lanes behind go on
-                    await asyncio.to_thread(self._release, queue[index:], wait)
-                    break
                 # The own slot is booked here, with no await since the look (queues sharing a
                 # key, a gateway phone's numbers, never take one slot twice), and the overall
                 # slot only once it has come: booked together, a phone's slot a second ahead
                 # pushed the channel's overall pace past it, and the other phone waited idle
                 # (0.6 of two phones' pace, bench/channel_pacing.py).
-                await asyncio.sleep(self.pacer.reserve(own))
+                kept = self._kept_slots.pop(row.id, None)
+                wait = (kept - time.monotonic() if kept is not None
+                        else self.pacer.reserve(own))
+                if wait > self.hold:  # not soon: back to the store, the lanes behind go on
+                    # Its slot stays booked for it, and it comes back just before: released
+                    # unbooked, due at its slot, it lost the slot to rows claimed meanwhile
+                    # (a phone's newer numbers overtook it, again and again while the phone
+                    # was busy: seconds beyond its slot in make bench's U1).
+                    self._keep_slot(row.id, time.monotonic() + wait)
+                    await asyncio.to_thread(self._release, queue[index:], wait - self.hold)
+                    break
+                await asyncio.sleep(max(0.0, wait))
                 sent += await self._deliver(row, address, rules, gate)
         finally:
             self._in_hand[key[0]] -= len(queue)
             if self._progress is not None:
                 self._progress.set()
         return sent
+
+    def _keep_slot(self, row_id: int, at: float) -> None:
+        self._kept_slots[row_id] = at
+        if len(self._kept_slots) > 10_000:  # rows another sender took, or gone: forget
+            past = time.monotonic() - 60.0
+            self._kept_slots = {k: t for k, t in self._kept_slots.items() if t > past}
 
     async def _deliver(self, row: Claimed, address: str, rules: list[Rule],
                        gate: _Gate) -> int:
@@ -414,9 +432,8 @@ class Sender:
         is held until the send is recorded, so a crash can repeat at most that many
         messages (in flight, or sent and not yet marked).
         """
-        assert self._unmarked is not None  # set by drain()
-        async with self._unmarked.held(row.priority):
-            sent = await self._send_one(row, address, rules, gate)
+        async with contextlib.AsyncExitStack() as unrecorded:
+            sent = await self._send_one(row, address, rules, gate, unrecorded)
             if sent is None:
                 return 0
             provider_id, free_at = sent
@@ -424,11 +441,17 @@ class Sender:
         return 1
 
     async def _send_one(self, row: Claimed, address: str, rules: list[Rule],
-                        gate: _Gate) -> tuple[str | None, datetime | None] | None:
+                        gate: _Gate, unrecorded: contextlib.AsyncExitStack,
+                        ) -> tuple[str | None, datetime | None] | None:
         """At the row's slot, within the gate: send; return the provider's id and when the
         chat's next message may go, or None when it was not sent (its failure recorded)."""
+        assert self._unmarked is not None  # set by drain()
         channel = self.channels[row.channel]
         async with gate.held(row.priority):
+            # The place among the unrecorded is taken inside the channel's gate (and kept
+            # in ``unrecorded`` until the mark): taken before, rows queueing for a saturated
+            # provider's gate held all of them, and the other channels' sends waited too.
+            await unrecorded.enter_async_context(self._unmarked.held(row.priority))
             # Before the slot, not between it and the send: a trip to a thread there made
             # sends leave later than booked, in bunches the provider counted as too many.
             if not self._lease_young(row) and not await asyncio.to_thread(self._renew, row):
