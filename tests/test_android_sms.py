@@ -8,6 +8,7 @@ import logging
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -193,16 +194,61 @@ def test_an_operator_notice_and_a_ping_are_ignored_with_200(person, store):
 def test_a_delivery_report_is_recorded_on_the_sent_message(person, store, airtel):
     person.say("INFO")
     [sms] = airtel.sent(NUMBER)
-    body, headers = signed_event("sms:failed", {
+    body, headers = signed_event("sms:delivered", {
         "messageId": sms.id, "phoneNumber": NUMBER, "simNumber": 1,
-        "failedAt": "2026-03-14T06:30:19.000+01:00", "reason": "RESULT_ERROR_NO_SERVICE"},
-        airtel.signing_key)
+        "deliveredAt": "2026-03-14T06:30:19.000+01:00"}, airtel.signing_key)
     assert person.client.post(PATH, content=body, headers=headers).status_code == 204
     with store.session() as session:
         row = session.scalars(select(OutboxMessage).where(
             OutboxMessage.provider_id == sms.id)).one()
-        assert (row.delivery_status, row.last_error) == (
-            "failed", "android-sms RESULT_ERROR_NO_SERVICE")
+        assert (row.status, row.delivery_status, row.last_error) == ("sent", "delivered", None)
+
+
+def failed_event(phone: FakeGatewayPhone, sms: Any) -> tuple[bytes, dict[str, str]]:
+    return signed_event("sms:failed", {
+        "messageId": sms.id, "phoneNumber": sms.to, "simNumber": 1,
+        "failedAt": "2026-03-14T06:30:19.000+01:00", "reason": "RESULT_ERROR_NO_SERVICE"},
+        phone.signing_key)
+
+
+def test_an_sms_the_phone_could_not_send_is_sent_again_by_another_phone(person, store, airtel,
+                                                                          moov):
+    """The Airtel phone takes the reply and reports it failed (its SIM out of credit): the
+    person still gets it, from the Moov phone, and the row says what happened."""
+    [menu] = person.say("INFO")
+    [sms] = airtel.sent(NUMBER)
+    body, headers = failed_event(airtel, sms)
+    assert person.client.post(PATH, content=body, headers=headers).status_code == 204
+    [again] = moov.wait_sent(1, to=NUMBER, timeout=15)
+    assert again.text == menu
+    wait_outbox_drained(store)
+    with store.session() as session:
+        row = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.provider_id == again.id)).one()
+        assert (row.status, row.attempts) == ("sent", 2)
+        assert row.last_error == "android-sms RESULT_ERROR_NO_SERVICE: to be sent again"
+    # The same report again (the app retries its webhooks) sends nothing more.
+    assert person.client.post(PATH, content=body, headers=headers).status_code == 204
+    time.sleep(0.5)
+    assert len(moov.sent(NUMBER)) == 1 and len(airtel.sent(NUMBER)) == 1
+
+
+def test_an_sms_that_failed_on_its_last_try_stays_failed(settings, store, airtel):
+    from webhooks.app import create_app
+
+    one_try = gateway_settings(settings, airtel, outbox_max_attempts=1)
+    with TestClient(create_app(one_try)) as client:
+        person = GatewayUser(client, store, airtel, [airtel], NUMBER)
+        person.say("INFO")
+        [sms] = airtel.sent(NUMBER)
+        body, headers = failed_event(airtel, sms)
+        assert client.post(PATH, content=body, headers=headers).status_code == 204
+        time.sleep(0.5)
+    assert len(airtel.sent(NUMBER)) == 1
+    with store.session() as session:
+        row = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.provider_id == sms.id)).one()
+        assert (row.status, row.delivery_status) == ("sent", "failed")
 
 
 def test_a_phone_whose_sms_fail_shows_it_on_readyz(person, airtel):

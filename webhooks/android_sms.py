@@ -33,6 +33,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -43,7 +44,7 @@ from android_sms_gateway.errors import APIError
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.core import channel_registry
 from bot.core.errors import (
@@ -55,7 +56,7 @@ from bot.core.errors import (
     TemporarySendError,
 )
 from bot.core.messages import MsgIn, Outgoing
-from bot.core.models import OutboxMessage
+from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox import Limits, Rule
 from bot.core.settings import AndroidPhone
 from webhooks import channels
@@ -205,6 +206,11 @@ class AndroidSmsSender:
                 return state.id
         raise TemporarySendError("android-sms: no gateway phone answered")
 
+    def rest_phone(self, name: str) -> None:
+        """Try phone ``name`` last for ``rest`` seconds (it reported an SMS it could not
+        send: the webhook says so to this process's sender)."""
+        self._resting_until[name] = time.monotonic() + self.rest
+
     def _resting(self, phone: AndroidPhone) -> bool:
         return self._resting_until.get(phone.name, 0.0) > time.monotonic()
 
@@ -227,6 +233,7 @@ async def _alive(liveness: Liveness, name: str) -> None:
 def install(app: Any, settings: Any) -> None:
     """Declare ``POST /webhooks/android-sms`` and put it on the app's direct webhook path."""
     phones = settings.android_sms_phone_list()
+    tries = settings.outbox_max_attempts
 
     async def android_sms_webhook(request: Request) -> Response:
         body = await request.body()
@@ -240,9 +247,13 @@ def install(app: Any, settings: Any) -> None:
         runtime = request.app.state.runtime
         try:
             if isinstance(event, StatusUpdate):
-                await run_in_threadpool(record_status, runtime.store, event)
                 if event.status == "failed":  # alive, yet not sending: /readyz, the ops page
                     await run_in_threadpool(LIVENESS.failure, phone.name, failure_of(event))
+                    _rest(request.app.state.sender, phone.name)  # its SMS go elsewhere first
+                again = await run_in_threadpool(record_status, runtime.store, event, tries,
+                                                settings.outbox_backoff_base)
+                if again:
+                    request.app.state.sender.wake()
                 return Response(status_code=204)
             await request.app.state.intake.accept(event)
         except StoreUnavailable:  # the app retries: 10 s, 20 s, 40 s ... for two days
@@ -259,6 +270,15 @@ def install(app: Any, settings: Any) -> None:
     app.direct.endpoints[PATH] = android_sms_webhook
 
 
+def _rest(outbox: Any, name: str) -> None:
+    """Tell this process's sender (``hanya serve`` runs it beside the webhook) to try phone
+    ``name`` last for a while; a sender in another process (``hanya outbox run``) tries it
+    again first, within the row's tries."""
+    sender = getattr(outbox, "channels", {}).get(CHANNEL)
+    if isinstance(sender, AndroidSmsSender):
+        sender.rest_phone(name)
+
+
 def failure_of(update_: StatusUpdate) -> str:
     """What a phone's failed SMS says of the phone (its Android result code, e.g.
     RESULT_ERROR_NO_SERVICE or RESULT_ERROR_LIMIT_EXCEEDED), never the person's number."""
@@ -266,14 +286,34 @@ def failure_of(update_: StatusUpdate) -> str:
     return f"sms:failed {found.group() if found else 'without a code'}"
 
 
-def record_status(store: Any, update_: StatusUpdate) -> None:
-    """Keep what the phone said about a message we sent (no number, no text)."""
+def record_status(store: Any, update_: StatusUpdate, tries: int = 1,
+                  backoff: float = 2.0) -> bool:
+    """Keep what the phone said about a message we sent (no number, no text).
+
+    ``sms:failed`` means the phone took the SMS and could not send it (no credit, no service,
+    Android's limit): nobody received it, so it goes back to the outbox, sent again in
+    ``backoff`` s (doubling), by another phone first (the failure ranks this one last, see
+    ``AndroidSmsSender.order``), until the row has had ``tries`` tries. Returns whether it
+    was queued again. Without this a reply was lost as soon as a SIM ran out of credit.
+    """
+    error = f"{CHANNEL} {update_.reason}"[:200] if update_.reason else None
     with store.session() as session:
         session.execute(update(OutboxMessage)
                         .where(OutboxMessage.provider_id == update_.message_id)
-                        .values(delivery_status=update_.status,
-                                last_error=f"{CHANNEL} {update_.reason}"[:200]
-                                if update_.reason else None))
+                        .values(delivery_status=update_.status, last_error=error))
+        if update_.status != "failed":
+            return False
+        row = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.provider_id == update_.message_id, OutboxMessage.channel == CHANNEL,
+            OutboxMessage.status == "sent")).first()
+        if row is None or row.attempts >= tries:
+            return False  # not ours, sent again already, or out of tries: stays as reported
+        row.status, row.provider_id, row.sent_at = "pending", None, None
+        row.next_attempt_at = utcnow() + timedelta(
+            seconds=min(900.0, backoff * 2 ** max(0, row.attempts - 1)))
+        row.last_error = f"{error or CHANNEL + ' sms:failed'}: to be sent again"[:200]
+        log.info("outbox %s: a gateway phone could not send it, queued again", row.id)
+        return True
 
 
 EVENT_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
