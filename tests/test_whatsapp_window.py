@@ -248,6 +248,45 @@ def test_a_busy_days_digest_reaches_a_whatsapp_recipient_in_messages_twilio_take
     assert all(f"R-2026-{n:05d}" in "\n".join(texts) for n in range(1, 21))
 
 
+DIGEST_FR = "HX" + "c" * 32
+
+
+@pytest.mark.parametrize("app", [TEMPLATES + f"""  digest:
+    fr: {{sid: {DIGEST_FR}, variables: [text]}}
+"""], indirect=True)
+def test_a_busy_days_digest_outside_the_window_goes_whole_in_templates(app, settings, store,
+                                                                      twilio_api):
+    """The same busy day's digest days after the recipient last wrote: each part goes as the
+    editors' digest template, whose one variable holds 1024 characters; none is cut."""
+    from tests.test_digest_content import TZ, at, report
+
+    with store.session() as session:
+        add_recipient(session, vault(settings), name="Permanence", address=DUTY,
+                      language="fr", subscriptions=["daily"])
+        committees = [Committee(slug=point, name=f"Comité {point}", point_id=point,
+                                region="NE001", created_at=at(30))
+                      for point in ("arlit", "assamaka", "agadez", "dirkou", "zinder")]
+        session.add_all(committees)
+        session.flush()
+        for number in range(20):
+            report(session, number + 1, committees[number % 5], "stranded", 1,
+                   (30 + number, 5, 3), urgent=True, reporter=f"rep-{number}")
+    write(app, twilio_api, DUTY, "salut")
+    days_ago(store, twilio_api, DUTY, 3)
+    runtime = app.app.state.runtime
+    renderer = DigestRenderer(runtime.content.current, settings.digest_small_cell,
+                              settings.chart_dir, settings.sms_max_segments)
+    assert send_digest(store, runtime.vault, runtime.content.current, "daily",
+                       datetime.now(TZ).date(), TZ, renderer) == 1
+    app.app.state.sender.wake()
+    wait_outbox_drained(store)
+    sent = [m for m in twilio_api.sent(DUTY)[1:]]
+    assert len(sent) >= 3 and {m.params["ContentSid"] for m in sent} == {DIGEST_FR}
+    texts = [json.loads(m.params["ContentVariables"])["1"] for m in sent]
+    assert all(len(text) <= 1024 and not text.endswith("…") for text in texts)
+    assert all(f"R-2026-{n:05d}" in " ".join(texts) for n in range(1, 21))
+
+
 def test_the_content_check_refuses_a_wrong_templates_file(tmp_path):
     path = tmp_path / FILE
     path.write_text("templates:\n  alerts:\n    fr: {sid: HX1, variables: [name]}\n"

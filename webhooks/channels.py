@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from bot.core import channel_registry
 from bot.core.channel_registry import Channel, ChannelTraits
 from bot.core.pacing import ChannelSender
+from bot.core.provider_templates import MAX_VARIABLE
 from bot.core.settings import Settings
 
 TELEGRAM, SMS, ANDROID_SMS, WHATSAPP = "telegram", "sms", "android-sms", "whatsapp"
@@ -68,7 +69,10 @@ channel_registry.register(Channel(
 channel_registry.register(Channel(
     WHATSAPP, scheme="whatsapp:", sms_like=False, traits=whatsapp_traits,
     terminal_address="whatsapp:+22799999999", module="webhooks.twilio_whatsapp", media=True,
-    rank=3, max_text=WHATSAPP_TRAITS.max_text))
+    # What the core writes unprompted (alerts, digests) may leave outside the person's
+    # 24-hour window as a template, whose variable holds 1024 characters (Meta's limit): cut
+    # to Twilio's 1600, a busy day's digest lost its tail there to an ellipsis.
+    rank=3, max_text=MAX_VARIABLE))
 
 
 def channel_traits(settings: Settings) -> dict[str, ChannelTraits]:
